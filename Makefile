@@ -1,0 +1,115 @@
+# persona-eval: plain GNU Makefile.
+# Our flags first; the user's CFLAGS, CPPFLAGS and LDFLAGS are appended, never replaced.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD ?= build
+BIN ?= persona-eval
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+VERSION := 0.1.0
+GIT_REV := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+
+PKGS := libcurl libcjson openblas
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+CHECK_LIBS := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+
+OPT ?= -O2
+WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+SAN ?=
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(OPT) -g $(WARN) $(SAN) -pthread -MMD -MP \
+	-Iinclude -I$(BUILD)/gen -DPE_VERSION='"$(VERSION)"' -DPE_GIT_REV='"$(GIT_REV)"'
+ALL_CFLAGS = $(BASE_CFLAGS) $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(SAN) -pthread $(LDFLAGS)
+LIBS := $(PKG_LIBS) -lm
+
+LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJ := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(BUILD)/obj/prompts_data.o
+LIB := $(BUILD)/libpersonaeval.a
+PROMPTS := $(sort $(wildcard prompts/*.txt))
+
+TEST_SRC := $(wildcard tests/check_*.c)
+TEST_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+TEST_UTIL_OBJ := $(BUILD)/obj/tests/testutil.o
+BENCH_SRC := $(wildcard tests/bench_*.c)
+BENCH_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(BENCH_SRC))
+
+# Keep intermediate objects (test objects would otherwise be deleted after linking).
+.SECONDARY:
+
+.PHONY: all check test bench asan install uninstall clean lib tests
+
+all: $(BIN) libpersonaeval.a
+
+lib: $(LIB)
+
+# The static library at the top level, for those who link it.
+libpersonaeval.a: $(LIB)
+	@if [ "$(BUILD)" = build ]; then cp $(LIB) $@; fi
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/gen/prompts_data.c: $(PROMPTS) scripts/embed-prompts.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed-prompts.sh $(PROMPTS) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/prompts_data.o: $(BUILD)/gen/prompts_data.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BIN): $(BUILD)/obj/main.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(BUILD)/obj/main.o $(LIB) $(LIBS)
+
+$(BUILD)/obj/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests -c -o $@ $<
+
+$(BUILD)/tests/check_%: $(BUILD)/obj/tests/check_%.o $(TEST_UTIL_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_UTIL_OBJ) $(LIB) $(CHECK_LIBS) $(LIBS)
+
+$(BUILD)/tests/bench_%: $(BUILD)/obj/tests/bench_%.o $(TEST_UTIL_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_UTIL_OBJ) $(LIB) $(CHECK_LIBS) $(LIBS)
+
+tests: $(TEST_BIN)
+
+check test: $(BIN) $(TEST_BIN)
+	PE_BIN=$(abspath $(BIN)) PE_BUILD=$(abspath $(BUILD)) sh tests/run-tests.sh $(TEST_BIN)
+
+bench: $(BIN) $(BENCH_BIN)
+	PE_BIN=$(abspath $(BIN)) sh tests/run-bench.sh $(BENCH_BIN)
+
+# The whole test suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+asan:
+	$(MAKE) BUILD=build-asan BIN=build-asan/persona-eval OPT=-O1 \
+		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+		check
+
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/persona-eval/prompts
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/persona-eval
+	install -m 644 docs/persona-eval.1 $(DESTDIR)$(PREFIX)/share/man/man1/persona-eval.1
+	for f in $(PROMPTS) prompts/README.md; do \
+		install -m 644 $$f $(DESTDIR)$(PREFIX)/share/persona-eval/prompts/; done
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/persona-eval $(DESTDIR)$(PREFIX)/share/man/man1/persona-eval.1
+	rm -rf $(DESTDIR)$(PREFIX)/share/persona-eval
+
+clean:
+	rm -rf build build-asan persona-eval libpersonaeval.a
+
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/tests/*.d)

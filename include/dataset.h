@@ -1,0 +1,85 @@
+/*
+ * dataset: users with time-ordered histories and test queries, loaded from
+ * LaMP official files, user-grouped files or our JSONL; `prepare`; subsets.
+ *
+ * Ownership: a dataset owns every string and array inside it;
+ * dataset_free() releases all of it. Loaders leave *d empty on failure.
+ */
+#ifndef PE_DATASET_H
+#define PE_DATASET_H
+
+#include <stddef.h>
+
+#include "task.h"
+#include "util.h"
+
+typedef struct ds_item {
+    char *id;
+    char *date;     /* "YYYY" or "YYYY-MM-DD"; NULL when absent */
+    char *field[2]; /* the task's text fields, in task->fields order (never NULL) */
+    char *label;    /* the label as a string ("4" for a score); NULL for lamp1 */
+} ds_item;
+
+typedef struct ds_query {
+    char *id;
+    char *date;  /* may be NULL */
+    char *input; /* the LaMP input string */
+    char *gold;  /* NULL when unknown */
+} ds_query;
+
+typedef struct ds_user {
+    char *id;
+    ds_item *items; /* history, oldest first */
+    size_t nitems;
+    ds_query *queries; /* test queries, in time order */
+    size_t nqueries;
+} ds_user;
+
+typedef struct ds_source {
+    char *path;
+    char *format; /* "lamp", "grouped", "jsonl" */
+    char sha256[65];
+} ds_source;
+
+typedef struct dataset {
+    const task *task;
+    ds_user *users;
+    size_t nusers;
+    ds_source *sources;
+    size_t nsources;
+} dataset;
+
+/* Formats for --format; NULL or "auto" detects. */
+#define DS_FORMATS "auto, lamp, grouped, jsonl"
+
+/* Load and merge the given files. A LaMP questions file pairs with an outputs
+ * file among paths (or beside it: foo_questions.json ↔ foo_outputs.json) when
+ * present. Every failure names the file, the byte offset or line, the user and
+ * the field; codes PE_EXIT_DATA, PE_EXIT_NOINPUT or PE_EXIT_IO. */
+int dataset_load(dataset *d, const task *t, const char *const *paths, size_t npaths,
+                 const char *format, pe_err *e);
+void dataset_free(dataset *d);
+
+/* Write our normalized JSONL (one user per line), atomically. */
+int dataset_write_jsonl(const dataset *d, const char *path, pe_err *e);
+
+/* prepare: N users with the most interactions (ties by id); each user's M most
+ * recent labelled interactions become test queries (test_last < 0: 10% of the
+ * user's interactions, at least 1). lamp1 keeps its LaMP questions as queries. */
+typedef struct ds_prepare_opts {
+    size_t top_users; /* 0 = all */
+    long test_last;   /* < 0: 10% */
+} ds_prepare_opts;
+int dataset_prepare(const dataset *in, const ds_prepare_opts *o, dataset *out, pe_err *e);
+
+/* Subsets for quick runs, applied in place: keep the users named in ids (if
+ * nids > 0), else the n users with the most history (n = 0: all; ties by id);
+ * then at most max_queries queries per user (0: all). Fails with PE_EXIT_USAGE
+ * when a named user does not exist. User order stays as in the file. */
+int dataset_select(dataset *d, size_t n, const char *const *ids, size_t nids,
+                   size_t max_queries, pe_err *e);
+
+/* Total number of queries over all users. */
+size_t dataset_nqueries(const dataset *d);
+
+#endif

@@ -1,0 +1,63 @@
+/*
+ * task: the four LaMP tasks as data. Label lists (official order), input
+ * templates, query-text extraction, memory text of profile items and answer
+ * normalization.
+ *
+ * Ownership: task descriptors are static and never freed. Functions returning
+ * char * return a new string the caller frees.
+ */
+#ifndef PE_TASK_H
+#define PE_TASK_H
+
+#include <stddef.h>
+
+typedef enum task_id { TASK_LAMP1, TASK_LAMP2M, TASK_LAMP2N, TASK_LAMP3, TASK_COUNT } task_id;
+
+typedef struct task {
+    task_id id;
+    const char *name;          /* "lamp2m" */
+    const char *official;      /* "LaMP_2M": the task name in official files */
+    const char *const *labels; /* official order */
+    size_t nlabels;
+    const char *const *fields; /* profile text fields, e.g. {"title", "text"} */
+    size_t nfields;
+    const char *label_field;   /* "tag", "category", "score"; NULL for lamp1 */
+    int rating;                /* 1: MAE/RMSE (lamp3); 0: accuracy/F1 */
+} task;
+
+/* Look a task up by name: "lamp1", "lamp2m", ... (also accepts "LaMP_2M",
+ * "LaMP-2M"; "LaMP_2" means lamp2m as in the current official code). */
+const task *task_get(const char *name);
+const task *task_by_id(task_id id);
+/* The names, comma-separated, for messages. */
+const char *task_names(void);
+
+/* Index of s in the label list by exact, case-sensitive match; -1 if absent. */
+int task_label_index(const task *t, const char *s);
+
+/* The task's input for a profile item, from the LaMP input template.
+ * field values are in t->fields order. NULL for lamp1 (its input needs two
+ * references that profile items do not have). */
+char *task_build_input(const task *t, const char *const *field_values);
+/* lamp1's input from a title and two references. */
+char *task_build_lamp1_input(const char *title, const char *ref1, const char *ref2);
+
+/* The retrieval query for an input, as LaMP's retriever forms it: the text
+ * after "description:", "article:" or "review:" (stripped); for lamp1 the two
+ * references joined by a space. Never NULL (the whole input if no marker). */
+char *task_query_text(const task *t, const char *input);
+/* lamp1: pull title and references out of an input; returns 0 on success. */
+int task_lamp1_parse(const char *input, char **title, char **ref1, char **ref2);
+
+/* Memory text of a profile item (lamp1 title + " " + abstract; lamp2m
+ * description; lamp2n title + " " + text; lamp3 text). */
+char *task_item_text(const task *t, const char *const *field_values);
+
+/* Normalize a model's final answer to a label index, or -1 (invalid):
+ * exact after stripping whitespace; unless strict, else the one label found
+ * case-insensitively inside the answer at word boundaries (a label that lies
+ * inside another found label, as "comedy" in "dark comedy", does not count
+ * separately); several different labels → -1. */
+int task_normalize(const task *t, const char *answer, int strict);
+
+#endif

@@ -1,0 +1,94 @@
+#include "jsonu.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+cJSON *jsonu_parse(const char *data, size_t len, size_t *err_off)
+{
+    const char *end = NULL;
+    cJSON *j = cJSON_ParseWithLengthOpts(data, len, &end, 0);
+    if (!j) {
+        if (err_off)
+            *err_off = end && end >= data ? (size_t)(end - data) : 0;
+        return NULL;
+    }
+    /* trailing garbage after the value is an error too */
+    while (end && (size_t)(end - data) < len &&
+           (*end == ' ' || *end == '\n' || *end == '\r' || *end == '\t'))
+        end++;
+    if (end && (size_t)(end - data) < len) {
+        if (err_off)
+            *err_off = (size_t)(end - data);
+        cJSON_Delete(j);
+        return NULL;
+    }
+    return j;
+}
+
+char *jsonu_print(const cJSON *j)
+{
+    char *s = cJSON_PrintUnformatted(j);
+    if (!s) {
+        fprintf(stderr, "persona-eval: out of memory printing JSON\n");
+        abort();
+    }
+    return s;
+}
+
+void jsonu_line_col(const char *data, size_t off, size_t *line, size_t *col)
+{
+    size_t l = 1, c = 1;
+    for (size_t i = 0; i < off && data[i]; i++) {
+        if (data[i] == '\n')
+            l++, c = 1;
+        else
+            c++;
+    }
+    *line = l;
+    *col = c;
+}
+
+const char *jsonu_str(const cJSON *obj, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+char *jsonu_text(const cJSON *v)
+{
+    char num[64];
+    if (cJSON_IsString(v))
+        return xstrdup(v->valuestring);
+    if (!cJSON_IsNumber(v))
+        return NULL;
+    if (isfinite(v->valuedouble) && v->valuedouble == floor(v->valuedouble) &&
+        fabs(v->valuedouble) < 1e15) {
+        snprintf(num, sizeof num, "%.0f", v->valuedouble);
+        return xstrdup(num);
+    }
+    pe_fmt_double(num, sizeof num, v->valuedouble);
+    return xstrdup(num);
+}
+
+const char *jsonu_type(const cJSON *v)
+{
+    if (!v)
+        return "missing";
+    if (cJSON_IsString(v))
+        return "a string";
+    if (cJSON_IsNumber(v))
+        return "a number";
+    if (cJSON_IsArray(v))
+        return "an array";
+    if (cJSON_IsObject(v))
+        return "an object";
+    if (cJSON_IsBool(v))
+        return "a boolean";
+    if (cJSON_IsNull(v))
+        return "null";
+    return "invalid";
+}

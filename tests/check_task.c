@@ -1,0 +1,129 @@
+/* task: label lists, templates, query extraction and answer normalization,
+ * against strings copied from LaMP's published data and prompts. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "task.h"
+#include "testutil.h"
+
+START_TEST(lookup_and_labels)
+{
+    const task *t = task_get("lamp2m");
+    ck_assert_ptr_nonnull(t);
+    ck_assert_uint_eq(t->nlabels, 15);
+    ck_assert_str_eq(t->labels[0], "sci-fi");
+    ck_assert_str_eq(t->labels[14], "true story");
+    ck_assert_ptr_eq(task_get("LaMP_2M"), t);
+    ck_assert_ptr_eq(task_get("LaMP_2"), t);
+    ck_assert_ptr_null(task_get("lamp4"));
+    t = task_get("lamp2n");
+    ck_assert_str_eq(t->labels[0], "food & drink");
+    ck_assert_str_eq(t->labels[8], "science & technology");
+    ck_assert_str_eq(t->labels[14], "healthy living");
+    ck_assert_uint_eq(task_get("lamp1")->nlabels, 2);
+    ck_assert_str_eq(task_get("lamp1")->labels[1], "[2]");
+    ck_assert_str_eq(task_get("lamp3")->labels[4], "5");
+    ck_assert_int_eq(task_label_index(t, "sports"), 1);
+    ck_assert_int_eq(task_label_index(t, "Sports"), -1); /* case-sensitive */
+}
+END_TEST
+
+START_TEST(templates)
+{
+    const task *t = task_get("lamp2n");
+    const char *v[2] = {"NFL Fumbles", "The NFL is a huge business."};
+    char *in = task_build_input(t, v), *q;
+    ck_assert_str_eq(in,
+        "Which category does this article relate to among the following categories? Just "
+        "answer with the category name without further explanation. categories: [women, "
+        "religion, politics, style & beauty, entertainment, culture & arts, sports, science & "
+        "technology, travel, business, crime, education, healthy living, parents, food & "
+        "drink] article: The NFL is a huge business.");
+    q = task_query_text(t, in);
+    ck_assert_str_eq(q, "The NFL is a huge business.");
+    free(q);
+    free(in);
+    q = task_item_text(t, v);
+    ck_assert_str_eq(q, "NFL Fumbles The NFL is a huge business.");
+    free(q);
+
+    t = task_get("lamp3");
+    v[0] = "Great kettle.";
+    in = task_build_input(t, v);
+    ck_assert_str_eq(in, "What is the score of the following review on a scale of 1 to 5? just "
+                         "answer with 1, 2, 3, 4, or 5 without further explanation. review: "
+                         "Great kettle.");
+    q = task_query_text(t, in);
+    ck_assert_str_eq(q, "Great kettle.");
+    free(q);
+    free(in);
+
+    t = task_get("lamp2m");
+    v[0] = "A petty criminal fakes insanity.";
+    in = task_build_input(t, v);
+    ck_assert_ptr_nonnull(strstr(in, "violence, true story] description: A petty criminal"));
+    q = task_query_text(t, in);
+    ck_assert_str_eq(q, "A petty criminal fakes insanity.");
+    free(q);
+    free(in);
+    ck_assert_ptr_null(task_build_input(task_get("lamp1"), v));
+}
+END_TEST
+
+START_TEST(lamp1_input)
+{
+    const task *t = task_get("lamp1");
+    char *in = task_build_lamp1_input("Deep Nets", "Backprop", "Gradient \"boosting\""), *q;
+    char *title, *r1, *r2;
+    ck_assert_str_eq(in, "For an author who has written the paper with the title \"Deep Nets\", "
+                         "which reference is related? Just answer with [1] or [2] without "
+                         "explanation. [1]: \"Backprop\" [2]: \"Gradient \"boosting\"\"");
+    ck_assert_int_eq(task_lamp1_parse(in, &title, &r1, &r2), 0);
+    ck_assert_str_eq(title, "Deep Nets");
+    ck_assert_str_eq(r1, "Backprop");
+    ck_assert_str_eq(r2, "Gradient \"boosting\"");
+    q = task_query_text(t, in);
+    ck_assert_str_eq(q, "Backprop Gradient \"boosting\"");
+    free(q);
+    free(title);
+    free(r1);
+    free(r2);
+    free(in);
+}
+END_TEST
+
+START_TEST(normalize)
+{
+    const task *m = task_get("lamp2m"), *r = task_get("lamp3"), *c = task_get("lamp1");
+    ck_assert_int_eq(task_normalize(m, "  comedy\n", 1), 2);
+    ck_assert_int_eq(task_normalize(m, "Comedy", 1), -1);
+    ck_assert_int_eq(task_normalize(m, "Comedy", 0), 2);
+    ck_assert_int_eq(task_normalize(m, "Final answer: Comedy.", 0), 2);
+    ck_assert_int_eq(task_normalize(m, "Final answer: dark comedy", 0), 6);
+    ck_assert_int_eq(task_normalize(m, "dark comedy, not comedy", 0), -1);
+    ck_assert_int_eq(task_normalize(m, "comedy or action", 0), -1);
+    ck_assert_int_eq(task_normalize(m, "comedy... yes, comedy", 0), 2);
+    ck_assert_int_eq(task_normalize(m, "no idea", 0), -1);
+    ck_assert_int_eq(task_normalize(m, "Sci-Fi", 0), 0);
+    ck_assert_int_eq(task_normalize(m, "classical music", 0), -1); /* not at a word end */
+    ck_assert_int_eq(task_normalize(r, "4", 0), 3);
+    ck_assert_int_eq(task_normalize(r, "Rating: 4", 0), 3);
+    ck_assert_int_eq(task_normalize(r, "4 out of 5", 0), -1);
+    ck_assert_int_eq(task_normalize(r, "14", 0), -1);
+    ck_assert_int_eq(task_normalize(c, "The answer is [2].", 0), 1);
+    ck_assert_int_eq(task_normalize(c, "[1]", 1), 0);
+    ck_assert_int_eq(task_normalize(c, NULL, 0), -1);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("task");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, lookup_and_labels);
+    tcase_add_test(tc, templates);
+    tcase_add_test(tc, lamp1_input);
+    tcase_add_test(tc, normalize);
+    suite_add_tcase(s, tc);
+    return tu_run_suite(s);
+}
