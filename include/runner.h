@@ -1,0 +1,50 @@
+/*
+ * runner: the scheduler. Users x methods x queries, run by worker threads that
+ * keep up to `jobs` queries in flight whatever the shape of the work (few users
+ * with many queries, or many users), each answer appended to the run directory
+ * as it completes.
+ *
+ * Ownership: the runner borrows everything in runner_opts; it creates and frees
+ * the per-user state itself, freeing a user's memory as soon as that user's
+ * last query is answered.
+ */
+#ifndef PE_RUNNER_H
+#define PE_RUNNER_H
+
+#include <signal.h>
+#include <stddef.h>
+
+#include "methods.h"
+#include "report.h"
+
+typedef struct runner_stats {
+    size_t queries_total, queries_done, queries_skipped, errors;
+    long calls, prompt_tokens, completion_tokens;
+    double cost_usd;
+    double wall_s;
+} runner_stats;
+
+/* Progress callback, called from worker threads after each query (may be NULL). */
+typedef void (*runner_progress_fn)(void *ctx, const runner_stats *st, size_t users_done,
+                                   size_t users_total);
+
+typedef struct runner_opts {
+    const method *const *methods;
+    size_t nmethods;
+    int jobs;                  /* worker threads (>= 1) */
+    report_writer *out;
+    /* (method, user, query id) triples already answered (resume): skipped. */
+    int (*is_done)(void *ctx, const char *method, const char *user, const char *id);
+    void *done_ctx;
+    volatile sig_atomic_t *stop; /* set (non-zero) to stop starting new queries */
+    runner_progress_fn progress;
+    void *progress_ctx;
+} runner_opts;
+
+/* Run every (method, user, query) not already done. Per-query failures are
+ * recorded as errors in predictions.jsonl; a failure that makes going on
+ * pointless (the endpoint refuses everything, a write error) stops the run and
+ * is returned. */
+int runner_run(const run_shared *rs, const runner_opts *o, runner_stats *st, pe_err *e);
+
+#endif

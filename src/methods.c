@@ -1,0 +1,292 @@
+#include "methods.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+
+static int mean_rating(const ds_item *items, size_t n, double *mean)
+{
+    double sum = 0;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        double v;
+        if (items[i].label && pe_parse_pyfloat(items[i].label, &v) && isfinite(v)) {
+            sum += v;
+            m++;
+        }
+    }
+    if (!m)
+        return 0;
+    *mean = sum / (double)m;
+    return 1;
+}
+
+/* Most frequent label; ties go to the earlier label in the task's list. */
+static int top_label(const task *t, const size_t *counts)
+{
+    int best = -1;
+    for (size_t i = 0; i < t->nlabels; i++)
+        if (counts[i] && (best < 0 || counts[i] > counts[best]))
+            best = (int)i;
+    return best;
+}
+
+static void count_labels(const task *t, const ds_item *items, size_t n, size_t *counts)
+{
+    for (size_t i = 0; i < n; i++) {
+        int l = task_label_index(t, items[i].label);
+        if (l >= 0)
+            counts[l]++;
+    }
+}
+
+void methods_global_stats(const dataset *d, int *label, double *mean)
+{
+    const task *t = d->task;
+    size_t *counts = xcalloc(t->nlabels, sizeof *counts);
+    double sum = 0, m;
+    size_t nm = 0;
+
+    for (size_t u = 0; u < d->nusers; u++) {
+        count_labels(t, d->users[u].items, d->users[u].nitems, counts);
+        if (mean_rating(d->users[u].items, d->users[u].nitems, &m)) {
+            sum += m * (double)d->users[u].nitems;
+            nm += d->users[u].nitems;
+        }
+    }
+    *label = top_label(t, counts);
+    if (*label < 0)
+        *label = 0;
+    *mean = nm ? sum / (double)nm : 3.0;
+    free(counts);
+}
+
+/* Ratings are rounded half up and kept within 1..5. */
+static char *rating_label(double mean)
+{
+    long r = (long)floor(mean + 0.5);
+    if (r < 1)
+        r = 1;
+    if (r > 5)
+        r = 5;
+    return xasprintf("%ld", r);
+}
+
+/* lamp1 heuristic: the reference sharing the larger share of its words (ASCII
+ * letters and digits, lower-cased, 3+ characters) with the user's papers;
+ * a tie answers "[1]". */
+typedef struct wordset {
+    uint64_t *h;
+    size_t n, cap;
+} wordset;
+
+static void words_each(const char *s, void (*fn)(void *, uint64_t), void *ctx)
+{
+    char w[64];
+    size_t n = 0;
+    for (const char *p = s;; p++) {
+        if (*p && isalnum((unsigned char)*p)) {
+            if (n < sizeof w)
+                w[n] = (char)tolower((unsigned char)*p);
+            n++;
+            continue;
+        }
+        if (n >= 3)
+            fn(ctx, pe_hash64(w, n < sizeof w ? n : sizeof w, 0));
+        n = 0;
+        if (!*p)
+            break;
+    }
+}
+
+static void ws_add(void *ctx, uint64_t h)
+{
+    wordset *ws = ctx;
+    ws->h = xgrow(ws->h, &ws->cap, ws->n + 1, sizeof *ws->h);
+    ws->h[ws->n++] = h;
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+typedef struct overlap {
+    const wordset *vocab;
+    size_t hit, total;
+} overlap;
+
+static void ov_add(void *ctx, uint64_t h)
+{
+    overlap *o = ctx;
+    o->total++;
+    if (bsearch(&h, o->vocab->h, o->vocab->n, sizeof h, u64_cmp))
+        o->hit++;
+}
+
+static char *lamp1_overlap(const ds_user *u, const char *input)
+{
+    wordset vocab = {0};
+    char *title, *r1, *r2;
+    overlap a, b;
+    int second;
+
+    if (task_lamp1_parse(input, &title, &r1, &r2) != 0)
+        return xstrdup("[1]");
+    for (size_t i = 0; i < u->nitems; i++) {
+        words_each(u->items[i].field[0], ws_add, &vocab);
+        words_each(u->items[i].field[1], ws_add, &vocab);
+    }
+    qsort(vocab.h, vocab.n, sizeof *vocab.h, u64_cmp);
+    a = (overlap){&vocab, 0, 0};
+    b = (overlap){&vocab, 0, 0};
+    words_each(r1, ov_add, &a);
+    words_each(r2, ov_add, &b);
+    /* compare hit shares without division: a.hit/a.total vs b.hit/b.total */
+    second = (double)b.hit * (double)(a.total ? a.total : 1) >
+             (double)a.hit * (double)(b.total ? b.total : 1);
+    if (!a.total)
+        second = b.hit > 0;
+    free(vocab.h);
+    free(title);
+    free(r1);
+    free(r2);
+    return xstrdup(second ? "[2]" : "[1]");
+}
+
+static int answer_majority(const run_shared *rs, user_state *us, const ds_query *q,
+                           method_answer *a, pe_err *e)
+{
+    (void)e;
+    if (rs->task->id == TASK_LAMP1)
+        a->raw = lamp1_overlap(us->user, q->input);
+    else if (rs->task->rating)
+        a->raw = rating_label(rs->global_mean);
+    else
+        a->raw = xstrdup(rs->task->labels[rs->global_label]);
+    return 0;
+}
+
+static int answer_user_majority(const run_shared *rs, user_state *us, const ds_query *q,
+                                method_answer *a, pe_err *e)
+{
+    const task *t = rs->task;
+    const ds_user *u = us->user;
+    double m;
+
+    if (t->id == TASK_LAMP1 || (t->rating && !mean_rating(u->items, u->nitems, &m)))
+        return answer_majority(rs, us, q, a, e);
+    if (t->rating) {
+        a->raw = rating_label(m);
+    } else {
+        size_t *counts = xcalloc(t->nlabels, sizeof *counts);
+        int l;
+        count_labels(t, u->items, u->nitems, counts);
+        l = top_label(t, counts);
+        a->raw = xstrdup(t->labels[l >= 0 ? l : rs->global_label]);
+        free(counts);
+    }
+    return 0;
+}
+
+static const method table[] = {
+    {"majority", M_REFERENCE,
+     "the label most frequent over all users' histories (lamp3: the rounded global mean "
+     "rating; lamp1: the word-overlap heuristic)",
+     answer_majority},
+    {"user-majority", M_REFERENCE,
+     "the user's own most frequent label, ties to the earlier label in the list (lamp3: the "
+     "user's rounded mean rating; lamp1: the word-overlap heuristic)",
+     answer_user_majority},
+};
+
+size_t methods_count(void)
+{
+    return sizeof table / sizeof table[0];
+}
+
+const method *methods_at(size_t i)
+{
+    return i < methods_count() ? &table[i] : NULL;
+}
+
+const method *methods_get(const char *name)
+{
+    for (size_t i = 0; i < methods_count(); i++)
+        if (strcmp(table[i].name, name) == 0)
+            return &table[i];
+    return NULL;
+}
+
+int methods_parse_list(const char *list, const method ***out, size_t *n, pe_err *e)
+{
+    const method **v = xcalloc(methods_count(), sizeof *v);
+    size_t k = 0;
+    char *copy = xstrdup(list), *save = NULL;
+
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        char *name = pe_strip(tok);
+        if (strcmp(name, "all") == 0) {
+            for (size_t i = 0; i < methods_count(); i++) {
+                int dup = 0;
+                for (size_t j = 0; j < k; j++)
+                    dup |= v[j] == &table[i];
+                if (!dup)
+                    v[k++] = &table[i];
+            }
+        } else if (*name) {
+            const method *m = methods_get(name);
+            int dup = 0;
+            if (!m) {
+                buf names = BUF_INIT;
+                for (size_t i = 0; i < methods_count(); i++)
+                    buf_printf(&names, "%s%s", i ? ", " : "", table[i].name);
+                pe_errf(e, PE_EXIT_USAGE, "unknown method \"%s\" (methods: %s, all)", name,
+                        buf_str(&names));
+                buf_free(&names);
+                free(name);
+                free(copy);
+                free(v);
+                return PE_EXIT_USAGE;
+            }
+            for (size_t j = 0; j < k; j++)
+                dup |= v[j] == m;
+            if (!dup)
+                v[k++] = m;
+        }
+        free(name);
+    }
+    free(copy);
+    if (!k) {
+        free(v);
+        return pe_errf(e, PE_EXIT_USAGE, "no method given");
+    }
+    *out = v;
+    *n = k;
+    return 0;
+}
+
+void user_state_init(user_state *us, const ds_user *u, size_t index)
+{
+    memset(us, 0, sizeof *us);
+    us->user = u;
+    us->index = index;
+    pthread_mutex_init(&us->mu, NULL);
+}
+
+void method_answer_free(method_answer *a)
+{
+    free(a->raw);
+    free(a->error);
+    a->raw = a->error = NULL;
+}
+
+void user_state_release(user_state *us)
+{
+    pthread_mutex_lock(&us->mu);
+    pthread_mutex_unlock(&us->mu);
+}

@@ -1,0 +1,199 @@
+#include "runner.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct job {
+    size_t user, method, query;
+} job;
+
+typedef struct run_state {
+    const run_shared *rs;
+    const runner_opts *o;
+    pthread_mutex_t mu;
+    job *jobs;
+    size_t njobs, next;
+    user_state *users;
+    size_t *pending; /* queries left per user */
+    size_t users_done;
+    runner_stats st;
+    int fatal;
+    pe_err err;
+} run_state;
+
+static int stopping(const run_state *s)
+{
+    return s->fatal || (s->o->stop && *s->o->stop);
+}
+
+static void record_answer(run_state *s, const job *j, method_answer *a, double latency)
+{
+    const ds_user *u = &s->rs->data->users[j->user];
+    const ds_query *q = &u->queries[j->query];
+    const method *m = s->o->methods[j->method];
+    pred_record r;
+    pe_err e = {0};
+    char *pred = NULL;
+    int label = -1;
+
+    memset(&r, 0, sizeof r);
+    r.user = u->id;
+    r.id = q->id;
+    r.method = (char *)m->name;
+    r.gold = q->gold;
+    r.calls = a->calls;
+    r.prompt_tokens = a->prompt_tokens;
+    r.completion_tokens = a->completion_tokens;
+    r.cost_usd = a->cost_usd;
+    r.latency_s = latency;
+    if (a->error || !a->raw) {
+        r.error = a->error ? a->error : "the method gave no answer";
+    } else {
+        label = task_normalize(s->rs->task, a->raw, s->rs->strict_answers);
+        pred = label >= 0 ? xstrdup(s->rs->task->labels[label]) : pe_strip(a->raw);
+        r.raw = a->raw;
+        r.pred = pred;
+        r.valid = label >= 0;
+    }
+    if (report_append_prediction(s->o->out, &r, &e) != 0) {
+        pthread_mutex_lock(&s->mu);
+        if (!s->fatal) {
+            s->fatal = e.code;
+            s->err = e;
+        }
+        pthread_mutex_unlock(&s->mu);
+    }
+    free(pred);
+}
+
+static void *worker(void *arg)
+{
+    run_state *s = arg;
+    for (;;) {
+        job j;
+        method_answer a;
+        pe_err e = {0};
+        double t0;
+        int rc;
+        size_t left;
+
+        pthread_mutex_lock(&s->mu);
+        if (stopping(s) || s->next >= s->njobs) {
+            pthread_mutex_unlock(&s->mu);
+            break;
+        }
+        j = s->jobs[s->next++];
+        pthread_mutex_unlock(&s->mu);
+
+        memset(&a, 0, sizeof a);
+        a.prompt_tokens = a.completion_tokens = -1;
+        a.cost_usd = -1;
+        t0 = pe_now();
+        rc = s->o->methods[j.method]->answer(s->rs, &s->users[j.user],
+                                             &s->rs->data->users[j.user].queries[j.query], &a,
+                                             &e);
+        if (rc) {
+            pthread_mutex_lock(&s->mu);
+            if (!s->fatal) {
+                s->fatal = rc;
+                s->err = e;
+            }
+            pthread_mutex_unlock(&s->mu);
+            method_answer_free(&a);
+            break;
+        }
+        record_answer(s, &j, &a, pe_now() - t0);
+
+        pthread_mutex_lock(&s->mu);
+        s->st.queries_done++;
+        if (a.error || !a.raw)
+            s->st.errors++;
+        s->st.calls += a.calls;
+        if (a.prompt_tokens > 0)
+            s->st.prompt_tokens += a.prompt_tokens;
+        if (a.completion_tokens > 0)
+            s->st.completion_tokens += a.completion_tokens;
+        if (a.cost_usd > 0)
+            s->st.cost_usd += a.cost_usd;
+        left = --s->pending[j.user];
+        if (!left)
+            s->users_done++;
+        if (s->o->progress)
+            s->o->progress(s->o->progress_ctx, &s->st, s->users_done, s->rs->data->nusers);
+        pthread_mutex_unlock(&s->mu);
+        method_answer_free(&a);
+        /* the user's last query: free what was built for it */
+        if (!left)
+            user_state_release(&s->users[j.user]);
+    }
+    return NULL;
+}
+
+int runner_run(const run_shared *rs, const runner_opts *o, runner_stats *st, pe_err *e)
+{
+    run_state s;
+    const dataset *d = rs->data;
+    size_t cap = 0;
+    int nthreads = o->jobs > 0 ? o->jobs : 1;
+    pthread_t *th;
+    double t0 = pe_now();
+
+    memset(&s, 0, sizeof s);
+    s.rs = rs;
+    s.o = o;
+    pthread_mutex_init(&s.mu, NULL);
+    s.users = xcalloc(d->nusers ? d->nusers : 1, sizeof *s.users);
+    s.pending = xcalloc(d->nusers ? d->nusers : 1, sizeof *s.pending);
+
+    /* Jobs in user order, each user's methods and queries together, so a user's
+     * memory lives only while that user is being answered. */
+    for (size_t u = 0; u < d->nusers; u++) {
+        user_state_init(&s.users[u], &d->users[u], u);
+        for (size_t m = 0; m < o->nmethods; m++)
+            for (size_t q = 0; q < d->users[u].nqueries; q++) {
+                s.st.queries_total++;
+                if (o->is_done && o->is_done(o->done_ctx, o->methods[m]->name, d->users[u].id,
+                                             d->users[u].queries[q].id)) {
+                    s.st.queries_skipped++;
+                    continue;
+                }
+                s.jobs = xgrow(s.jobs, &cap, s.njobs + 1, sizeof *s.jobs);
+                s.jobs[s.njobs++] = (job){u, m, q};
+                s.pending[u]++;
+            }
+        if (!s.pending[u])
+            s.users_done++;
+    }
+
+    if ((size_t)nthreads > s.njobs)
+        nthreads = s.njobs ? (int)s.njobs : 1;
+    th = xcalloc((size_t)nthreads, sizeof *th);
+    for (int i = 0; i < nthreads; i++)
+        if (pthread_create(&th[i], NULL, worker, &s) != 0) {
+            nthreads = i;
+            if (i == 0)
+                worker(&s);
+            break;
+        }
+    for (int i = 0; i < nthreads; i++)
+        pthread_join(th[i], NULL);
+    free(th);
+
+    for (size_t u = 0; u < d->nusers; u++) {
+        user_state_release(&s.users[u]);
+        pthread_mutex_destroy(&s.users[u].mu);
+    }
+    s.st.wall_s = pe_now() - t0;
+    *st = s.st;
+    free(s.users);
+    free(s.pending);
+    free(s.jobs);
+    pthread_mutex_destroy(&s.mu);
+    if (s.fatal) {
+        if (e)
+            *e = s.err;
+        return s.fatal;
+    }
+    return 0;
+}
