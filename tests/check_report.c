@@ -1,0 +1,178 @@
+/* report: predictions round trip (torn last line, last record wins), summaries
+ * with hand-computed metrics, tables, and reading summaries back. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "report.h"
+#include "testutil.h"
+
+static pred_record rec(const char *m, const char *u, const char *id, const char *gold,
+                       const char *pred, const char *err)
+{
+    pred_record r;
+    memset(&r, 0, sizeof r);
+    r.method = (char *)m;
+    r.user = (char *)u;
+    r.id = (char *)id;
+    r.gold = (char *)gold;
+    r.raw = (char *)pred;
+    r.pred = (char *)pred;
+    r.valid = pred != NULL;
+    r.error = (char *)err;
+    r.prompt_tokens = r.completion_tokens = -1;
+    r.cost_usd = -1;
+    return r;
+}
+
+START_TEST(append_and_load)
+{
+    char *dir = tu_tmpdir(), *p = tu_path(dir, "predictions.jsonl");
+    report_writer *w;
+    pe_err e = {0};
+    pred_record *recs;
+    size_t n, torn;
+    pred_record a = rec("knn", "u1", "q1", "comedy", "comedy", NULL);
+    pred_record b = rec("knn", "u1", "q2", "action", NULL, "HTTP 500: boom");
+    pred_record c = rec("knn", "u1", "q1", "comedy", "action", NULL); /* later wins */
+
+    ck_assert_int_eq(report_open(dir, &w, &e), 0);
+    ck_assert_int_eq(report_append_prediction(w, &a, &e), 0);
+    ck_assert_int_eq(report_append_prediction(w, &b, &e), 0);
+    ck_assert_int_eq(report_append_prediction(w, &c, &e), 0);
+    ck_assert_int_eq(report_close(w, &e), 0);
+    /* a writer killed mid-line leaves a torn last line */
+    tu_sh(NULL, NULL, "printf '{\"user\":\"u2\",\"id\":\"q' >> '%s'", p);
+    ck_assert_int_eq(report_load_predictions(dir, &recs, &n, &torn, &e), 0);
+    ck_assert_uint_eq(torn, 1);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(recs[0].id, "q2");
+    ck_assert_str_eq(recs[0].error, "HTTP 500: boom");
+    ck_assert_ptr_null(recs[0].pred);
+    ck_assert_str_eq(recs[1].id, "q1");
+    ck_assert_str_eq(recs[1].pred, "action");
+    ck_assert_int_eq(recs[1].prompt_tokens, -1);
+    report_free_predictions(recs, n);
+
+    /* a broken line that is not the last one is an error naming the line */
+    tu_sh(NULL, NULL, "printf '\\n{\"user\":1}\\n' >> '%s'", p);
+    ck_assert_int_eq(report_load_predictions(dir, &recs, &n, &torn, &e), PE_EXIT_DATA);
+    ck_assert_ptr_nonnull(strstr(e.msg, "predictions.jsonl:4"));
+    tu_rmrf(dir);
+    free(p);
+    free(dir);
+}
+END_TEST
+
+START_TEST(summarize_classification)
+{
+    char *dir = tu_tmpdir();
+    const task *t = task_get("lamp2m");
+    pe_err e = {0};
+    method_summary *s, *back;
+    size_t ns, nb;
+    const task *bt;
+    summary_opts o = {0};
+    /* method m: 4 scored, 1 error. gold/pred: comedy/comedy, comedy/action,
+     * action/action, action/Comedy(-1).
+     * accuracy = 2/4. comedy: TP1 FP0 FN1 -> 2/3; action: TP1 FP1 FN1 -> 2/4.
+     * F1 = (2/3 + 1/2) / 15. */
+    pred_record r[] = {
+        rec("m", "u2", "a", "comedy", "comedy", NULL),
+        rec("m", "u1", "b", "comedy", "action", NULL),
+        rec("m", "u1", "c", "action", "action", NULL),
+        rec("m", "u2", "d", "action", "Comedy", NULL),
+        rec("m", "u2", "e", "action", NULL, "timeout"),
+    };
+    r[3].valid = 0;
+    o.bootstrap = 200;
+    o.seed = 7;
+    ck_assert_int_eq(report_summarize(dir, t, r, 5, &o, &s, &ns, &e), 0);
+    ck_assert_uint_eq(ns, 1);
+    ck_assert_uint_eq(s[0].n, 4);
+    ck_assert_uint_eq(s[0].errors, 1);
+    ck_assert_uint_eq(s[0].invalid, 1);
+    ck_assert_uint_eq(s[0].users, 2);
+    ck_assert_double_eq_tol(s[0].value[0], 0.5, 1e-15);
+    ck_assert_double_eq_tol(s[0].value[1], (2.0 / 3 + 0.5) / 15, 1e-15);
+    ck_assert(s[0].lo[0] <= 0.5 && s[0].hi[0] >= 0.5);
+    {
+        char *csv = tu_path(dir, "users.csv"), *txt = tu_read(csv);
+        /* u1 (b, c): 1 of 2 right */
+        ck_assert_ptr_nonnull(strstr(txt, "method,user,n,invalid,errors,accuracy,f1\n"));
+        ck_assert_ptr_nonnull(strstr(txt, "m,u1,2,0,0,0.5,"));
+        ck_assert_ptr_nonnull(strstr(txt, "m,u2,2,1,1,0.5,"));
+        free(txt);
+        free(csv);
+    }
+    ck_assert_int_eq(report_read_summary(dir, &bt, &back, &nb, &e), 0);
+    ck_assert_ptr_eq(bt, t);
+    ck_assert_uint_eq(nb, 1);
+    ck_assert_double_eq(back[0].value[1], s[0].value[1]);
+    ck_assert_double_eq(back[0].lo[0], s[0].lo[0]);
+    ck_assert_uint_eq(back[0].errors, 1);
+    {
+        buf b = BUF_INIT;
+        report_table(&b, "md", t, back, nb, NULL);
+        ck_assert_ptr_nonnull(strstr(buf_str(&b), "| m | 4 | 0.500 ["));
+        buf_reset(&b);
+        report_table(&b, "csv", t, back, nb, NULL);
+        ck_assert_ptr_nonnull(strstr(buf_str(&b), "task,method,n,invalid,errors,accuracy,"));
+        ck_assert_ptr_nonnull(strstr(buf_str(&b), "lamp2m,m,4,1,1,0.5,"));
+        buf_free(&b);
+    }
+    report_free_summaries(s, ns);
+    report_free_summaries(back, nb);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(summary_independent_of_order)
+{
+    char *d1 = tu_tmpdir(), *d2 = tu_tmpdir();
+    const task *t = task_get("lamp3");
+    pe_err e = {0};
+    method_summary *s1, *s2;
+    size_t n1, n2;
+    summary_opts o = {0};
+    pred_record r[] = {
+        rec("x", "u1", "a", "5", "4", NULL), rec("x", "u1", "b", "1", "three", NULL),
+        rec("x", "u2", "c", "3", "3.5", NULL), rec("x", "u3", "d", "2", "2", NULL),
+    };
+    pred_record rev[] = {r[3], r[2], r[1], r[0]};
+    o.bootstrap = 300;
+    o.seed = 11;
+    ck_assert_int_eq(report_summarize(d1, t, r, 4, &o, &s1, &n1, &e), 0);
+    ck_assert_int_eq(report_summarize(d2, t, rev, 4, &o, &s2, &n2, &e), 0);
+    /* |5-4| + |1-5| (unparsable, gold 1 -> 5.0) + 0.5 + 0 = 5.5 */
+    ck_assert_double_eq_tol(s1[0].value[0], 5.5 / 4, 1e-15);
+    ck_assert_double_eq_tol(s1[0].value[1], sqrt((1 + 16 + 0.25) / 4), 1e-15);
+    ck_assert_double_eq(s1[0].lo[0], s2[0].lo[0]);
+    ck_assert_double_eq(s1[0].hi[1], s2[0].hi[1]);
+    {
+        char *a = tu_path(d1, "summary.json"), *b = tu_path(d2, "summary.json");
+        char *ta = tu_read(a), *tb = tu_read(b);
+        ck_assert_str_eq(ta, tb);
+        free(a), free(b), free(ta), free(tb);
+    }
+    report_free_summaries(s1, n1);
+    report_free_summaries(s2, n2);
+    tu_rmrf(d1);
+    tu_rmrf(d2);
+    free(d1);
+    free(d2);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("report");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, append_and_load);
+    tcase_add_test(tc, summarize_classification);
+    tcase_add_test(tc, summary_independent_of_order);
+    suite_add_tcase(s, tc);
+    return tu_run_suite(s);
+}
