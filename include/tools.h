@@ -1,0 +1,44 @@
+/*
+ * tools: the agent's two tools. memory_search retrieves the user's top-K
+ * memories (honouring the no-leakage filter) as a numbered observation;
+ * wikipedia returns a short summary of a topic from MediaWiki's REST API
+ * (falling back to opensearch for a title) or from a kiwix-serve instance.
+ *
+ * Ownership: tool contexts are made by the caller and borrowed by the tools;
+ * a wiki client is shared by threads (each call makes its own HTTP handle or
+ * uses the calling thread's). Observations are malloc'd.
+ */
+#ifndef PE_TOOLS_H
+#define PE_TOOLS_H
+
+#include <stddef.h>
+
+#include "agent.h"
+#include "memory.h"
+#include "prompts.h"
+#include "topk.h"
+
+/* memory_search over m: the k best items, only those allowed by filter
+ * (NULL: all). Observation lines as memory_format_observation(). */
+typedef struct memory_tool_ctx {
+    const memory *mem;
+    size_t k;
+    const topk_filter *filter;
+    size_t max_chars;        /* per item text; 0: no limit */
+    /* MemoryBank mode (membank method): scores decay with age and grow with
+     * recall; NULL for plain search. */
+    struct membank_state *membank;
+} memory_tool_ctx;
+
+agent_tool tools_memory(const prompt_set *p, memory_tool_ctx *ctx);
+
+/* Wikipedia: spec "off", a MediaWiki base URL ("https://en.wikipedia.org"),
+ * or "kiwix:URL" (a kiwix-serve root, e.g. "kiwix:http://127.0.0.1:8080"). */
+typedef struct wiki_client wiki_client;
+int tools_wiki_new(const char *spec, double timeout_s, wiki_client **out, pe_err *e);
+void tools_wiki_free(wiki_client *w);
+agent_tool tools_wikipedia(const prompt_set *p, wiki_client *w);
+/* A summary for topic (max_chars at most); NULL with e set when nothing found. */
+char *tools_wiki_summary(wiki_client *w, const char *topic, size_t max_chars, pe_err *e);
+
+#endif
