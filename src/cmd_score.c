@@ -249,10 +249,8 @@ static void put_num(buf *b, double v)
     buf_adds(b, num);
 }
 
-/* `"accuracy": x, "f1": y` (no leading separator), then `, "ci": {...}` when
- * lo is non-NULL. */
-static void put_metrics(buf *b, const task *t, const metrics_result *r, const metrics_result *lo,
-                        const metrics_result *hi)
+/* `"accuracy": x, "f1": y` (no leading separator). */
+static void put_metrics(buf *b, const task *t, const metrics_result *r)
 {
     const char *names[2];
     size_t k = metrics_names(t, names);
@@ -260,8 +258,13 @@ static void put_metrics(buf *b, const task *t, const metrics_result *r, const me
         buf_printf(b, "%s\"%s\": ", i ? ", " : "", names[i]);
         put_num(b, metrics_value(r, i));
     }
-    if (!lo)
-        return;
+}
+
+/* `, "ci": {"accuracy": [lo, hi], ...}` */
+static void put_ci(buf *b, const task *t, const metrics_result *lo, const metrics_result *hi)
+{
+    const char *names[2];
+    size_t k = metrics_names(t, names);
     buf_adds(b, ", \"ci\": {");
     for (size_t i = 0; i < k; i++) {
         buf_printf(b, "%s\"%s\": [", i ? ", " : "", names[i]);
@@ -273,16 +276,26 @@ static void put_metrics(buf *b, const task *t, const metrics_result *r, const me
     buf_adds(b, "}");
 }
 
-/* Metrics (and intervals when B > 0) of n pairs. */
+/* The members of one score (no leading separator). Official files (errors ==
+ * (size_t)-1): the official keys, then n and invalid. Run directories: n,
+ * invalid and errors, then the metrics. Then "ci" when B > 0. */
 static void score_pairs(buf *b, const task *t, char *const *golds, char *const *preds, size_t n,
-                        size_t B, uint64_t seed, metrics_result *r)
+                        size_t B, uint64_t seed, size_t errors)
 {
-    metrics_result lo, hi;
+    metrics_result r, lo, hi;
     const char *const *g = (const char *const *)golds, *const *p = (const char *const *)preds;
-    metrics_compute(t, g, p, n, r);
-    if (B)
+    metrics_compute(t, g, p, n, &r);
+    if (errors == (size_t)-1) {
+        put_metrics(b, t, &r);
+        buf_printf(b, ", \"n\": %zu, \"invalid\": %zu", r.n, r.invalid);
+    } else {
+        buf_printf(b, "\"n\": %zu, \"invalid\": %zu, \"errors\": %zu, ", r.n, r.invalid, errors);
+        put_metrics(b, t, &r);
+    }
+    if (B) {
         metrics_bootstrap(t, g, p, n, B, seed, &lo, &hi);
-    put_metrics(b, t, r, B ? &lo : NULL, &hi);
+        put_ci(b, t, &lo, &hi);
+    }
 }
 
 /* The official scorer crashes on a rating gold that float() rejects; we stop
@@ -301,7 +314,6 @@ static int score_files(const task *t, const char *golds_path, const char *preds_
     official g, p;
     strmap gmap, pmap;
     char **preds = NULL;
-    metrics_result r;
     int rc;
 
     if ((rc = official_load(golds_path, &g, e)) != 0)
@@ -342,8 +354,8 @@ static int score_files(const task *t, const char *golds_path, const char *preds_
         for (size_t i = 0; i < g.n; i++)
             preds[i] = p.outs[strmap_get(&pmap, g.ids[i])];
         buf_adds(out, "{");
-        score_pairs(out, t, g.outs, preds, g.n, B, seed, &r);
-        buf_printf(out, ", \"n\": %zu, \"invalid\": %zu}\n", r.n, r.invalid);
+        score_pairs(out, t, g.outs, preds, g.n, B, seed, (size_t)-1);
+        buf_adds(out, "}\n");
     }
     free(preds);
     strmap_free(&gmap);
@@ -551,7 +563,6 @@ static int score_rundir(const task *t, const char *dir, size_t B, uint64_t seed,
     buf_adds(out, ", \"methods\": [");
     for (size_t m = 0; m < d.nmethods; m++) {
         size_t n = 0, errors = 0;
-        metrics_result r;
         for (size_t i = 0; i < d.nlines; i++) {
             const pred_line *l = &d.lines[i];
             if (l->method != m)
@@ -566,9 +577,8 @@ static int score_rundir(const task *t, const char *dir, size_t B, uint64_t seed,
         buf_adds(out, m ? ", {\"method\": " : "{\"method\": ");
         buf_json_str(out, d.methods[m]);
         buf_adds(out, ", ");
-        score_pairs(out, t, golds, preds, n, B, seed, &r);
-        buf_printf(out, ", \"n\": %zu, \"invalid\": %zu, \"errors\": %zu}", r.n, r.invalid,
-                   errors);
+        score_pairs(out, t, golds, preds, n, B, seed, errors);
+        buf_adds(out, "}");
     }
     buf_adds(out, "]}\n");
     if (nogold)

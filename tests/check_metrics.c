@@ -533,9 +533,9 @@ START_TEST(cmd_run_dir)
      * predicted as action, q2 (the retry) "Action" -> -1: no TP anywhere */
     ck_assert_str_eq(out,
                      "{\"task\": \"lamp2m\", \"methods\": [{\"method\": \"persona\", "
-                     "\"accuracy\": 1.0, \"f1\": 0.13333333333333333, \"n\": 2, \"invalid\": 0, "
-                     "\"errors\": 1}, {\"method\": \"icl\", \"accuracy\": 0.0, \"f1\": 0.0, "
-                     "\"n\": 2, \"invalid\": 1, \"errors\": 0}]}\n");
+                     "\"n\": 2, \"invalid\": 0, \"errors\": 1, \"accuracy\": 1.0, "
+                     "\"f1\": 0.13333333333333333}, {\"method\": \"icl\", \"n\": 2, "
+                     "\"invalid\": 1, \"errors\": 0, \"accuracy\": 0.0, \"f1\": 0.0}]}\n");
     free(out);
     free(err);
 
