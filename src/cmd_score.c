@@ -1,0 +1,686 @@
+/* score: official-format scoring (golds file + predictions file), or the
+ * rescoring of a run directory's predictions.jsonl, per method. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "cmd.h"
+#include "jsonu.h"
+#include "metrics.h"
+#include "task.h"
+#include "util.h"
+
+#define MAX_LISTED_IDS 10
+#define MAX_BOOTSTRAP 10000000UL
+
+static const char usage[] =
+    "usage: persona-eval score --task T --golds OUTPUTS.json --preds PREDS.json [options]\n"
+    "       persona-eval score [--task T] RUN_DIR [options]\n"
+    "\n"
+    "Scores predictions with the official LaMP semantics and prints JSON on stdout.\n"
+    "The first form reads two files in the official format ({\"task\", \"golds\":[{\"id\",\n"
+    "\"output\"}]}) with the same ids and prints the official keys (accuracy and f1, or\n"
+    "MAE and RMSE) with n and invalid. The second rescores RUN_DIR/predictions.jsonl per\n"
+    "method; the task comes from RUN_DIR/run.json unless --task is given.\n"
+    "\n"
+    "options:\n"
+    "  --task T          lamp1, lamp2m, lamp2n or lamp3 (also LaMP_2M, ...)\n"
+    "  --golds FILE      gold outputs in the official format\n"
+    "  --preds FILE      predictions in the official format\n"
+    "  --bootstrap B     add 95% percentile bootstrap intervals from B resamples (\"ci\")\n"
+    "  --seed S          bootstrap seed (default 0)\n"
+    "  -h, --help        this text\n"
+    "\n"
+    "exit status: 0 scored, 2 bad command line, 65 bad or mismatched data, 66 missing file\n";
+
+/* Open-addressing map from borrowed strings to indices. */
+typedef struct strmap {
+    const char **keys;
+    size_t *vals;
+    size_t cap, len;
+} strmap;
+
+static void strmap_init(strmap *m, size_t hint)
+{
+    m->cap = 16;
+    while (m->cap < 2 * hint)
+        m->cap *= 2;
+    m->keys = xcalloc(m->cap, sizeof *m->keys);
+    m->vals = xcalloc(m->cap, sizeof *m->vals);
+    m->len = 0;
+}
+
+static void strmap_free(strmap *m)
+{
+    free(m->keys);
+    free(m->vals);
+}
+
+static size_t strmap_pos(const strmap *m, const char *key)
+{
+    size_t i = (size_t)pe_hash64(key, strlen(key), 0) & (m->cap - 1);
+    while (m->keys[i] && strcmp(m->keys[i], key) != 0)
+        i = (i + 1) & (m->cap - 1);
+    return i;
+}
+
+/* The index stored for key, or (size_t)-1. */
+static size_t strmap_get(const strmap *m, const char *key)
+{
+    size_t i = strmap_pos(m, key);
+    return m->keys[i] ? m->vals[i] : (size_t)-1;
+}
+
+static void strmap_put(strmap *m, const char *key, size_t val)
+{
+    size_t i;
+    if (2 * (m->len + 1) > m->cap) {
+        strmap old = *m;
+        strmap_init(m, old.cap);
+        for (size_t j = 0; j < old.cap; j++)
+            if (old.keys[j])
+                strmap_put(m, old.keys[j], old.vals[j]);
+        strmap_free(&old);
+    }
+    i = strmap_pos(m, key);
+    if (!m->keys[i]) {
+        m->keys[i] = key;
+        m->len++;
+    }
+    m->vals[i] = val;
+}
+
+/* Whether a task string from a file names task t. "LaMP_2" fits both lamp2m
+ * and lamp2n: the official name meant news before 2024 and movies since. */
+static int task_matches(const task *t, const char *name)
+{
+    if (!strcasecmp(name, "LaMP_2") || !strcasecmp(name, "LaMP-2") || !strcasecmp(name, "lamp2"))
+        return t->id == TASK_LAMP2M || t->id == TASK_LAMP2N;
+    return task_get(name) == t;
+}
+
+/* A value as the official scorer's str(x) sees it: strings and numbers as
+ * text, null as "None". NULL for other types. */
+static char *value_text(const cJSON *v)
+{
+    if (cJSON_IsNull(v))
+        return xstrdup("None");
+    return jsonu_text(v);
+}
+
+static int parse_json(const char *path, const char *data, size_t len, cJSON **out, pe_err *e)
+{
+    size_t off = 0, line, col;
+    *out = jsonu_parse(data, len, &off);
+    if (*out)
+        return 0;
+    jsonu_line_col(data, off, &line, &col);
+    return pe_errf(e, PE_EXIT_DATA, "%s:%zu:%zu: invalid JSON", path, line, col);
+}
+
+/* An official {"task", "golds":[{"id","output"}]} file: distinct ids in
+ * first-seen order, each with its last output (the official dict). */
+typedef struct official {
+    char *task; /* NULL when absent */
+    char **ids, **outs;
+    size_t n;
+} official;
+
+static void official_free(official *o)
+{
+    for (size_t i = 0; i < o->n; i++) {
+        free(o->ids[i]);
+        free(o->outs[i]);
+    }
+    free(o->ids);
+    free(o->outs);
+    free(o->task);
+    memset(o, 0, sizeof *o);
+}
+
+static int official_load(const char *path, official *o, pe_err *e)
+{
+    char *data;
+    size_t len, i = 0;
+    cJSON *root, *golds, *task_v, *g;
+    strmap seen;
+    int rc;
+
+    memset(o, 0, sizeof *o);
+    if ((rc = pe_read_file(path, 0, &data, &len, e)) != 0)
+        return rc;
+    rc = parse_json(path, data, len, &root, e);
+    free(data);
+    if (rc)
+        return rc;
+    task_v = cJSON_GetObjectItemCaseSensitive(root, "task");
+    golds = cJSON_GetObjectItemCaseSensitive(root, "golds");
+    if (!cJSON_IsObject(root))
+        rc = pe_errf(e, PE_EXIT_DATA, "%s: expected an object {\"task\", \"golds\"}, found %s",
+                     path, jsonu_type(root));
+    else if (task_v && !cJSON_IsString(task_v))
+        rc = pe_errf(e, PE_EXIT_DATA, "%s: field \"task\" must be a string, found %s", path,
+                     jsonu_type(task_v));
+    else if (!cJSON_IsArray(golds))
+        rc = pe_errf(e, PE_EXIT_DATA, "%s: field \"golds\" must be an array, found %s", path,
+                     jsonu_type(golds));
+    if (rc) {
+        cJSON_Delete(root);
+        return rc;
+    }
+    if (task_v)
+        o->task = xstrdup(task_v->valuestring);
+    size_t cap = (size_t)cJSON_GetArraySize(golds) + 1;
+    o->ids = xmalloc(cap * sizeof *o->ids);
+    o->outs = xmalloc(cap * sizeof *o->outs);
+    strmap_init(&seen, cap);
+    cJSON_ArrayForEach(g, golds) {
+        const cJSON *idv = cJSON_GetObjectItemCaseSensitive(g, "id");
+        const cJSON *outv = cJSON_GetObjectItemCaseSensitive(g, "output");
+        char *id = cJSON_IsObject(g) ? jsonu_text(idv) : NULL, *out;
+        size_t at;
+        if (!cJSON_IsObject(g)) {
+            rc = pe_errf(e, PE_EXIT_DATA, "%s: golds[%zu] must be an object, found %s", path, i,
+                         jsonu_type(g));
+            break;
+        }
+        if (!id) {
+            rc = pe_errf(e, PE_EXIT_DATA, "%s: golds[%zu]: field \"id\" must be a string, found %s",
+                         path, i, jsonu_type(idv));
+            break;
+        }
+        if (!outv || !(out = value_text(outv))) {
+            rc = pe_errf(e, PE_EXIT_DATA,
+                         "%s: golds[%zu] (id \"%s\"): field \"output\" must be a string, found %s",
+                         path, i, id, jsonu_type(outv));
+            free(id);
+            break;
+        }
+        at = strmap_get(&seen, id);
+        if (at != (size_t)-1) {
+            free(o->outs[at]);
+            o->outs[at] = out;
+            free(id);
+        } else {
+            o->ids[o->n] = id;
+            o->outs[o->n] = out;
+            strmap_put(&seen, id, o->n++);
+        }
+        i++;
+    }
+    strmap_free(&seen);
+    cJSON_Delete(root);
+    if (rc)
+        official_free(o);
+    return rc;
+}
+
+/* Appends `"a", "b", ...` (at most MAX_LISTED_IDS) of the ids not in other. */
+static size_t list_unmatched(buf *b, const official *o, const strmap *other)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < o->n; i++) {
+        if (strmap_get(other, o->ids[i]) != (size_t)-1)
+            continue;
+        if (count < MAX_LISTED_IDS) {
+            if (count)
+                buf_adds(b, ", ");
+            buf_json_str(b, o->ids[i]);
+        } else if (count == MAX_LISTED_IDS) {
+            buf_adds(b, ", ...");
+        }
+        count++;
+    }
+    return count;
+}
+
+static void put_num(buf *b, double v)
+{
+    char num[64];
+    if (isnan(v)) {
+        buf_adds(b, "null");
+        return;
+    }
+    pe_fmt_double(num, sizeof num, v);
+    buf_adds(b, num);
+}
+
+/* `"accuracy": x, "f1": y` (no leading separator). */
+static void put_metrics(buf *b, const task *t, const metrics_result *r)
+{
+    const char *names[2];
+    size_t k = metrics_names(t, names);
+    for (size_t i = 0; i < k; i++) {
+        buf_printf(b, "%s\"%s\": ", i ? ", " : "", names[i]);
+        put_num(b, metrics_value(r, i));
+    }
+}
+
+/* `, "ci": {"accuracy": [lo, hi], ...}` */
+static void put_ci(buf *b, const task *t, const metrics_result *lo, const metrics_result *hi)
+{
+    const char *names[2];
+    size_t k = metrics_names(t, names);
+    buf_adds(b, ", \"ci\": {");
+    for (size_t i = 0; i < k; i++) {
+        buf_printf(b, "%s\"%s\": [", i ? ", " : "", names[i]);
+        put_num(b, metrics_value(lo, i));
+        buf_adds(b, ", ");
+        put_num(b, metrics_value(hi, i));
+        buf_adds(b, "]");
+    }
+    buf_adds(b, "}");
+}
+
+/* The members of one score (no leading separator). Official files (errors ==
+ * (size_t)-1): the official keys, then n and invalid. Run directories: n,
+ * invalid and errors, then the metrics. Then "ci" when B > 0. */
+static void score_pairs(buf *b, const task *t, char *const *golds, char *const *preds, size_t n,
+                        size_t B, uint64_t seed, size_t errors)
+{
+    metrics_result r, lo, hi;
+    const char *const *g = (const char *const *)golds, *const *p = (const char *const *)preds;
+    metrics_compute(t, g, p, n, &r);
+    if (errors == (size_t)-1) {
+        put_metrics(b, t, &r);
+        buf_printf(b, ", \"n\": %zu, \"invalid\": %zu", r.n, r.invalid);
+    } else {
+        buf_printf(b, "\"n\": %zu, \"invalid\": %zu, \"errors\": %zu, ", r.n, r.invalid, errors);
+        put_metrics(b, t, &r);
+    }
+    if (B) {
+        metrics_bootstrap(t, g, p, n, B, seed, &lo, &hi);
+        put_ci(b, t, &lo, &hi);
+    }
+}
+
+/* The official scorer crashes on a rating gold that float() rejects; we stop
+ * with a message instead. */
+static int check_rating_gold(const task *t, const char *gold, const char *where, pe_err *e)
+{
+    double v;
+    if (!t->rating || metrics_parse_rating(gold, &v))
+        return 0;
+    return pe_errf(e, PE_EXIT_DATA, "%s: gold \"%s\" is not a number", where, gold);
+}
+
+static int score_files(const task *t, const char *golds_path, const char *preds_path, size_t B,
+                       uint64_t seed, buf *out, pe_err *e)
+{
+    official g, p;
+    strmap gmap, pmap;
+    char **preds = NULL;
+    int rc;
+
+    if ((rc = official_load(golds_path, &g, e)) != 0)
+        return rc;
+    if ((rc = official_load(preds_path, &p, e)) != 0) {
+        official_free(&g);
+        return rc;
+    }
+    if (g.task && !task_matches(t, g.task))
+        rc = pe_errf(e, PE_EXIT_DATA, "%s: task \"%s\" is not %s", golds_path, g.task, t->name);
+    else if (p.task && !task_matches(t, p.task))
+        rc = pe_errf(e, PE_EXIT_DATA, "%s: task \"%s\" is not %s", preds_path, p.task, t->name);
+    strmap_init(&gmap, g.n);
+    strmap_init(&pmap, p.n);
+    for (size_t i = 0; i < g.n; i++)
+        strmap_put(&gmap, g.ids[i], i);
+    for (size_t i = 0; i < p.n; i++)
+        strmap_put(&pmap, p.ids[i], i);
+    if (!rc) {
+        buf missing = BUF_INIT, extra = BUF_INIT;
+        size_t nm = list_unmatched(&missing, &g, &pmap), ne = list_unmatched(&extra, &p, &gmap);
+        if (nm || ne)
+            rc = pe_errf(e, PE_EXIT_DATA,
+                         "prediction ids do not match gold ids: %zu gold id(s) missing from %s%s%s%s"
+                         "; %zu extra id(s) in %s%s%s%s",
+                         nm, preds_path, nm ? " (" : "", buf_str(&missing), nm ? ")" : "", ne,
+                         preds_path, ne ? " (" : "", buf_str(&extra), ne ? ")" : "");
+        buf_free(&missing);
+        buf_free(&extra);
+    }
+    for (size_t i = 0; !rc && i < g.n; i++) {
+        char *where = xasprintf("%s: id \"%s\"", golds_path, g.ids[i]);
+        rc = check_rating_gold(t, g.outs[i], where, e);
+        free(where);
+    }
+    if (!rc) {
+        preds = xmalloc((g.n + 1) * sizeof *preds);
+        for (size_t i = 0; i < g.n; i++)
+            preds[i] = p.outs[strmap_get(&pmap, g.ids[i])];
+        buf_adds(out, "{");
+        score_pairs(out, t, g.outs, preds, g.n, B, seed, (size_t)-1);
+        buf_adds(out, "}\n");
+    }
+    free(preds);
+    strmap_free(&gmap);
+    strmap_free(&pmap);
+    official_free(&g);
+    official_free(&p);
+    return rc;
+}
+
+/* One scored or errored line of predictions.jsonl (the last for its method and id). */
+typedef struct pred_line {
+    size_t method;
+    char *key;         /* "method\x1fid" */
+    char *gold, *pred; /* NULL when errored or without gold */
+    int errored;
+} pred_line;
+
+typedef struct rundir {
+    char **methods;
+    size_t nmethods;
+    pred_line *lines;
+    size_t nlines, cap;
+} rundir;
+
+static void rundir_free(rundir *d)
+{
+    for (size_t i = 0; i < d->nmethods; i++)
+        free(d->methods[i]);
+    for (size_t i = 0; i < d->nlines; i++) {
+        free(d->lines[i].gold);
+        free(d->lines[i].pred);
+        free(d->lines[i].key);
+    }
+    free(d->methods);
+    free(d->lines);
+}
+
+static size_t method_index(rundir *d, const char *name)
+{
+    for (size_t i = 0; i < d->nmethods; i++)
+        if (!strcmp(d->methods[i], name))
+            return i;
+    d->methods = xrealloc(d->methods, (d->nmethods + 1) * sizeof *d->methods);
+    d->methods[d->nmethods] = xstrdup(name);
+    return d->nmethods++;
+}
+
+/* Reads one parsed line into d; where is "file:line". */
+static int rundir_add(rundir *d, strmap *keys, const task *t, const cJSON *j, const char *where,
+                      pe_err *e)
+{
+    const char *method = jsonu_str(j, "method"), *user = jsonu_str(j, "user");
+    const cJSON *err = cJSON_GetObjectItemCaseSensitive(j, "error");
+    const cJSON *gold = cJSON_GetObjectItemCaseSensitive(j, "gold");
+    const cJSON *pred = cJSON_GetObjectItemCaseSensitive(j, "pred");
+    char *id = jsonu_text(cJSON_GetObjectItemCaseSensitive(j, "id")), *key;
+    pred_line l = {0, NULL, NULL, NULL, 0};
+    size_t at;
+    int rc = 0;
+
+    if (!user)
+        user = "?";
+    if (!method)
+        rc = pe_errf(e, PE_EXIT_DATA, "%s: user \"%s\": field \"method\" must be a string", where,
+                     user);
+    else if (!id)
+        rc = pe_errf(e, PE_EXIT_DATA, "%s: user \"%s\": field \"id\" must be a string", where,
+                     user);
+    else if (err && !cJSON_IsNull(err) && !cJSON_IsString(err))
+        rc = pe_errf(e, PE_EXIT_DATA, "%s: user \"%s\": field \"error\" must be null or a string",
+                     where, user);
+    if (rc) {
+        free(id);
+        return rc;
+    }
+    l.method = method_index(d, method);
+    l.errored = cJSON_IsString(err);
+    if (!l.errored && gold && !cJSON_IsNull(gold)) {
+        if (!(l.gold = jsonu_text(gold)))
+            rc = pe_errf(e, PE_EXIT_DATA, "%s: user \"%s\": field \"gold\" must be a string",
+                         where, user);
+        else if (!(l.pred = jsonu_text(pred)))
+            rc = pe_errf(e, PE_EXIT_DATA, "%s: user \"%s\": field \"pred\" must be a string",
+                         where, user);
+        else
+            rc = check_rating_gold(t, l.gold, where, e);
+    }
+    if (rc) {
+        free(l.gold);
+        free(l.pred);
+        free(id);
+        return rc;
+    }
+    key = xasprintf("%s\x1f%s", method, id);
+    free(id);
+    at = strmap_get(keys, key);
+    if (at != (size_t)-1) { /* a later line for the same query replaces the earlier one */
+        free(d->lines[at].gold);
+        free(d->lines[at].pred);
+        l.key = d->lines[at].key;
+        d->lines[at] = l;
+        free(key);
+        return 0;
+    }
+    d->lines = xgrow(d->lines, &d->cap, d->nlines + 1, sizeof *d->lines);
+    l.key = key;
+    d->lines[d->nlines] = l;
+    strmap_put(keys, key, d->nlines++);
+    return 0;
+}
+
+static int rundir_load(const char *path, const task *t, rundir *d, pe_err *e)
+{
+    char *data;
+    size_t len, lineno = 0;
+    strmap keys;
+    int rc;
+
+    memset(d, 0, sizeof *d);
+    if ((rc = pe_read_file(path, 0, &data, &len, e)) != 0)
+        return rc;
+    strmap_init(&keys, 64);
+    for (size_t pos = 0; pos < len && !rc;) {
+        const char *line = data + pos, *nl = memchr(line, '\n', len - pos);
+        size_t llen = nl ? (size_t)(nl - line) : len - pos, off = 0, line_no, col;
+        char *where;
+        cJSON *j;
+
+        pos += llen + (nl ? 1 : 0);
+        lineno++;
+        if (strspn(line, " \t\r") >= llen)
+            continue;
+        j = jsonu_parse(line, llen, &off);
+        if (!j && !nl) {
+            fprintf(stderr,
+                    "persona-eval score: warning: %s:%zu: ignoring the torn last line (no newline "
+                    "at its end)\n",
+                    path, lineno);
+            break;
+        }
+        if (!j || !cJSON_IsObject(j)) {
+            jsonu_line_col(line, off, &line_no, &col);
+            rc = j ? pe_errf(e, PE_EXIT_DATA, "%s:%zu: expected a JSON object", path, lineno)
+                   : pe_errf(e, PE_EXIT_DATA, "%s:%zu:%zu: invalid JSON", path, lineno, col);
+            cJSON_Delete(j);
+            break;
+        }
+        where = xasprintf("%s:%zu", path, lineno);
+        rc = rundir_add(d, &keys, t, j, where, e);
+        free(where);
+        cJSON_Delete(j);
+    }
+    strmap_free(&keys);
+    free(data);
+    if (rc)
+        rundir_free(d);
+    return rc;
+}
+
+/* The task named in RUN_DIR/run.json, or NULL with e set. */
+static const task *rundir_task(const char *dir, pe_err *e)
+{
+    char *path = xasprintf("%s/run.json", dir), *data;
+    const char *name;
+    const task *t = NULL;
+    size_t len;
+    cJSON *j = NULL;
+
+    if (pe_read_file(path, 0, &data, &len, e) != 0) {
+        pe_err_prefix(e, "no --task given and ");
+        free(path);
+        return NULL;
+    }
+    if (parse_json(path, data, len, &j, e) == 0) {
+        name = jsonu_str(j, "task");
+        if (!name)
+            pe_errf(e, PE_EXIT_DATA, "%s: field \"task\" must be a string", path);
+        else if (!(t = task_get(name)))
+            pe_errf(e, PE_EXIT_DATA, "%s: unknown task \"%s\" (known: %s)", path, name,
+                    task_names());
+    }
+    cJSON_Delete(j);
+    free(data);
+    free(path);
+    return t;
+}
+
+static int score_rundir(const task *t, const char *dir, size_t B, uint64_t seed, buf *out,
+                        pe_err *e)
+{
+    char *path = xasprintf("%s/predictions.jsonl", dir);
+    char **golds, **preds;
+    rundir d;
+    size_t nogold = 0;
+    int rc = rundir_load(path, t, &d, e);
+
+    if (rc) {
+        free(path);
+        return rc;
+    }
+    golds = xmalloc((d.nlines + 1) * sizeof *golds);
+    preds = xmalloc((d.nlines + 1) * sizeof *preds);
+    buf_adds(out, "{\"task\": ");
+    buf_json_str(out, t->name);
+    buf_adds(out, ", \"methods\": [");
+    for (size_t m = 0; m < d.nmethods; m++) {
+        size_t n = 0, errors = 0;
+        for (size_t i = 0; i < d.nlines; i++) {
+            const pred_line *l = &d.lines[i];
+            if (l->method != m)
+                continue;
+            if (l->errored)
+                errors++;
+            else if (!l->gold)
+                nogold++;
+            else
+                golds[n] = l->gold, preds[n++] = l->pred;
+        }
+        buf_adds(out, m ? ", {\"method\": " : "{\"method\": ");
+        buf_json_str(out, d.methods[m]);
+        buf_adds(out, ", ");
+        score_pairs(out, t, golds, preds, n, B, seed, errors);
+        buf_adds(out, "}");
+    }
+    buf_adds(out, "]}\n");
+    if (nogold)
+        fprintf(stderr, "persona-eval score: warning: %s: %zu prediction(s) without a gold were "
+                "not scored\n", path, nogold);
+    free(golds);
+    free(preds);
+    free(path);
+    rundir_free(&d);
+    return 0;
+}
+
+static int parse_count(const char *s, unsigned long long max, unsigned long long *v)
+{
+    char *end;
+    if (!*s || *s == '-' || *s == '+')
+        return -1;
+    *v = strtoull(s, &end, 10);
+    return *end || *v > max ? -1 : 0;
+}
+
+int cmd_score(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"task", required_argument, NULL, 't'},    {"golds", required_argument, NULL, 'g'},
+        {"preds", required_argument, NULL, 'p'},   {"bootstrap", required_argument, NULL, 'B'},
+        {"seed", required_argument, NULL, 's'},    {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *task_name = NULL, *golds = NULL, *preds = NULL, *dir = NULL;
+    unsigned long long B = 0, seed = 0;
+    const task *t = NULL;
+    pe_err e = {0, ""};
+    buf out = BUF_INIT;
+    int c, rc;
+
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 't': task_name = optarg; break;
+        case 'g': golds = optarg; break;
+        case 'p': preds = optarg; break;
+        case 'B':
+            if (parse_count(optarg, MAX_BOOTSTRAP, &B) != 0) {
+                fprintf(stderr, "persona-eval score: --bootstrap wants a count from 0 to %lu, "
+                        "not \"%s\"\n", MAX_BOOTSTRAP, optarg);
+                return PE_EXIT_USAGE;
+            }
+            break;
+        case 's':
+            if (parse_count(optarg, UINT64_MAX, &seed) != 0) {
+                fprintf(stderr, "persona-eval score: --seed wants an unsigned integer, not "
+                        "\"%s\"\n", optarg);
+                return PE_EXIT_USAGE;
+            }
+            break;
+        case 'h': fputs(usage, stdout); return PE_OK;
+        case ':':
+            fprintf(stderr, "persona-eval score: %s needs a value\n", argv[optind - 1]);
+            return PE_EXIT_USAGE;
+        default:
+            fprintf(stderr, "persona-eval score: unknown option %s (see --help)\n",
+                    argv[optind - 1]);
+            return PE_EXIT_USAGE;
+        }
+    }
+    if (optind < argc)
+        dir = argv[optind++];
+    if (optind < argc) {
+        fprintf(stderr, "persona-eval score: unexpected argument \"%s\" (see --help)\n",
+                argv[optind]);
+        return PE_EXIT_USAGE;
+    }
+    if (dir ? golds || preds : !golds || !preds) {
+        fprintf(stderr, "persona-eval score: give either --golds and --preds, or a run "
+                "directory (see --help)\n");
+        return PE_EXIT_USAGE;
+    }
+    if (task_name && !(t = task_get(task_name))) {
+        fprintf(stderr, "persona-eval score: unknown task \"%s\" (known: %s)\n", task_name,
+                task_names());
+        return PE_EXIT_USAGE;
+    }
+    if (!t && !dir) {
+        fprintf(stderr, "persona-eval score: --task is required with --golds/--preds\n");
+        return PE_EXIT_USAGE;
+    }
+    if (!t && !(t = rundir_task(dir, &e))) {
+        fprintf(stderr, "persona-eval score: %s\n", e.msg);
+        return e.code;
+    }
+    rc = dir ? score_rundir(t, dir, (size_t)B, seed, &out, &e)
+             : score_files(t, golds, preds, (size_t)B, seed, &out, &e);
+    if (rc) {
+        fprintf(stderr, "persona-eval score: %s\n", e.msg);
+    } else {
+        fputs(buf_str(&out), stdout);
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+            fprintf(stderr, "persona-eval score: writing the result failed\n");
+            rc = PE_EXIT_IO;
+        }
+    }
+    buf_free(&out);
+    return rc;
+}
