@@ -27,27 +27,28 @@ static int load1(dataset *d, const char *tname, const char *path, const char *fm
     return dataset_load(d, task_get(tname), p, 1, fmt, e);
 }
 
-/* Ids of a user's items, joined by spaces. */
-static char *item_ids(const ds_user *u)
+/* Ids of a user's items (or queries), joined by spaces. */
+static char *ids_of(const ds_user *u, int queries)
 {
     char *s = xstrdup("");
-    for (size_t i = 0; i < u->nitems; i++) {
-        char *t = xasprintf("%s%s%s", s, i ? " " : "", u->items[i].id);
+    size_t n = queries ? u->nqueries : u->nitems;
+    for (size_t i = 0; i < n; i++) {
+        const char *id = queries ? u->queries[i].id : u->items[i].id;
+        char *t = xasprintf("%s%s%s", s, i ? " " : "", id);
         free(s);
         s = t;
     }
     return s;
 }
 
+static char *item_ids(const ds_user *u)
+{
+    return ids_of(u, 0);
+}
+
 static char *query_ids(const ds_user *u)
 {
-    char *s = xstrdup("");
-    for (size_t i = 0; i < u->nqueries; i++) {
-        char *t = xasprintf("%s%s%s", s, i ? " " : "", u->queries[i].id);
-        free(s);
-        s = t;
-    }
-    return s;
+    return ids_of(u, 1);
 }
 
 #define ck_ids(fn, u, expect)                                                                  \
