@@ -1,0 +1,157 @@
+/* persona-eval prepare: LaMP files -> our JSONL (top-N users, history/test split). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "dataset.h"
+#include "util.h"
+
+static const char usage[] =
+    "usage: persona-eval prepare --task T --data FILE [FILE...] --out FILE.jsonl\n"
+    "                            [--format F] [--top-users N] [--test-last M]\n"
+    "                            [--user ID]... [--max-queries N]\n"
+    "\n"
+    "Turn LaMP files into persona-eval JSONL: each user's interactions in time order\n"
+    "(profile items, then the LaMP question when its gold is known), the N users with\n"
+    "the most interactions, and each user's M most recent interactions as test queries.\n"
+    "\n"
+    "  --task T          lamp1, lamp2m, lamp2n or lamp3\n"
+    "  --data FILE...    input files (repeatable; further arguments are files too):\n"
+    "                    LaMP *_questions.json (+ *_outputs.json, found beside it),\n"
+    "                    user-grouped JSON, or JSONL\n"
+    "  --format F        auto (default), lamp, grouped, jsonl\n"
+    "  --top-users N     keep the N users with the most interactions (default 100;\n"
+    "                    0 = all; ties by user id)\n"
+    "  --test-last M     the M most recent interactions become queries (default: 10%\n"
+    "                    of each user's interactions, at least 1; at least 1 item is\n"
+    "                    always kept as history). lamp1 keeps its LaMP questions.\n"
+    "  --user ID         keep only this user (repeatable), after the split\n"
+    "  --max-queries N   at most N queries per user, after the split\n"
+    "  --out FILE        output JSONL, written atomically\n"
+    "  -h, --help        this help\n"
+    "\n"
+    "Exit status: 0 ok, 2 bad command line, 65 bad input data, 66 missing input file,\n"
+    "74 write error. Formats: docs/data-formats.md.\n";
+
+static int parse_count(const char *flag, const char *s, long *out)
+{
+    char *end;
+    long v;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < 0) {
+        fprintf(stderr, "persona-eval prepare: %s wants a whole number >= 0, not \"%s\"\n",
+                flag, s);
+        return PE_EXIT_USAGE;
+    }
+    *out = v;
+    return 0;
+}
+
+int cmd_prepare(int argc, char **argv)
+{
+    enum { O_TASK = 256, O_DATA, O_FORMAT, O_TOP, O_LAST, O_OUT, O_USER, O_MAXQ };
+    static const struct option opts[] = {
+        {"task", required_argument, NULL, O_TASK},
+        {"data", required_argument, NULL, O_DATA},
+        {"format", required_argument, NULL, O_FORMAT},
+        {"top-users", required_argument, NULL, O_TOP},
+        {"test-last", required_argument, NULL, O_LAST},
+        {"out", required_argument, NULL, O_OUT},
+        {"user", required_argument, NULL, O_USER},
+        {"max-queries", required_argument, NULL, O_MAXQ},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *task_name = NULL, *format = NULL, *out = NULL;
+    const char **files = xcalloc((size_t)argc + 1, sizeof *files);
+    const char **users = xcalloc((size_t)argc + 1, sizeof *users);
+    size_t nfiles = 0, nusers = 0, nhist = 0;
+    long top = 100, last = -1, maxq = 0;
+    ds_prepare_opts po;
+    dataset in, prep;
+    const task *t;
+    pe_err e = {0};
+    int c, rc = PE_EXIT_USAGE;
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case O_TASK: task_name = optarg; break;
+        case O_DATA: files[nfiles++] = optarg; break;
+        case O_FORMAT: format = optarg; break;
+        case O_OUT: out = optarg; break;
+        case O_USER: users[nusers++] = optarg; break;
+        case O_TOP:
+            if (parse_count("--top-users", optarg, &top))
+                goto done;
+            break;
+        case O_LAST:
+            if (parse_count("--test-last", optarg, &last))
+                goto done;
+            break;
+        case O_MAXQ:
+            if (parse_count("--max-queries", optarg, &maxq))
+                goto done;
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            rc = PE_OK;
+            goto done;
+        default:
+            if (optopt && optopt < 256)
+                fprintf(stderr, "persona-eval prepare: unknown option -%c (see --help)\n",
+                        optopt);
+            else
+                fprintf(stderr, "persona-eval prepare: unknown option or missing value: %s (see --help)\n",
+                        argv[optind - 1]);
+            goto done;
+        }
+    }
+    for (; optind < argc; optind++)
+        files[nfiles++] = argv[optind];
+    if (!task_name || !nfiles || !out) {
+        fprintf(stderr, "persona-eval prepare: --task, --data and --out are required "
+                        "(see --help)\n");
+        goto done;
+    }
+    if (!(t = task_get(task_name))) {
+        fprintf(stderr, "persona-eval prepare: unknown task \"%s\" (one of %s)\n", task_name,
+                task_names());
+        goto done;
+    }
+    rc = dataset_load(&in, t, files, nfiles, format, &e);
+    if (rc) {
+        fprintf(stderr, "persona-eval prepare: %s\n", e.msg);
+        goto done;
+    }
+    po.top_users = (size_t)top;
+    po.test_last = last;
+    rc = dataset_prepare(&in, &po, &prep, &e);
+    dataset_free(&in);
+    if (!rc)
+        rc = dataset_select(&prep, 0, users, nusers, (size_t)maxq, &e);
+    if (!rc)
+        rc = dataset_write_jsonl(&prep, out, &e);
+    if (rc) {
+        fprintf(stderr, "persona-eval prepare: %s\n", e.msg);
+    } else {
+        for (size_t i = 0; i < prep.nusers; i++)
+            nhist += prep.users[i].nitems;
+        printf("%s: %zu users, %zu history items, %zu queries\n", out, prep.nusers, nhist,
+               dataset_nqueries(&prep));
+        if (fflush(stdout) != 0) {
+            fprintf(stderr, "persona-eval prepare: cannot write to stdout\n");
+            rc = PE_EXIT_IO;
+        }
+    }
+    dataset_free(&prep);
+done:
+    free(files);
+    free(users);
+    return rc;
+}
