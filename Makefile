@@ -23,7 +23,7 @@ WARN += -Werror
 endif
 SAN ?=
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(OPT) -g $(WARN) $(SAN) -pthread -MMD -MP \
-	-Iinclude -I$(BUILD)/gen -DPE_VERSION='"$(VERSION)"' -DPE_GIT_REV='"$(GIT_REV)"'
+	-Iinclude -I$(BUILD)/gen -DPE_VERSION='"$(VERSION)"'
 ALL_CFLAGS = $(BASE_CFLAGS) $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SAN) -pthread $(LDFLAGS)
 LIBS := $(PKG_LIBS) -lm
@@ -52,7 +52,15 @@ lib: $(LIB)
 libpersonaeval.a: $(LIB)
 	@if [ "$(BUILD)" = build ]; then cp $(LIB) $@; fi
 
-$(BUILD)/obj/%.o: src/%.c
+# The git revision, rewritten only when it changes so nothing rebuilds needlessly.
+$(BUILD)/gen/version.h: FORCE
+	@mkdir -p $(dir $@)
+	@printf '#define PE_GIT_REV "%s"\n' "$(GIT_REV)" > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+FORCE:
+
+$(BUILD)/obj/%.o: src/%.c | $(BUILD)/gen/version.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 

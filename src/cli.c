@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli_common.h"
+#include "version.h"
 #include "cmd.h"
 
 int cli_parse_count(const char *flag, const char *s, unsigned long long min,

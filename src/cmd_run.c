@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "cli_common.h"
+#include "version.h"
 #include "cmd.h"
 #include "dataset.h"
 #include "methods.h"
