@@ -86,8 +86,10 @@ void pe_utc_compact(char *buf, size_t n);
 /* Shortest decimal form that reads back to the same double, like Python's repr(). */
 void pe_fmt_double(char *buf, size_t n, double v);
 
-/* Strip ASCII whitespace on both sides, like Python's str.strip(): returns a new string. */
+/* Strip whitespace on both sides exactly like Python's str.strip() (ASCII and
+ * Unicode whitespace in UTF-8): a new string, or a span of s. */
 char *pe_strip(const char *s);
+const char *pe_strip_span(const char *s, size_t *len);
 /* Case-insensitive (ASCII) search; NULL if absent. */
 const char *pe_strcasestr(const char *hay, const char *needle);
 int pe_streq(const char *a, const char *b); /* NULL-safe */

@@ -55,7 +55,7 @@ void cli_versions_text(buf *b)
 {
     buf_printf(b, "libcurl %s\n", curl_version_info(CURLVERSION_NOW)->version);
     buf_printf(b, "cJSON %s\n", cJSON_Version());
-    buf_printf(b, "OpenBLAS %s\n", openblas_get_config());
+    buf_printf(b, "%s\n", openblas_get_config());
 }
 
 static void usage(FILE *f)

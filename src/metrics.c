@@ -15,51 +15,11 @@ typedef struct prepared {
     double *diff;           /* rating: prediction - gold */
 } prepared;
 
-/* Length of the Python whitespace character (str.isspace) at p, or 0. */
-static size_t ws_len(const unsigned char *p, size_t avail)
-{
-    if (avail >= 1 && ((*p >= 0x09 && *p <= 0x0d) || (*p >= 0x1c && *p <= 0x20)))
-        return 1;
-    if (avail >= 2 && p[0] == 0xc2 && (p[1] == 0x85 || p[1] == 0xa0))
-        return 2; /* U+0085, U+00A0 */
-    if (avail < 3)
-        return 0;
-    if ((p[0] == 0xe1 && p[1] == 0x9a && p[2] == 0x80) ||  /* U+1680 */
-        (p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80))    /* U+3000 */
-        return 3;
-    if (p[0] == 0xe2 && p[1] == 0x80 &&
-        ((p[2] >= 0x80 && p[2] <= 0x8a) || p[2] == 0xa8 || p[2] == 0xa9 || p[2] == 0xaf))
-        return 3; /* U+2000..U+200A, U+2028, U+2029, U+202F */
-    if (p[0] == 0xe2 && p[1] == 0x81 && p[2] == 0x9f)
-        return 3; /* U+205F */
-    return 0;
-}
-
-/* Python's str.strip() as a span of s (UTF-8). */
-static const char *py_strip(const char *s, size_t *len)
-{
-    const unsigned char *a = (const unsigned char *)s, *b = a + strlen(s);
-    size_t k;
-    while (a < b && (k = ws_len(a, (size_t)(b - a))) > 0)
-        a += k;
-    for (;;) {
-        size_t w = 0;
-        for (k = 1; k <= 3 && !w; k++)
-            if ((size_t)(b - a) >= k && ws_len(b - k, k) == k)
-                w = k;
-        if (!w)
-            break;
-        b -= w;
-    }
-    *len = (size_t)(b - a);
-    return (const char *)a;
-}
-
 /* The official create_mapping: all_labels.index(x), -1 when absent. */
 static int label_index(const task *t, const char *s)
 {
     size_t len;
-    const char *p = py_strip(s, &len);
+    const char *p = pe_strip_span(s, &len);
     for (size_t k = 0; k < t->nlabels; k++)
         if (strlen(t->labels[k]) == len && memcmp(t->labels[k], p, len) == 0)
             return (int)k;
@@ -69,7 +29,7 @@ static int label_index(const task *t, const char *s)
 int metrics_parse_rating(const char *s, double *v)
 {
     size_t len;
-    const char *p = py_strip(s, &len);
+    const char *p = pe_strip_span(s, &len);
     char *c = xstrndup(p, len);
     int ok = pe_parse_pyfloat(c, v);
     free(c);

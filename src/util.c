@@ -455,20 +455,50 @@ void pe_fmt_double(char *buf, size_t n, double v)
     }
 }
 
-static int is_pyspace(unsigned char c)
+/* Length of the Python whitespace character (str.isspace) at p, or 0. */
+static size_t ws_len(const unsigned char *p, size_t avail)
 {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' ||
-           (c >= 0x1c && c <= 0x1f);
+    if (avail >= 1 && ((*p >= 0x09 && *p <= 0x0d) || (*p >= 0x1c && *p <= 0x20)))
+        return 1;
+    if (avail >= 2 && p[0] == 0xc2 && (p[1] == 0x85 || p[1] == 0xa0))
+        return 2; /* U+0085, U+00A0 */
+    if (avail < 3)
+        return 0;
+    if ((p[0] == 0xe1 && p[1] == 0x9a && p[2] == 0x80) ||  /* U+1680 */
+        (p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80))    /* U+3000 */
+        return 3;
+    if (p[0] == 0xe2 && p[1] == 0x80 &&
+        ((p[2] >= 0x80 && p[2] <= 0x8a) || p[2] == 0xa8 || p[2] == 0xa9 || p[2] == 0xaf))
+        return 3; /* U+2000..U+200A, U+2028, U+2029, U+202F */
+    if (p[0] == 0xe2 && p[1] == 0x81 && p[2] == 0x9f)
+        return 3; /* U+205F */
+    return 0;
+}
+
+const char *pe_strip_span(const char *s, size_t *len)
+{
+    const unsigned char *a = (const unsigned char *)s, *b = a + strlen(s);
+    size_t k;
+    while (a < b && (k = ws_len(a, (size_t)(b - a))) > 0)
+        a += k;
+    for (;;) {
+        size_t w = 0;
+        for (k = 1; k <= 3 && !w; k++)
+            if ((size_t)(b - a) >= k && ws_len(b - k, k) == k)
+                w = k;
+        if (!w)
+            break;
+        b -= w;
+    }
+    *len = (size_t)(b - a);
+    return (const char *)a;
 }
 
 char *pe_strip(const char *s)
 {
-    const char *a = s, *b = s + strlen(s);
-    while (a < b && is_pyspace((unsigned char)*a))
-        a++;
-    while (b > a && is_pyspace((unsigned char)b[-1]))
-        b--;
-    return xstrndup(a, (size_t)(b - a));
+    size_t len;
+    const char *p = pe_strip_span(s, &len);
+    return xstrndup(p, len);
 }
 
 const char *pe_strcasestr(const char *hay, const char *needle)
