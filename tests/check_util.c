@@ -87,7 +87,7 @@ START_TEST(strip_like_python)
     ck_assert_str_eq(s, "");
     free(s);
     /* Unicode whitespace too: U+00A0, U+3000, U+2003 (Python str.isspace) */
-    s = pe_strip("\xc2\xa0\xe3\x80\x80action\xe2\x80\x83\n");
+    s = pe_strip("\xc2\xa0\xe3\x80\x80" "action" "\xe2\x80\x83\n");
     ck_assert_str_eq(s, "action");
     free(s);
     s = pe_strip("caf\xc3\xa9"); /* a non-space multibyte character stays */
