@@ -255,6 +255,7 @@ static struct curl_slist *build_headers(const char *api_key, const char *const *
     struct curl_slist *l = NULL;
     l = curl_slist_append(l, "Content-Type: application/json");
     l = curl_slist_append(l, "Accept: application/json");
+    l = curl_slist_append(l, "Expect:"); /* no 100-continue round trip */
     if (api_key && *api_key) {
         char *a = xasprintf("Authorization: Bearer %s", api_key);
         l = curl_slist_append(l, a);

@@ -743,7 +743,7 @@ int llm_chat(llm_worker *w, const llm_request *rq, llm_response *out, pe_err *e)
 {
     llm_client *c = w->c;
     cJSON *body;
-    char *url, *key = NULL, what[80];
+    char *url, *key = NULL, what[160];
     http_response hr;
     int rc, cached = 0, fatal;
     double temp = rq->temperature >= 0 ? rq->temperature : c->cfg.temperature;
