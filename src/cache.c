@@ -18,6 +18,7 @@ struct cache {
     pthread_mutex_t mu;
     cache_stats st;
     unsigned long seq; /* temporary file names */
+    long pid;
 };
 
 int cache_mode_parse(const char *s)
@@ -42,6 +43,7 @@ cache *cache_open(const char *dir, cache_mode mode, pe_err *e)
     cache *c = xcalloc(1, sizeof *c);
     c->dir = dir ? xstrdup(dir) : cache_default_dir();
     c->mode = mode;
+    c->pid = (long)getpid();
     pthread_mutex_init(&c->mu, NULL);
     if (mode == CACHE_RW && pe_mkdirs(c->dir, e) != 0) {
         pe_err_prefix(e, "cache: ");
@@ -177,7 +179,9 @@ static int write_entry(const char *path, const char *tmp, const char *data, size
         left -= (size_t)w;
     }
     if (close(fd) != 0 || left || rename(tmp, path) != 0) {
+        int err = errno;
         unlink(tmp);
+        errno = err;
         return -1;
     }
     return 0;
@@ -196,11 +200,16 @@ int cache_put(cache *c, const char *hex, const char *data, size_t len, pe_err *e
     pthread_mutex_unlock(&c->mu);
     sub = xasprintf("%s/%.2s", c->dir, hex);
     path = cache_path(c, hex);
-    tmp = xasprintf("%s.tmp.%ld.%lu", path, (long)getpid(), seq);
-    if (mkdir(sub, 0755) != 0 && errno != EEXIST)
-        rc = pe_errf(e, PE_EXIT_IO, "cache: %s: cannot create: %s", sub, strerror(errno));
-    else if (write_entry(path, tmp, data, len) != 0)
-        rc = pe_errf(e, PE_EXIT_IO, "cache: %s: cannot write: %s", path, strerror(errno));
+    tmp = xasprintf("%s.tmp.%ld.%lu", path, c->pid, seq);
+    /* the shard folder is made only when the first write into it fails */
+    if (write_entry(path, tmp, data, len) != 0) {
+        if (errno != ENOENT)
+            rc = pe_errf(e, PE_EXIT_IO, "cache: %s: cannot write: %s", path, strerror(errno));
+        else if (mkdir(sub, 0755) != 0 && errno != EEXIST)
+            rc = pe_errf(e, PE_EXIT_IO, "cache: %s: cannot create: %s", sub, strerror(errno));
+        else if (write_entry(path, tmp, data, len) != 0)
+            rc = pe_errf(e, PE_EXIT_IO, "cache: %s: cannot write: %s", path, strerror(errno));
+    }
     pthread_mutex_lock(&c->mu);
     if (rc) {
         c->st.write_errors++;

@@ -144,11 +144,7 @@ void llm_client_free(llm_client *c)
 llm_worker *llm_worker_new(llm_client *c)
 {
     llm_worker *w = xcalloc(1, sizeof *w);
-    w->c = c;
-    if (c->cfg.backend == LLM_BACKEND_HTTP && !(w->h = http_handle_new())) {
-        free(w);
-        return NULL;
-    }
+    w->c = c; /* the HTTP handle is made on first network use: cache hits need none */
     return w;
 }
 
@@ -690,6 +686,8 @@ static int post_cached(llm_worker *w, const char *url, const cJSON *body, const 
             return pe_errf(e, PE_EXIT_RUNERRORS, "cache miss in offline cache mode for %s "
                            "(key %.16s)", what, hex);
     }
+    if (!w->h && !(w->h = http_handle_new()))
+        return pe_errf(e, PE_EXIT_INTERNAL, "libcurl: cannot create a handle");
     text = jsonu_print(body);
     rc = http_post(w->h, &c->cfg.http, url, c->api_key, (const char *const *)c->headers,
                    c->cfg.nheaders, text, strlen(text), &hooks, hr, e);

@@ -27,8 +27,9 @@ typedef struct lb_server {
     char *base;   /* "http://127.0.0.1:PORT/v1" */
 } lb_server;
 
-/* Start the server with an optional script (JSON text, NULL = none). */
-static inline lb_server *lb_start(const char *script)
+/* Start the server with an optional script (JSON text, NULL = none); record
+ * requests to s->log when record is set. */
+static inline lb_server *lb_start_opt(const char *script, int record)
 {
     lb_server *s = xcalloc(1, sizeof *s);
     char *spath, *srv, line[32] = {0};
@@ -47,7 +48,10 @@ static inline lb_server *lb_start(const char *script)
         dup2(fd[1], 1);
         close(fd[0]);
         close(fd[1]);
-        execlp("python3", "python3", srv, "--script", spath, "--log", s->log, (char *)NULL);
+        if (record)
+            execlp("python3", "python3", srv, "--script", spath, "--log", s->log, (char *)NULL);
+        else
+            execlp("python3", "python3", srv, "--script", spath, (char *)NULL);
         _exit(127);
     }
     close(fd[1]);
@@ -61,6 +65,11 @@ static inline lb_server *lb_start(const char *script)
     free(spath);
     free(srv);
     return s;
+}
+
+static inline lb_server *lb_start(const char *script)
+{
+    return lb_start_opt(script, 1);
 }
 
 /* A base URL with default-responder controls ("latency=0.1,nousage"). */
