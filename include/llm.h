@@ -1,0 +1,152 @@
+/*
+ * llm: chat completions and embeddings in the OpenAI-compatible wire format,
+ * with tool calls, usage and cost accounting, a request cache, a shared rate
+ * limiter and an adaptive in-flight gate. Backends: HTTP or the offline
+ * responder (offline.h), answering the same structures.
+ *
+ * Ownership: an llm_client is shared by all threads; each thread makes its own
+ * llm_worker (one HTTP handle, kept alive). Requests borrow every string they
+ * point to. An llm_response owns its strings and is released with
+ * llm_response_free(), also after a failed call. The config's strings are
+ * copied by llm_client_new(); the api key is held in memory only and never
+ * written to a file, log, cache entry or message.
+ */
+#ifndef PE_LLM_H
+#define PE_LLM_H
+
+#include <cJSON.h>
+#include <stddef.h>
+
+#include "cache.h"
+#include "http.h"
+#include "util.h"
+
+typedef enum llm_backend { LLM_BACKEND_HTTP, LLM_BACKEND_OFFLINE } llm_backend;
+typedef enum llm_role { LLM_SYSTEM, LLM_USER, LLM_ASSISTANT, LLM_TOOL } llm_role;
+
+typedef struct llm_tool_call {
+    char *id;
+    char *name;
+    char *arguments;  /* the raw JSON text the model sent ("" kept as "{}") */
+    cJSON *args;      /* parsed object, or NULL when invalid */
+    char *args_error; /* why the arguments are invalid (tell the model), else NULL */
+} llm_tool_call;
+
+typedef struct llm_msg {
+    llm_role role;
+    const char *content;              /* may be NULL for an assistant turn with tool calls */
+    const llm_tool_call *tool_calls;  /* assistant turns */
+    size_t ntool_calls;
+    const char *tool_call_id;         /* tool turns */
+} llm_msg;
+
+typedef struct llm_tool {
+    const char *name;
+    const char *description;
+    const char *parameters; /* JSON Schema object, as text */
+} llm_tool;
+
+typedef struct llm_request {
+    const llm_msg *msgs;
+    size_t nmsgs;
+    const llm_tool *tools;
+    size_t ntools;
+    const char *tool_choice;   /* NULL, "auto", "none", "required" or a tool name */
+    double temperature;        /* < 0: the client's default (0.1) */
+    int max_tokens;            /* 0: not sent */
+    int has_seed;
+    long long seed;
+    const char *const *stop;
+    size_t nstop;
+    int rep;                   /* repetition index; part of the cache key when temperature > 0 */
+} llm_request;
+
+typedef struct llm_usage {
+    int known;                 /* 0: the endpoint reported no usage ("unknown", never 0) */
+    long prompt_tokens, completion_tokens;       /* valid when known */
+    long est_prompt_tokens, est_completion_tokens; /* local estimate: bytes / 4 */
+} llm_usage;
+
+typedef struct llm_response {
+    char *content;            /* the answer with reasoning stripped; NULL when null */
+    char *reasoning;          /* <think> text or reasoning_content, else NULL */
+    llm_tool_call *tool_calls;
+    size_t ntool_calls;
+    char *finish_reason, *model, *system_fingerprint;
+    llm_usage usage;
+    int cached;               /* served from the cache */
+    int offline;              /* produced by the offline responder (not a language model) */
+    /* On failure: */
+    long http_status;         /* last status, 0 when none */
+    int tools_rejected;       /* the server refused the tools: fall back to text mode */
+    char *error_raw;          /* the raw error body, at most ~500 bytes (verbose logs) */
+} llm_response;
+
+typedef struct llm_config {
+    llm_backend backend;
+    const char *base_url;        /* "http://host:8000/v1" */
+    const char *model;
+    const char *api_key;         /* NULL or "" = no Authorization header */
+    const char *const *headers;  /* "Name: value" */
+    size_t nheaders;
+    const char *extra_body;      /* JSON object merged into every chat request */
+    const char *embed_base_url;  /* NULL = base_url */
+    const char *embed_model;     /* NULL = model */
+    size_t embed_batch;          /* inputs per embeddings request, default 64 */
+    double temperature;          /* default 0.1 */
+    http_opts http;
+    double rps;                  /* requests per second across threads; 0 = no limit */
+    int max_inflight;            /* initial in-flight cap; 0 = no cap until a 429 */
+    double recover_s;            /* seconds without 429 before the cap grows by 1 (15) */
+    double price_in, price_out;  /* USD per million tokens */
+    cache *cache;                /* borrowed; NULL = no cache */
+    int cache_shared;            /* 1: the endpoint URL is not part of the cache key */
+    void (*log)(void *ctx, const char *msg); /* warnings (429 episodes), may be NULL */
+    void *log_ctx;
+} llm_config;
+
+/* Defaults: HTTP backend, temperature 0.1, http_opts_default, batch 64, 15 s. */
+void llm_config_default(llm_config *c);
+
+typedef struct llm_totals {
+    unsigned long calls, errors, unknown_usage, cache_hits, cache_misses;
+    unsigned long http_requests, retries, rate_limited;
+    unsigned long long prompt_tokens, completion_tokens; /* reported */
+    unsigned long long est_prompt_tokens, est_completion_tokens;
+    unsigned long long bytes_sent, bytes_received;
+    double cost_usd;                                     /* from reported tokens */
+} llm_totals;
+
+typedef struct llm_client llm_client;
+typedef struct llm_worker llm_worker;
+
+llm_client *llm_client_new(const llm_config *c, pe_err *e);
+void llm_client_free(llm_client *c);
+llm_worker *llm_worker_new(llm_client *c);
+void llm_worker_free(llm_worker *w);
+
+/* One chat completion. Returns 0, PE_EXIT_RUNERRORS (this request failed; the
+ * run can go on) or PE_EXIT_UNAVAILABLE (the endpoint refused the first
+ * requests of the run with the same error: stop). out is always initialized. */
+int llm_chat(llm_worker *w, const llm_request *rq, llm_response *out, pe_err *e);
+void llm_response_free(llm_response *r);
+
+/* Embeddings of n texts, in input order, as one n x *dim row-major array
+ * (caller frees); rows L2-normalized when normalize. */
+int llm_embed(llm_worker *w, const char *const *texts, size_t n, int normalize, float **vecs,
+              size_t *dim, pe_err *e);
+
+/* The request body sent for rq (without extra_body merging into the key). */
+cJSON *llm_request_body(const llm_client *c, const llm_request *rq);
+/* The canonical cache-key text of a chat request (for -v logs on cache misses). */
+char *llm_cache_key_text(const llm_client *c, const llm_request *rq);
+/* Parse a chat completion body into out (0, or PE_EXIT_RUNERRORS with e set). */
+int llm_parse_chat(const char *body, size_t len, llm_response *out, pe_err *e);
+/* Totals so far (thread-safe snapshot). */
+void llm_get_totals(llm_client *c, llm_totals *t);
+/* Current in-flight cap (0 = none). */
+int llm_inflight_cap(llm_client *c);
+/* Local token estimate for a text: bytes / 4, rounded up. */
+long llm_estimate_tokens(const char *s);
+
+#endif

@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""Loopback OpenAI-compatible fake server for the llm/http tests and benchmark.
+
+Usage: loopback_server.py [--script FILE] [--log FILE] [--seed N]
+
+Listens on 127.0.0.1 on a free port and prints the port as the first line of
+stdout. Serves scripted replies first, then a deterministic default responder.
+Every request is appended to the --log JSONL file as
+{"method","path","auth","headers","body"}: "auth" records only whether an
+Authorization header was present; its value is never recorded.
+
+Script: a JSON object mapping a request path to a list of entries, consumed in
+order (an entry with "repeat": n serves n requests). Entry fields:
+  status   HTTP status (200)          body    JSON value sent as the body
+  raw      body text sent as is       headers extra response headers
+  delay    seconds before answering
+  fault    "reset" (RST, no response), "truncate" (Content-Length larger than
+           the body, then close), "drip" (one byte every 0.2 s for "seconds"),
+           "oversize" (a valid JSON body of "size" bytes), "malformed"
+           (invalid JSON with status 200)
+Path controls for the default responder: a path "/c/<controls>/v1/..." where
+<controls> is a comma-separated list of latency=S, fail=P (HTTP 500 with
+probability P), rejecttools (HTTP 400 when "tools" is present), nousage,
+requireauth (HTTP 401 without Authorization).
+Default responder: POST .../chat/completions answers "echo: <last user
+message>" with usage; POST .../embeddings answers [len(text), 1, 0, 2] per
+input, listed in reverse order with their "index".
+"""
+import argparse
+import json
+import random
+import socket
+import struct
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+LOCK = threading.Lock()
+SCRIPT = {}
+LOG = None
+RNG = random.Random(1)
+
+
+def next_entry(path):
+    with LOCK:
+        entries = SCRIPT.get(path)
+        if not entries:
+            return None
+        e = entries[0]
+        left = e.get("repeat", 1) - 1
+        if left <= 0:
+            entries.pop(0)
+        else:
+            e["repeat"] = left
+        return e
+
+
+def record(handler, body):
+    if LOG is None:
+        return
+    headers = {k.lower(): v for k, v in handler.headers.items() if k.lower() != "authorization"}
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        parsed = body.decode("utf-8", "replace")
+    line = json.dumps({"method": handler.command, "path": handler.path,
+                       "auth": "authorization" in (k.lower() for k in handler.headers.keys()),
+                       "headers": headers, "body": parsed})
+    with LOCK:
+        LOG.write(line + "\n")
+        LOG.flush()
+
+
+def last_user(req):
+    for m in reversed(req.get("messages") or []):
+        if m.get("role") == "user" and isinstance(m.get("content"), str):
+            return m["content"]
+    return ""
+
+
+def chat_reply(req, usage=True):
+    text = "echo: " + last_user(req)
+    out = {"id": "chatcmpl-loopback", "object": "chat.completion", "created": 0,
+           "model": req.get("model", ""), "system_fingerprint": "fp_loopback",
+           "choices": [{"index": 0, "finish_reason": "stop",
+                        "message": {"role": "assistant", "content": text}}]}
+    if usage:
+        out["usage"] = {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
+    return out
+
+
+def embed_reply(req):
+    inputs = req.get("input") or []
+    if isinstance(inputs, str):
+        inputs = [inputs]
+    data = [{"object": "embedding", "index": i, "embedding": [float(len(t)), 1.0, 0.0, 2.0]}
+            for i, t in enumerate(inputs)]
+    data.reverse()
+    return {"object": "list", "data": data, "model": req.get("model", "")}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in separate writes
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def send(self, status, body, headers=None):
+        if isinstance(body, str):
+            body = body.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, str(v))
+        self.end_headers()
+        self.wfile.write(body)
+        self.wfile.flush()
+
+    def do_GET(self):
+        self.send(200, json.dumps({"object": "list", "data": []}))
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n) if n else b""
+        record(self, body)
+        path = self.path
+        controls = {}
+        if path.startswith("/c/"):
+            parts = path.split("/", 3)
+            for c in parts[2].split(","):
+                k, _, v = c.partition("=")
+                controls[k] = v
+            path = "/" + (parts[3] if len(parts) > 3 else "")
+        try:
+            req = json.loads(body or b"{}")
+        except ValueError:
+            req = {}
+        entry = next_entry(path)
+        if entry is not None:
+            return self.scripted(entry, req)
+        if "latency" in controls:
+            time.sleep(float(controls["latency"]))
+        if "requireauth" in controls and "Authorization" not in self.headers:
+            return self.send(401, json.dumps({"error": {"message": "missing API key"}}))
+        if "fail" in controls:
+            with LOCK:
+                r = RNG.random()
+            if r < float(controls["fail"]):
+                return self.send(500, json.dumps({"error": {"message": "injected failure"}}))
+        if "rejecttools" in controls and "tools" in req:
+            return self.send(400, json.dumps({"error": {
+                "message": "\"tools\" and \"tool_choice\" are not supported by this model"}}))
+        if path.endswith("/chat/completions"):
+            return self.send(200, json.dumps(chat_reply(req, "nousage" not in controls)))
+        if path.endswith("/embeddings"):
+            return self.send(200, json.dumps(embed_reply(req)))
+        self.send(404, json.dumps({"detail": "no route for " + path}))
+
+    def scripted(self, e, req):
+        if e.get("delay"):
+            time.sleep(float(e["delay"]))
+        fault = e.get("fault")
+        status = int(e.get("status", 200))
+        if "raw" in e:
+            body = e["raw"].encode()
+        elif "body" in e:
+            body = json.dumps(e["body"]).encode()
+        else:
+            body = json.dumps(chat_reply(req)).encode()
+        if fault == "reset":
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            self.close_connection = True
+            self.connection.close()
+            return
+        if fault == "malformed":
+            body = b'{"choices": [ {"message": '
+        if fault == "oversize":
+            size = int(e.get("size", 1 << 20))
+            body = b'{"pad": "' + b"x" * max(0, size - 11) + b'"}'
+        if fault in ("truncate", "drip"):
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body) + (100 if fault == "truncate" else 0)))
+            self.end_headers()
+            if fault == "truncate":
+                self.wfile.write(body)
+            else:
+                end = time.time() + float(e.get("seconds", 5))
+                for i in range(len(body)):
+                    if time.time() > end:
+                        break
+                    self.wfile.write(body[i:i + 1])
+                    self.wfile.flush()
+                    time.sleep(0.2)
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self.send(status, body, e.get("headers"))
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+
+def main():
+    global SCRIPT, LOG, RNG
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--script")
+    ap.add_argument("--log")
+    ap.add_argument("--seed", type=int, default=1)
+    a = ap.parse_args()
+    if a.script:
+        with open(a.script) as f:
+            SCRIPT = json.load(f)
+    if a.log:
+        LOG = open(a.log, "a")
+    RNG = random.Random(a.seed)
+    srv = Server(("127.0.0.1", 0), Handler)
+    print(srv.server_address[1], flush=True)
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
