@@ -5,9 +5,12 @@
  * average length come from it alone) and is then read-only, so several
  * threads may encode with it at once. Built-in kinds:
  *   bm25  (default) documents become BM25Okapi term weights and queries term
- *         counts, both feature-hashed (signed) into dim floats, so that
- *         dot(query, doc) is rank_bm25's get_scores() value up to hash
- *         collisions (k1 = 1.5, b = 0.75, epsilon = 0.25).
+ *         counts (idf split between the two), feature-hashed (signed) into
+ *         dim floats, so that dot(query, doc) is rank_bm25's get_scores()
+ *         value up to hash collisions (k1 = 1.5, b = 0.75, epsilon = 0.25).
+ *         Collisions are resolved at fit time while the user's vocabulary
+ *         fits in dim, so scores are then exact; words outside the
+ *         vocabulary are dropped (they match no memory).
  *   tfidf L2-normalized hashed TF-IDF of word unigrams and bigrams (cosine).
  *   backend  any embedding service plugged in through encode_batch (the HTTP
  *         /embeddings encoder lives in another module and fills these fields).

@@ -24,7 +24,7 @@ struct encoder {
     uint32_t *df;
     float *idf;
     size_t cap, nterms;
-    float absent_idf; /* weight of a term the corpus never saw */
+    uint32_t *slot;   /* each term's dimension, assigned at fit (see assign_slots) */
     encoder_batch_fn backend;
     void *backend_ctx;
 };
@@ -263,13 +263,14 @@ static void table_add_df(encoder *enc, uint64_t key)
     enc->df[s]++;
 }
 
-static float term_idf(const encoder *enc, uint64_t key)
+/* The table entry of a vocabulary term, or -1 when the corpus never saw it. */
+static long term_find(const encoder *enc, uint64_t key)
 {
     size_t s;
     if (!enc->cap)
-        return enc->absent_idf;
+        return -1;
     s = table_slot(enc, key);
-    return enc->keys[s] ? enc->idf[s] : enc->absent_idf;
+    return enc->keys[s] ? (long)s : -1;
 }
 
 /* ---- term lists of one text ---- */
@@ -324,10 +325,37 @@ static void terms_free(terms *t)
     free(t->it.low);
 }
 
-/* Signed feature hashing: bucket from the low bits, sign from the top bit. */
-static inline void hash_add(float *v, size_t dim, uint64_t h, double w)
+/* Signed feature hashing with collisions resolved at fit time: a term's
+ * bucket is its hash modulo dim, moved to the next free bucket when another
+ * vocabulary term holds it, for as long as free buckets remain; after that,
+ * terms share buckets. The sign comes from the hash's top bit either way.
+ * So scores are exact while the user's vocabulary fits in dim and degrade
+ * like plain feature hashing beyond. Table order is a function of the corpus,
+ * so the assignment is deterministic. */
+static void assign_slots(encoder *enc)
 {
-    v[h % dim] += (float)(h >> 63 ? -w : w);
+    unsigned char *used = xcalloc(enc->dim, 1);
+    size_t nfree = enc->dim;
+    enc->slot = xcalloc(enc->cap ? enc->cap : 1, sizeof *enc->slot);
+    for (size_t i = 0; i < enc->cap; i++) {
+        size_t b;
+        if (!enc->keys[i])
+            continue;
+        b = (size_t)(enc->keys[i] % enc->dim);
+        if (nfree) {
+            while (used[b])
+                b = b + 1 == enc->dim ? 0 : b + 1;
+            used[b] = 1;
+            nfree--;
+        }
+        enc->slot[i] = (uint32_t)b;
+    }
+    free(used);
+}
+
+static inline void slot_add(const encoder *enc, float *v, long entry, double w)
+{
+    v[enc->slot[entry]] += (float)(enc->keys[entry] >> 63 ? -w : w);
 }
 
 static void l2_normalize(float *v, size_t dim)
@@ -395,6 +423,7 @@ void encoder_free(encoder *enc)
     free(enc->keys);
     free(enc->df);
     free(enc->idf);
+    free(enc->slot);
     free(enc);
 }
 
@@ -413,7 +442,6 @@ static void bm25_idf(encoder *enc)
     for (size_t i = 0; i < enc->cap; i++)
         if (enc->keys[i] && enc->idf[i] < 0)
             enc->idf[i] = (float)eps;
-    enc->absent_idf = (float)(log(n + 0.5) - log(0.5));
 }
 
 /* Smoothed IDF (scikit-learn's default): ln((1 + N) / (1 + df)) + 1. */
@@ -423,7 +451,6 @@ static void tfidf_idf(encoder *enc)
     for (size_t i = 0; i < enc->cap; i++)
         if (enc->keys[i])
             enc->idf[i] = (float)(log((1 + n) / (1 + enc->df[i])) + 1);
-    enc->absent_idf = (float)(log(1 + n) + 1);
 }
 
 int encoder_fit(const encoder_opts *o, const char *const *docs, size_t n, encoder **out,
@@ -471,8 +498,19 @@ int encoder_fit(const encoder_opts *o, const char *const *docs, size_t n, encode
         bm25_idf(enc);
     else
         tfidf_idf(enc);
+    assign_slots(enc);
     *out = enc;
     return 0;
+}
+
+/* BM25 splits each term's idf as sqrt(|idf|) on the query side and
+ * sign(idf) sqrt(|idf|) on the document side: the product is exactly idf,
+ * while a collision between a frequent query word (small idf, large count)
+ * and a rare document word adds far less noise than with the whole idf on
+ * one side. */
+static double signed_sqrt(double x)
+{
+    return x < 0 ? -sqrt(-x) : sqrt(x);
 }
 
 static int encode(const encoder *enc, const char *const *texts, size_t n, float *out, int query,
@@ -495,17 +533,21 @@ static int encode(const encoder *enc, const char *const *texts, size_t n, float 
         norm = enc->avgdl > 0 ? BM25_K1 * (1 - BM25_B + BM25_B * (double)t.ntok / enc->avgdl)
                               : BM25_K1;
         for (size_t i = 0, j; i < t.n; i = j) {
-            double tf, w;
+            double tf, w, idf;
+            long at;
             for (j = i + 1; j < t.n && t.h[j] == t.h[i]; j++)
                 ;
+            if ((at = term_find(enc, t.h[i])) < 0)
+                continue;
             tf = (double)(j - i);
+            idf = enc->idf[at];
             if (tfidf)
-                w = tf * term_idf(enc, t.h[i]);
+                w = tf * idf;
             else if (query)
-                w = tf;
+                w = tf * sqrt(fabs(idf));
             else
-                w = term_idf(enc, t.h[i]) * tf * (BM25_K1 + 1) / (tf + norm);
-            hash_add(v, enc->dim, t.h[i], w);
+                w = signed_sqrt(idf) * tf * (BM25_K1 + 1) / (tf + norm);
+            slot_add(enc, v, at, w);
         }
         if (tfidf)
             l2_normalize(v, enc->dim);
