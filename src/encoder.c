@@ -279,13 +279,50 @@ typedef struct terms {
     uint64_t *h; /* token hashes (then bigram hashes for tfidf) */
     size_t n, cap;
     size_t ntok; /* tokens only (BM25 document length) */
+    /* distinct terms in first-occurrence order with their counts */
+    uint64_t *uh;
+    uint32_t *uc;
+    size_t nu;
+    /* scratch map term -> position in uh, cleared per text */
+    uint64_t *mk;
+    uint32_t *mi;
+    size_t mcap;
     tok_iter it;
 } terms;
 
-static int cmp_u64(const void *a, const void *b)
+/* Count distinct terms in one pass (a small open-addressing map). */
+static void terms_count(terms *t)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
+    size_t need = 64, mask;
+    while (need < 2 * t->n)
+        need <<= 1;
+    if (t->mcap < need) {
+        free(t->mk);
+        free(t->mi);
+        free(t->uh);
+        free(t->uc);
+        t->mk = xmalloc(need * sizeof *t->mk);
+        t->mi = xmalloc(need * sizeof *t->mi);
+        t->uh = xmalloc(need * sizeof *t->uh);
+        t->uc = xmalloc(need * sizeof *t->uc);
+        t->mcap = need;
+    }
+    memset(t->mk, 0, need * sizeof *t->mk);
+    mask = need - 1;
+    t->nu = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        uint64_t h = t->h[i];
+        size_t s = (size_t)h & mask;
+        while (t->mk[s] && t->mk[s] != h)
+            s = (s + 1) & mask;
+        if (!t->mk[s]) {
+            t->mk[s] = h;
+            t->mi[s] = (uint32_t)t->nu;
+            t->uh[t->nu] = h;
+            t->uc[t->nu++] = 0;
+        }
+        t->uc[t->mi[s]]++;
+    }
 }
 
 static void terms_push(terms *t, uint64_t h)
@@ -295,7 +332,7 @@ static void terms_push(terms *t, uint64_t h)
     t->h[t->n++] = h;
 }
 
-/* Tokenize text into term hashes, sorted so equal terms are adjacent. */
+/* Tokenize text into term hashes and count the distinct ones. */
 static int terms_of(terms *t, encoder_tok mode, int bigrams, const char *text, size_t which,
                     pe_err *e)
 {
@@ -315,40 +352,57 @@ static int terms_of(terms *t, encoder_tok mode, int bigrams, const char *text, s
         for (size_t i = 1; i < first; i++)
             terms_push(t, bigram_hash(t->h[i - 1], t->h[i]));
     }
-    qsort(t->h, t->n, sizeof *t->h, cmp_u64);
+    terms_count(t);
     return 0;
 }
 
 static void terms_free(terms *t)
 {
     free(t->h);
+    free(t->uh);
+    free(t->uc);
+    free(t->mk);
+    free(t->mi);
     free(t->it.low);
 }
 
 /* Signed feature hashing with collisions resolved at fit time: a term's
- * bucket is its hash modulo dim, moved to the next free bucket when another
- * vocabulary term holds it, for as long as free buckets remain; after that,
- * terms share buckets. The sign comes from the hash's top bit either way.
- * So scores are exact while the user's vocabulary fits in dim and degrade
- * like plain feature hashing beyond. Table order is a function of the corpus,
- * so the assignment is deterministic. */
+ * bucket comes from its hash (bucket_of); a term whose bucket another vocabulary term
+ * already holds moves to the lowest free bucket while free buckets remain,
+ * and shares its hashed bucket after that. The sign comes from the hash's
+ * top bit either way. So scores are exact while the user's vocabulary fits
+ * in dim and degrade like plain feature hashing beyond. Table order is a
+ * function of the corpus, so the assignment is deterministic; O(terms + dim). */
+/* Bucket of a hash in [0, dim) without a division (multiply-shift on the
+ * low 32 bits; the sign uses bit 63). */
+static inline size_t bucket_of(uint64_t key, size_t dim)
+{
+    return (size_t)(((key & 0xffffffffu) * (uint64_t)dim) >> 32);
+}
+
 static void assign_slots(encoder *enc)
 {
     unsigned char *used = xcalloc(enc->dim, 1);
-    size_t nfree = enc->dim;
+    size_t next = 0;
     enc->slot = xcalloc(enc->cap ? enc->cap : 1, sizeof *enc->slot);
     for (size_t i = 0; i < enc->cap; i++) {
-        size_t b;
+        size_t b = bucket_of(enc->keys[i], enc->dim);
         if (!enc->keys[i])
             continue;
-        b = (size_t)(enc->keys[i] % enc->dim);
-        if (nfree) {
-            while (used[b])
-                b = b + 1 == enc->dim ? 0 : b + 1;
-            used[b] = 1;
-            nfree--;
+        enc->slot[i] = used[b] ? UINT32_MAX : (uint32_t)b;
+        used[b] = 1;
+    }
+    for (size_t i = 0; i < enc->cap; i++) {
+        if (!enc->keys[i] || enc->slot[i] != UINT32_MAX)
+            continue;
+        while (next < enc->dim && used[next])
+            next++;
+        if (next < enc->dim) {
+            enc->slot[i] = (uint32_t)next;
+            used[next] = 1;
+        } else {
+            enc->slot[i] = (uint32_t)bucket_of(enc->keys[i], enc->dim);
         }
-        enc->slot[i] = (uint32_t)b;
     }
     free(used);
 }
@@ -487,9 +541,8 @@ int encoder_fit(const encoder_opts *o, const char *const *docs, size_t n, encode
             return rc;
         }
         total += t.ntok;
-        for (size_t i = 0; i < t.n; i++)
-            if (i == 0 || t.h[i] != t.h[i - 1])
-                table_add_df(enc, t.h[i]);
+        for (size_t i = 0; i < t.nu; i++)
+            table_add_df(enc, t.uh[i]);
     }
     terms_free(&t);
     enc->avgdl = n ? (double)total / (double)n : 0;
@@ -532,14 +585,11 @@ static int encode(const encoder *enc, const char *const *texts, size_t n, float 
         }
         norm = enc->avgdl > 0 ? BM25_K1 * (1 - BM25_B + BM25_B * (double)t.ntok / enc->avgdl)
                               : BM25_K1;
-        for (size_t i = 0, j; i < t.n; i = j) {
-            double tf, w, idf;
-            long at;
-            for (j = i + 1; j < t.n && t.h[j] == t.h[i]; j++)
-                ;
-            if ((at = term_find(enc, t.h[i])) < 0)
+        for (size_t i = 0; i < t.nu; i++) {
+            double tf = t.uc[i], w, idf;
+            long at = term_find(enc, t.uh[i]);
+            if (at < 0)
                 continue;
-            tf = (double)(j - i);
             idf = enc->idf[at];
             if (tfidf)
                 w = tf * idf;

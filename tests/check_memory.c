@@ -113,7 +113,9 @@ START_TEST(alignment_searches_never_see_j_or_newer)
         ck_assert_int_eq(memory_search(m, text[j], K, &f[j], one, &n, &e), 0);
         for (size_t i = 0; i < counts[j]; i++) {
             ck_assert_uint_lt(h[j * K + i].index, j);
-            ck_assert_uint_eq(h[j * K + i].index, one[i].index);
+            /* same ranking up to rounding (sgemm and sgemv sum in different orders,
+             * so exact ties may come out in either order) */
+            ck_assert_float_eq_tol(h[j * K + i].score, one[i].score, 1e-4f);
         }
     }
     /* exclusion alone (the whole history otherwise visible) */
