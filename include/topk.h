@@ -1,0 +1,65 @@
+/*
+ * topk: the K best items by dot product, with BLAS doing the arithmetic.
+ *
+ * Items are a row-major float32 matrix (n rows of dimension d); a query is d
+ * floats. One query goes through sgemv, a batch through sgemm in blocks of
+ * items and queries, so no n-long score array is ever materialized for a
+ * batch. Selection is a bounded heap (O(n log k)); only the k kept hits are
+ * sorted.
+ *
+ * Order, the same everywhere: higher score first; equal scores → lower index
+ * first; NaN ranks below every number (-inf included) and NaNs among
+ * themselves by index. So k >= n returns every admitted item, and n = 0 or
+ * k = 0 returns nothing.
+ *
+ * Ownership: callers own every array; out arrays hold at least k hits (per
+ * query for a batch). Nothing here allocates memory that outlives a call.
+ * The functions are thread-safe (BLAS threading is process-wide, see below).
+ */
+#ifndef PE_TOPK_H
+#define PE_TOPK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct topk_hit {
+    size_t index; /* row in the item matrix */
+    float score;
+} topk_hit;
+
+/* Which items a query may see, applied in the same pass as the selection.
+ * cutoff: only items with index < cutoff (TOPK_ALL = no cutoff); alignment
+ * replaying history item j passes cutoff = j so only strictly older items are
+ * seen. exclude: indices never returned (any order, duplicates allowed). */
+typedef struct topk_filter {
+    size_t cutoff;
+    const size_t *exclude;
+    size_t nexclude;
+} topk_filter;
+
+#define TOPK_ALL SIZE_MAX
+#define TOPK_FILTER_ALL ((topk_filter){TOPK_ALL, NULL, 0})
+
+/* The k best of scores[0..n) that pass f (NULL = all). Returns the number of
+ * hits written to out (min(k, admitted items)), best first. */
+size_t topk_select(const float *scores, size_t n, size_t k, const topk_filter *f,
+                   topk_hit *out);
+
+/* One query against n x d items (sgemv). Returns the number of hits in out. */
+size_t topk_search(const float *items, size_t n, size_t d, const float *query, size_t k,
+                   const topk_filter *f, topk_hit *out);
+
+/* nq queries (row-major nq x d) at once (sgemm). filters is NULL or holds one
+ * filter per query. Query i's hits go to out[i*k ..] and their number to
+ * counts[i]. */
+void topk_search_batch(const float *items, size_t n, size_t d, const float *queries, size_t nq,
+                       size_t k, const topk_filter *filters, topk_hit *out, size_t *counts);
+
+/* OpenBLAS threads for the whole process (openblas_set_num_threads); the
+ * runner passes 1 when its own workers run in parallel. n < 1 is taken as 1. */
+void topk_set_blas_threads(int n);
+/* "<openblas_get_config()>; threads=<n>", for run.json. Thread-local static
+ * storage, valid until the next call in the same thread. */
+const char *topk_blas_info(void);
+
+#endif

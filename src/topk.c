@@ -1,0 +1,216 @@
+#include "topk.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+/* Rows scored per sgemv call: the score block stays in L1/L2. */
+#define ROW_BLOCK 4096
+/* Batch blocks: QB x IB scores (128 KiB) reused while the heaps consume them. */
+#define QUERY_BLOCK 64
+#define ITEM_BLOCK 512
+
+/* 1 when (sa, ia) ranks above (sb, ib) in the module's total order. */
+static inline int ranks_above(float sa, size_t ia, float sb, size_t ib)
+{
+    int na = isnan(sa), nb = isnan(sb);
+    if (na || nb)
+        return na && nb ? ia < ib : nb;
+    if (sa != sb)
+        return sa > sb;
+    return ia < ib;
+}
+
+/* Selection state of one query: a heap of at most k hits whose root is the
+ * worst kept hit, plus the filter, consumed in ascending index order. */
+typedef struct sel {
+    topk_hit *h;
+    size_t n, k;
+    size_t cutoff;
+    size_t *ex; /* sorted exclusions, owned */
+    size_t nex, exi;
+} sel;
+
+static void sift_down(topk_hit *h, size_t n, size_t i)
+{
+    topk_hit x = h[i];
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        /* the child that ranks lower is the one nearer the root */
+        if (c + 1 < n && ranks_above(h[c].score, h[c].index, h[c + 1].score, h[c + 1].index))
+            c++;
+        if (!ranks_above(x.score, x.index, h[c].score, h[c].index))
+            break;
+        h[i] = h[c];
+        i = c;
+    }
+    h[i] = x;
+}
+
+static void sift_up(topk_hit *h, size_t i)
+{
+    topk_hit x = h[i];
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (!ranks_above(h[p].score, h[p].index, x.score, x.index))
+            break;
+        h[i] = h[p];
+        i = p;
+    }
+    h[i] = x;
+}
+
+static inline void sel_offer(sel *s, float score, size_t idx)
+{
+    if (s->n < s->k) {
+        s->h[s->n] = (topk_hit){idx, score};
+        sift_up(s->h, s->n++);
+    } else if (ranks_above(score, idx, s->h[0].score, s->h[0].index)) {
+        s->h[0] = (topk_hit){idx, score};
+        sift_down(s->h, s->n, 0);
+    }
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void sel_init(sel *s, topk_hit *out, size_t k, const topk_filter *f)
+{
+    *s = (sel){out, 0, k, TOPK_ALL, NULL, 0, 0};
+    if (!f)
+        return;
+    s->cutoff = f->cutoff;
+    if (f->nexclude) {
+        s->ex = xmalloc(f->nexclude * sizeof *s->ex);
+        memcpy(s->ex, f->exclude, f->nexclude * sizeof *s->ex);
+        qsort(s->ex, f->nexclude, sizeof *s->ex, cmp_size);
+        s->nex = f->nexclude;
+    }
+}
+
+/* Offer scores of items base .. base+cnt-1. */
+static void sel_scan(sel *s, const float *scores, size_t base, size_t cnt)
+{
+    size_t end = cnt;
+    if (s->k == 0)
+        return;
+    if (s->cutoff <= base)
+        return;
+    if (s->cutoff - base < end)
+        end = s->cutoff - base;
+    for (size_t j = 0; j < end; j++) {
+        size_t idx = base + j;
+        if (s->exi < s->nex) {
+            while (s->exi < s->nex && s->ex[s->exi] < idx)
+                s->exi++;
+            if (s->exi < s->nex && s->ex[s->exi] == idx)
+                continue;
+        }
+        sel_offer(s, scores[j], idx);
+    }
+}
+
+/* Sort the kept hits best first (heap sort: the worst goes to the end) and
+ * release the filter copy; returns the count. */
+static size_t sel_finish(sel *s)
+{
+    for (size_t m = s->n; m > 1; m--) {
+        topk_hit t = s->h[0];
+        s->h[0] = s->h[m - 1];
+        s->h[m - 1] = t;
+        sift_down(s->h, m - 1, 0);
+    }
+    free(s->ex);
+    s->ex = NULL;
+    return s->n;
+}
+
+/* Items a filter can admit at most: n capped by the cutoff. */
+static size_t visible(size_t n, const topk_filter *f)
+{
+    return f && f->cutoff < n ? f->cutoff : n;
+}
+
+size_t topk_select(const float *scores, size_t n, size_t k, const topk_filter *f,
+                   topk_hit *out)
+{
+    sel s;
+    sel_init(&s, out, k, f);
+    sel_scan(&s, scores, 0, n);
+    return sel_finish(&s);
+}
+
+size_t topk_search(const float *items, size_t n, size_t d, const float *query, size_t k,
+                   const topk_filter *f, topk_hit *out)
+{
+    float scores[ROW_BLOCK];
+    size_t nv = visible(n, f);
+    sel s;
+
+    sel_init(&s, out, k, f);
+    for (size_t b0 = 0; b0 < nv && k > 0; b0 += ROW_BLOCK) {
+        size_t rows = nv - b0 < ROW_BLOCK ? nv - b0 : ROW_BLOCK;
+        if (d == 0)
+            memset(scores, 0, rows * sizeof *scores);
+        else
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, (blasint)rows, (blasint)d, 1.0f,
+                        items + b0 * d, (blasint)d, query, 1, 0.0f, scores, 1);
+        sel_scan(&s, scores, b0, rows);
+    }
+    return sel_finish(&s);
+}
+
+void topk_search_batch(const float *items, size_t n, size_t d, const float *queries, size_t nq,
+                       size_t k, const topk_filter *filters, topk_hit *out, size_t *counts)
+{
+    float *c = xmalloc((size_t)QUERY_BLOCK * ITEM_BLOCK * sizeof *c);
+    sel s[QUERY_BLOCK];
+
+    for (size_t q0 = 0; q0 < nq; q0 += QUERY_BLOCK) {
+        size_t qb = nq - q0 < QUERY_BLOCK ? nq - q0 : QUERY_BLOCK, nv = 0;
+        for (size_t i = 0; i < qb; i++) {
+            const topk_filter *f = filters ? &filters[q0 + i] : NULL;
+            size_t v = visible(n, f);
+            sel_init(&s[i], out + (q0 + i) * k, k, f);
+            if (v > nv)
+                nv = v;
+        }
+        for (size_t i0 = 0; i0 < nv && k > 0; i0 += ITEM_BLOCK) {
+            size_t ib = nv - i0 < ITEM_BLOCK ? nv - i0 : ITEM_BLOCK;
+            if (d == 0)
+                memset(c, 0, qb * ib * sizeof *c);
+            else
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)qb, (blasint)ib,
+                            (blasint)d, 1.0f, queries + q0 * d, (blasint)d, items + i0 * d,
+                            (blasint)d, 0.0f, c, (blasint)ib);
+            for (size_t i = 0; i < qb; i++)
+                sel_scan(&s[i], c + i * ib, i0, ib);
+        }
+        for (size_t i = 0; i < qb; i++)
+            counts[q0 + i] = sel_finish(&s[i]);
+    }
+    free(c);
+}
+
+void topk_set_blas_threads(int n)
+{
+    openblas_set_num_threads(n < 1 ? 1 : n);
+}
+
+const char *topk_blas_info(void)
+{
+    static _Thread_local char info[256];
+    const char *cfg = openblas_get_config();
+    snprintf(info, sizeof info, "%s; threads=%d", cfg ? cfg : "OpenBLAS",
+             openblas_get_num_threads());
+    return info;
+}

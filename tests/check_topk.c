@@ -1,0 +1,217 @@
+/* topk: the BLAS top-K core against a brute-force reference (score every
+ * item, filter, fully sort, cut), on random integer-valued data so that dot
+ * products are exact and ties are frequent. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+#include "topk.h"
+#include "util.h"
+
+typedef struct ref_hit {
+    double score;
+    size_t index;
+} ref_hit;
+
+/* NaN last; higher score first; then lower index. */
+static int ref_cmp(const void *a, const void *b)
+{
+    const ref_hit *x = a, *y = b;
+    int nx = isnan(x->score), ny = isnan(y->score);
+    if (nx != ny)
+        return nx - ny;
+    if (!nx && x->score != y->score)
+        return x->score > y->score ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static int excluded(const topk_filter *f, size_t i)
+{
+    if (!f)
+        return 0;
+    if (i >= f->cutoff)
+        return 1;
+    for (size_t j = 0; j < f->nexclude; j++)
+        if (f->exclude[j] == i)
+            return 1;
+    return 0;
+}
+
+/* Brute force: returns the number of hits in out. */
+static size_t ref_topk(const float *items, size_t n, size_t d, const float *q, size_t k,
+                       const topk_filter *f, ref_hit *out)
+{
+    ref_hit *all = xcalloc(n + 1, sizeof *all);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        double s = 0;
+        if (excluded(f, i))
+            continue;
+        for (size_t j = 0; j < d; j++)
+            s += (double)items[i * d + j] * q[j];
+        all[m++] = (ref_hit){s, i};
+    }
+    qsort(all, m, sizeof *all, ref_cmp);
+    if (m > k)
+        m = k;
+    memcpy(out, all, m * sizeof *out);
+    free(all);
+    return m;
+}
+
+static void fill(pe_rng *r, float *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        v[i] = (float)((int)pe_rng_below(r, 7) - 3);
+}
+
+/* Random filter: cutoff often unset or past the end, duplicate and
+ * out-of-range exclusions included. */
+static topk_filter rand_filter(pe_rng *r, size_t n, size_t *ex)
+{
+    topk_filter f = TOPK_FILTER_ALL;
+    uint64_t c = pe_rng_below(r, 4);
+    if (c == 1)
+        f.cutoff = (size_t)pe_rng_below(r, n + 3);
+    else if (c == 2)
+        f.cutoff = n + 10;
+    if (pe_rng_below(r, 2)) {
+        f.nexclude = (size_t)pe_rng_below(r, 8);
+        for (size_t i = 0; i < f.nexclude; i++)
+            ex[i] = (size_t)pe_rng_below(r, n + 2);
+        f.exclude = ex;
+    }
+    return f;
+}
+
+static void assert_same(const topk_hit *got, size_t ng, const ref_hit *want, size_t nw)
+{
+    ck_assert_uint_eq(ng, nw);
+    for (size_t i = 0; i < nw; i++) {
+        ck_assert_uint_eq(got[i].index, want[i].index);
+        if (isnan(want[i].score))
+            ck_assert(isnan(got[i].score));
+        else
+            ck_assert_double_eq((double)got[i].score, want[i].score);
+    }
+}
+
+static void make_items(pe_rng *r, float *items, size_t n, size_t d)
+{
+    fill(r, items, n * d);
+    /* a few items whose score will be NaN */
+    for (size_t i = 0; i < n; i++)
+        if (pe_rng_below(r, 20) == 0)
+            items[i * d + pe_rng_below(r, d)] = NAN;
+}
+
+START_TEST(single_query_matches_reference)
+{
+    pe_rng r;
+    pe_rng_seed(&r, 11);
+    for (int trial = 0; trial < 300; trial++) {
+        size_t n = trial == 0 ? 0 : trial == 1 ? 9000 : (size_t)pe_rng_below(&r, 300);
+        size_t d = 1 + (size_t)pe_rng_below(&r, 24);
+        size_t k = (size_t)pe_rng_below(&r, n + 6), ex[8];
+        float *items = xmalloc((n + 1) * d * sizeof *items), *q = xmalloc(d * sizeof *q);
+        topk_hit *got = xmalloc((k + 1) * sizeof *got);
+        ref_hit *want = xmalloc((k + 1) * sizeof *want);
+        topk_filter f = rand_filter(&r, n, ex);
+        const topk_filter *fp = pe_rng_below(&r, 3) ? &f : NULL;
+
+        make_items(&r, items, n, d);
+        fill(&r, q, d);
+        assert_same(got, topk_search(items, n, d, q, k, fp, got), want,
+                    ref_topk(items, n, d, q, k, fp, want));
+        free(items);
+        free(q);
+        free(got);
+        free(want);
+    }
+}
+END_TEST
+
+START_TEST(batch_matches_reference)
+{
+    pe_rng r;
+    pe_rng_seed(&r, 12);
+    for (int trial = 0; trial < 40; trial++) {
+        size_t n = trial == 0 ? 0 : (size_t)pe_rng_below(&r, 1300);
+        size_t d = 1 + (size_t)pe_rng_below(&r, 20);
+        size_t nq = 1 + (size_t)pe_rng_below(&r, 140);
+        size_t k = (size_t)pe_rng_below(&r, trial % 5 == 0 ? n + 3 : 12);
+        float *items = xmalloc((n + 1) * d * sizeof *items);
+        float *qs = xmalloc(nq * d * sizeof *qs);
+        topk_hit *got = xmalloc((nq * k + 1) * sizeof *got);
+        ref_hit *want = xmalloc((k + 1) * sizeof *want);
+        topk_filter *fs = xmalloc(nq * sizeof *fs);
+        size_t *ex = xmalloc(nq * 8 * sizeof *ex), *counts = xmalloc(nq * sizeof *counts);
+        int use_f = trial % 3 != 0;
+
+        make_items(&r, items, n, d);
+        fill(&r, qs, nq * d);
+        for (size_t i = 0; i < nq; i++)
+            fs[i] = rand_filter(&r, n, ex + 8 * i);
+        topk_search_batch(items, n, d, qs, nq, k, use_f ? fs : NULL, got, counts);
+        for (size_t i = 0; i < nq; i++)
+            assert_same(got + i * k, counts[i], want,
+                        ref_topk(items, n, d, qs + i * d, k, use_f ? &fs[i] : NULL, want));
+        free(items);
+        free(qs);
+        free(got);
+        free(want);
+        free(fs);
+        free(ex);
+        free(counts);
+    }
+}
+END_TEST
+
+START_TEST(select_order_by_hand)
+{
+    const float s[] = {1, NAN, INFINITY, -INFINITY, 1, NAN, 0};
+    topk_hit h[8];
+    size_t ex[] = {6};
+    topk_filter f = {TOPK_ALL, ex, 1};
+
+    ck_assert_uint_eq(topk_select(s, 7, 8, &f, h), 6);
+    ck_assert_uint_eq(h[0].index, 2); /* +inf */
+    ck_assert_uint_eq(h[1].index, 0); /* 1, lower index first */
+    ck_assert_uint_eq(h[2].index, 4);
+    ck_assert_uint_eq(h[3].index, 3); /* -inf still above NaN */
+    ck_assert_uint_eq(h[4].index, 1);
+    ck_assert_uint_eq(h[5].index, 5);
+    ck_assert_uint_eq(topk_select(s, 7, 2, NULL, h), 2);
+    ck_assert_uint_eq(h[0].index, 2);
+    ck_assert_uint_eq(h[1].index, 0);
+    f = (topk_filter){2, NULL, 0};
+    ck_assert_uint_eq(topk_select(s, 7, 5, &f, h), 2);
+    ck_assert_uint_eq(h[0].index, 0);
+    ck_assert_uint_eq(h[1].index, 1);
+    ck_assert_uint_eq(topk_select(s, 0, 5, NULL, h), 0);
+    ck_assert_uint_eq(topk_select(s, 7, 0, NULL, h), 0);
+}
+END_TEST
+
+START_TEST(blas_threads)
+{
+    topk_set_blas_threads(1);
+    ck_assert_ptr_nonnull(strstr(topk_blas_info(), "threads=1"));
+    topk_set_blas_threads(0); /* clamped to 1 */
+    ck_assert_ptr_nonnull(strstr(topk_blas_info(), "threads=1"));
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("topk");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, select_order_by_hand);
+    tcase_add_test(tc, single_query_matches_reference);
+    tcase_add_test(tc, batch_matches_reference);
+    tcase_add_test(tc, blas_threads);
+    suite_add_tcase(s, tc);
+    return tu_run_suite(s);
+}
