@@ -12,12 +12,20 @@
 #define PE_METHODS_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agent.h"
 #include "dataset.h"
+#include "llm.h"
+#include "prompts.h"
 #include "task.h"
 #include "util.h"
+
+struct report_writer;
+struct wiki_client;
+struct encoder_opts;
 
 /* What a method uses (a descriptor's `uses` bits). */
 enum {
@@ -28,7 +36,10 @@ enum {
     M_ALIGN = 1u << 4,       /* test-time alignment of the persona */
     M_TOOL_MEMORY = 1u << 5, /* memory_search tool */
     M_TOOL_WIKI = 1u << 6,   /* wikipedia tool */
-    M_REFERENCE = 1u << 7    /* a reference method that needs no LLM */
+    M_REFERENCE = 1u << 7,   /* a reference method that needs no LLM */
+    M_ICL = 1u << 8,         /* few-shot demonstrations from other users */
+    M_RAG = 1u << 9,         /* retrieved items in LaMP's prompt layout */
+    M_MEMBANK = 1u << 10     /* memory tool scores decay with age, grow with recall */
 };
 
 /* Everything a method may read during a run (read-only once the run starts). */
@@ -41,16 +52,42 @@ typedef struct run_shared {
     int global_label;        /* most frequent label over all loaded histories */
     double global_mean;      /* lamp3: mean rating over all loaded histories */
     const struct encoder_opts *encoder; /* NULL: defaults */
+    const struct method *const *methods; /* the run's methods; per-user state is by index */
+    size_t nmethods;
+    /* LLM methods (all NULL/0 in a run of reference methods only) */
+    llm_client *llm;
+    const prompt_set *prompts;
+    struct wiki_client *wiki;  /* NULL: --wiki off */
+    agent_mode tools_mode;
+    atomic_int *text_fallback;
+    int max_steps;
+    size_t summary_items;      /* history items the summary sees (50) */
+    size_t summary_chars;      /* their text budget */
+    size_t obs_chars;          /* per item text in tool observations */
+    size_t align_batch, align_iters;
+    double temperature;
+    double price_in, price_out;
+    struct report_writer *out; /* traces.jsonl and personas.jsonl */
 } run_shared;
 
 /* Per-user state shared by the methods answering that user's queries. */
+typedef struct user_method {
+    char *persona;    /* the method's final persona (M_PERSONA) */
+    char *prep_error; /* why preparation failed: the method's queries end in error */
+} user_method;
+
 typedef struct user_state {
     const ds_user *user;
     size_t index;              /* position in the dataset */
     pthread_mutex_t mu;
     struct memory *memory;     /* built on first use (methods_user_memory) */
     int memory_rc;             /* its build status, once tried */
-    char memory_err[512];
+    char memory_err[sizeof(((pe_err *)0)->msg)];
+    int summary_done;          /* semantic memory, computed on first use */
+    char *summary;             /* NULL when it failed */
+    char *summary_error;
+    user_method *per;          /* one per run method */
+    size_t nper;
 } user_state;
 
 typedef struct method_answer {
@@ -61,16 +98,24 @@ typedef struct method_answer {
     double cost_usd;                       /* < 0: unknown */
 } method_answer;
 
-/* Answer one query. Returns 0 (the answer or a per-query error is in a), or a
- * PE_EXIT_* code for a failure that must stop the run (e filled). */
-typedef int (*method_fn)(const run_shared *rs, user_state *us, const ds_query *q,
-                         method_answer *a, pe_err *e);
+/* Answer one query with the run's method number mi. w is the calling
+ * thread's LLM worker (NULL when the run has no LLM). Returns 0 (the answer
+ * or a per-query error is in a), or a PE_EXIT_* code for a failure that must
+ * stop the run (e filled). */
+typedef int (*method_fn)(const run_shared *rs, user_state *us, size_t mi, const ds_query *q,
+                         llm_worker *w, method_answer *a, pe_err *e);
+/* Prepare (user, method) before its queries: summary, persona, alignment.
+ * A per-user failure goes into us->per[mi].prep_error; the return value is
+ * 0 or a code that stops the run. */
+typedef int (*method_prep_fn)(const run_shared *rs, user_state *us, size_t mi, llm_worker *w,
+                              pe_err *e);
 
 typedef struct method {
     const char *name;
     unsigned uses;
     const char *definition; /* one line, for --help and the README */
     method_fn answer;
+    method_prep_fn prepare; /* NULL: nothing to prepare */
 } method;
 
 const method *methods_get(const char *name);
@@ -80,13 +125,16 @@ const method *methods_at(size_t i);
  * order kept. Returns PE_EXIT_USAGE naming an unknown method. */
 int methods_parse_list(const char *list, const method ***out, size_t *n, pe_err *e);
 
+/* 1 when any of the methods calls the LLM. */
+int methods_need_llm(const method *const *m, size_t n);
+
 /* Global statistics for the reference methods, over every loaded history. */
 void methods_global_stats(const dataset *d, int *label, double *mean);
 
 /* The user's memory, built on first use; NULL with the error in e when it fails. */
 struct memory *methods_user_memory(const run_shared *rs, user_state *us, pe_err *e);
 
-void user_state_init(user_state *us, const ds_user *u, size_t index);
+void user_state_init(user_state *us, const ds_user *u, size_t index, size_t nmethods);
 void user_state_release(user_state *us);
 void method_answer_free(method_answer *a);
 

@@ -32,6 +32,11 @@ typedef struct memory_tool_ctx {
 
 agent_tool tools_memory(const prompt_set *p, memory_tool_ctx *ctx);
 
+/* MemoryBank state for one query: per item strength S (starts at 1); the
+ * query's date (may be NULL) against which ages are measured. */
+struct membank_state *membank_state_new(const memory *m, const char *query_date);
+void membank_state_free(struct membank_state *s);
+
 /* Wikipedia: spec "off", a MediaWiki base URL ("https://en.wikipedia.org"),
  * or "kiwix:URL" (a kiwix-serve root, e.g. "kiwix:http://127.0.0.1:8080"). */
 typedef struct wiki_client wiki_client;

@@ -7,13 +7,18 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cache.h"
 #include "cli_common.h"
 #include "version.h"
 #include "cmd.h"
 #include "dataset.h"
 #include "methods.h"
 #include "report.h"
+#include "offline.h"
+#include "prompts.h"
 #include "runner.h"
+#include "tools.h"
+#include "topk.h"
 
 typedef struct run_config {
     const task *task;
@@ -32,6 +37,21 @@ typedef struct run_config {
     uint64_t seed;
     int jobs;
     int quiet, verbose;
+    /* LLM */
+    const char *llm;          /* "http", "offline" or NULL (decided by the endpoint) */
+    const char *endpoint, *model, *api_key_env;
+    const char **headers;
+    size_t nheaders;
+    const char *extra_body;
+    double timeout, temperature, rps, price_in, price_out;
+    unsigned long long max_response, retries;
+    int insecure;
+    const char *tools;        /* native, text, auto */
+    const char *cache_mode, *cache_dir;
+    int cache_shared, offline_cache;
+    const char *prompts_dir;
+    const char *wiki;
+    size_t max_steps, summary_items, align_batch, align_iters;
 } run_config;
 
 static volatile sig_atomic_t stop_flag;
@@ -66,6 +86,35 @@ static void usage(FILE *f)
         "  --bootstrap B       bootstrap draws for 95%% intervals (default 1000; 0: none)\n"
         "  --seed S            seed for bootstrap and sampling (default 42)\n"
         "  -j, --jobs N        queries in flight (default 8)\n"
+        "\n"
+        "LLM (methods that call a model):\n"
+        "  --llm http|offline  backend (default: http when an endpoint is configured, else\n"
+        "                      the offline responder, a deterministic stand-in that is\n"
+        "                      not a language model)\n"
+        "  --endpoint URL      OpenAI-compatible base URL (or OPENAI_BASE_URL)\n"
+        "  --model NAME        model (or OPENAI_MODEL)\n"
+        "  --api-key-env VAR   environment variable holding the key (OPENAI_API_KEY)\n"
+        "  --header 'N: V'     extra request header; repeatable\n"
+        "  --extra-body JSON   fields merged into every chat request\n"
+        "  --temperature T     sampling temperature (default 0.1)\n"
+        "  --timeout S         per-attempt timeout in seconds (default 120)\n"
+        "  --retries N         retries of a failed request (default 6)\n"
+        "  --max-response-bytes N  response body cap (default 8388608)\n"
+        "  --insecure          do not verify TLS certificates\n"
+        "  --rps R             requests per second over all workers (default: no limit)\n"
+        "  --price-in USD, --price-out USD  per million prompt / completion tokens\n"
+        "  --tools native|text|auto  tool protocol (default auto: native, text if refused)\n"
+        "  --cache rw|ro|off   request cache mode (default rw)\n"
+        "  --cache-dir DIR     (default $XDG_CACHE_HOME/persona-eval)\n"
+        "  --cache-shared      leave the endpoint URL out of the cache key\n"
+        "  --offline           replay from the cache only; a miss is an error\n"
+        "  --prompts DIR       override prompt templates by file name\n"
+        "  --wiki SPEC         off, a MediaWiki URL or kiwix:URL (default: off with the\n"
+        "                      offline responder, else https://en.wikipedia.org)\n"
+        "  --max-steps N       model calls per query (default 6)\n"
+        "  --summary-items N   history items in the user summary (default 50)\n"
+        "  --align-batch N     replayed items per alignment iteration (default 3)\n"
+        "  --align-iters N     alignment iterations (default 1)\n"
         "  -q, --quiet         no summary table on stdout\n"
         "  -v, --verbose       more log lines on stderr\n"
         "  -h, --help          this help\n"
@@ -77,7 +126,20 @@ static void usage(FILE *f)
 }
 
 enum { O_TASK = 256, O_DATA, O_FORMAT, O_METHOD, O_OUT, O_USERS, O_USER, O_MAXQ, O_K, O_STRICT,
-       O_BOOT, O_SEED };
+       O_BOOT, O_SEED, O_LLM, O_ENDPOINT, O_MODEL, O_KEYENV, O_HEADER, O_EXTRA, O_TEMP,
+       O_TIMEOUT, O_RETRIES, O_MAXRESP, O_INSECURE, O_RPS, O_PIN, O_POUT, O_TOOLS, O_CACHE,
+       O_CACHEDIR, O_CACHESHARED, O_OFFLINE, O_PROMPTS, O_WIKI, O_MAXSTEPS, O_SUMITEMS,
+       O_ABATCH, O_AITERS };
+
+static int parse_number(const char *flag, const char *s, double min, double *out, pe_err *e)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (!*s || *end || !(v >= min) || v > 1e12)
+        return pe_errf(e, PE_EXIT_USAGE, "%s: \"%s\" is not a number >= %g", flag, s, min);
+    *out = v;
+    return 0;
+}
 
 static int parse_args(int argc, char **argv, run_config *c, pe_err *e)
 {
@@ -99,6 +161,31 @@ static int parse_args(int argc, char **argv, run_config *c, pe_err *e)
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
+        {"llm", required_argument, NULL, O_LLM},
+        {"endpoint", required_argument, NULL, O_ENDPOINT},
+        {"model", required_argument, NULL, O_MODEL},
+        {"api-key-env", required_argument, NULL, O_KEYENV},
+        {"header", required_argument, NULL, O_HEADER},
+        {"extra-body", required_argument, NULL, O_EXTRA},
+        {"temperature", required_argument, NULL, O_TEMP},
+        {"timeout", required_argument, NULL, O_TIMEOUT},
+        {"retries", required_argument, NULL, O_RETRIES},
+        {"max-response-bytes", required_argument, NULL, O_MAXRESP},
+        {"insecure", no_argument, NULL, O_INSECURE},
+        {"rps", required_argument, NULL, O_RPS},
+        {"price-in", required_argument, NULL, O_PIN},
+        {"price-out", required_argument, NULL, O_POUT},
+        {"tools", required_argument, NULL, O_TOOLS},
+        {"cache", required_argument, NULL, O_CACHE},
+        {"cache-dir", required_argument, NULL, O_CACHEDIR},
+        {"cache-shared", no_argument, NULL, O_CACHESHARED},
+        {"offline", no_argument, NULL, O_OFFLINE},
+        {"prompts", required_argument, NULL, O_PROMPTS},
+        {"wiki", required_argument, NULL, O_WIKI},
+        {"max-steps", required_argument, NULL, O_MAXSTEPS},
+        {"summary-items", required_argument, NULL, O_SUMITEMS},
+        {"align-batch", required_argument, NULL, O_ABATCH},
+        {"align-iters", required_argument, NULL, O_AITERS},
         {NULL, 0, NULL, 0},
     };
     int ch, rc;
@@ -174,6 +261,113 @@ static int parse_args(int argc, char **argv, run_config *c, pe_err *e)
         case 'h':
             usage(stdout);
             return -1;
+        case O_LLM:
+            if (strcmp(optarg, "http") && strcmp(optarg, "offline"))
+                return pe_errf(e, PE_EXIT_USAGE, "--llm: http or offline, not \"%s\"", optarg);
+            c->llm = optarg;
+            break;
+        case O_ENDPOINT:
+            c->endpoint = optarg;
+            break;
+        case O_MODEL:
+            c->model = optarg;
+            break;
+        case O_KEYENV:
+            c->api_key_env = optarg;
+            break;
+        case O_HEADER:
+            if (!strchr(optarg, ':'))
+                return pe_errf(e, PE_EXIT_USAGE, "--header: expected \"Name: value\"");
+            c->headers = xrealloc(c->headers, (c->nheaders + 1) * sizeof *c->headers);
+            c->headers[c->nheaders++] = optarg;
+            break;
+        case O_EXTRA: {
+            cJSON *j = cJSON_Parse(optarg);
+            int ok = cJSON_IsObject(j);
+            cJSON_Delete(j);
+            if (!ok)
+                return pe_errf(e, PE_EXIT_USAGE, "--extra-body: not a JSON object");
+            c->extra_body = optarg;
+            break;
+        }
+        case O_TEMP:
+            if ((rc = parse_number("--temperature", optarg, 0, &c->temperature, e)))
+                return rc;
+            break;
+        case O_TIMEOUT:
+            if ((rc = parse_number("--timeout", optarg, 0.001, &c->timeout, e)))
+                return rc;
+            break;
+        case O_RETRIES:
+            if ((rc = cli_parse_count("--retries", optarg, 0, &c->retries, e)))
+                return rc;
+            break;
+        case O_MAXRESP:
+            if ((rc = cli_parse_count("--max-response-bytes", optarg, 1024, &c->max_response,
+                                      e)))
+                return rc;
+            break;
+        case O_INSECURE:
+            c->insecure = 1;
+            break;
+        case O_RPS:
+            if ((rc = parse_number("--rps", optarg, 0, &c->rps, e)))
+                return rc;
+            break;
+        case O_PIN:
+            if ((rc = parse_number("--price-in", optarg, 0, &c->price_in, e)))
+                return rc;
+            break;
+        case O_POUT:
+            if ((rc = parse_number("--price-out", optarg, 0, &c->price_out, e)))
+                return rc;
+            break;
+        case O_TOOLS:
+            if (strcmp(optarg, "native") && strcmp(optarg, "text") && strcmp(optarg, "auto"))
+                return pe_errf(e, PE_EXIT_USAGE, "--tools: native, text or auto, not \"%s\"",
+                               optarg);
+            c->tools = optarg;
+            break;
+        case O_CACHE:
+            if (cache_mode_parse(optarg) < 0 || !strcmp(optarg, "offline"))
+                return pe_errf(e, PE_EXIT_USAGE, "--cache: rw, ro or off, not \"%s\"", optarg);
+            c->cache_mode = optarg;
+            break;
+        case O_CACHEDIR:
+            c->cache_dir = optarg;
+            break;
+        case O_CACHESHARED:
+            c->cache_shared = 1;
+            break;
+        case O_OFFLINE:
+            c->offline_cache = 1;
+            break;
+        case O_PROMPTS:
+            c->prompts_dir = optarg;
+            break;
+        case O_WIKI:
+            c->wiki = optarg;
+            break;
+        case O_MAXSTEPS:
+            if ((rc = cli_parse_count("--max-steps", optarg, 1, &v, e)))
+                return rc;
+            c->max_steps = (size_t)v;
+            break;
+        case O_SUMITEMS:
+            if ((rc = cli_parse_count("--summary-items", optarg, 0, &v, e)))
+                return rc;
+            c->summary_items = (size_t)v;
+            break;
+        case O_ABATCH:
+            if ((rc = cli_parse_count("--align-batch", optarg, 0, &v, e)))
+                return rc;
+            c->align_batch = (size_t)v;
+            break;
+        case O_AITERS:
+            if ((rc = cli_parse_count("--align-iters", optarg, 0, &v, e)))
+                return rc;
+            c->align_iters = (size_t)v;
+            break;
         default:
             return cli_getopt_error(argc, argv, ch, e);
         }
@@ -185,10 +379,197 @@ static int parse_args(int argc, char **argv, run_config *c, pe_err *e)
     return 0;
 }
 
+/* Everything the LLM methods need, made once per run. */
+typedef struct llm_setup {
+    llm_client *client;
+    cache *cache;
+    prompt_set *prompts;
+    wiki_client *wiki;
+    atomic_int text_fallback;
+    int offline;
+    char *endpoint;   /* without credentials or query string */
+    char *model;
+    const char *wiki_spec;
+    const char *cache_mode;
+    char *cache_dir;
+} llm_setup;
+
+static void log_stderr(void *ctx, const char *msg)
+{
+    (void)ctx;
+    fprintf(stderr, "persona-eval: %s\n", msg);
+}
+
+/* A URL as it may be written to run.json and logs: no user:password@, no query. */
+static char *url_public(const char *url)
+{
+    const char *scheme = strstr(url, "://"), *host = scheme ? scheme + 3 : url, *at, *end;
+    buf b = BUF_INIT;
+    end = host + strcspn(host, "/?#");
+    at = memchr(host, '@', (size_t)(end - host));
+    buf_add(&b, url, (size_t)(host - url));
+    if (at)
+        host = at + 1;
+    buf_add(&b, host, strcspn(host, "?#"));
+    return buf_detach(&b);
+}
+
+static int setup_llm(const run_config *c, llm_setup *ls, pe_err *e)
+{
+    const char *endpoint = c->endpoint ? c->endpoint : getenv("OPENAI_BASE_URL");
+    const char *model = c->model ? c->model : getenv("OPENAI_MODEL");
+    const char *keyvar = c->api_key_env ? c->api_key_env : "OPENAI_API_KEY";
+    const char *key = getenv(keyvar);
+    llm_config cfg;
+    int rc;
+
+    if (endpoint && !*endpoint)
+        endpoint = NULL;
+    ls->offline = c->llm ? strcmp(c->llm, "offline") == 0 : endpoint == NULL;
+    if ((rc = prompts_load(c->prompts_dir, &ls->prompts, e)))
+        return rc;
+    if (!ls->offline && (!endpoint || !model || !*model))
+        return pe_errf(e, PE_EXIT_USAGE, "--llm http needs --endpoint (or OPENAI_BASE_URL) and "
+                                         "--model (or OPENAI_MODEL)");
+    if (c->api_key_env && !key)
+        return pe_errf(e, PE_EXIT_USAGE, "--api-key-env: the variable %s is not set", keyvar);
+    llm_config_default(&cfg);
+    if (ls->offline) {
+        cfg.backend = LLM_BACKEND_OFFLINE;
+        fprintf(stderr, "persona-eval: no endpoint: answering with the %s\n", OFFLINE_LABEL);
+        ls->model = xstrdup("offline");
+    } else {
+        ls->endpoint = url_public(endpoint);
+        ls->model = xstrdup(model);
+        cfg.base_url = endpoint;
+        cfg.model = model;
+        cfg.api_key = key;
+    }
+    cfg.headers = c->headers;
+    cfg.nheaders = c->nheaders;
+    cfg.extra_body = c->extra_body;
+    cfg.temperature = c->temperature;
+    if (c->timeout > 0)
+        cfg.http.timeout_s = c->timeout;
+    cfg.http.retries = (int)c->retries;
+    cfg.http.max_body = (size_t)c->max_response;
+    cfg.http.insecure = c->insecure;
+    if (c->insecure)
+        fprintf(stderr, "persona-eval: warning: TLS certificates are not verified (--insecure)\n");
+    cfg.rps = c->rps;
+    cfg.price_in = c->price_in;
+    cfg.price_out = c->price_out;
+    cfg.cache_shared = c->cache_shared;
+    cfg.log = log_stderr;
+    /* the offline responder answers instantly: no cache unless asked for */
+    ls->cache_mode = c->offline_cache ? "offline"
+                     : c->cache_mode  ? c->cache_mode
+                     : ls->offline    ? "off"
+                                      : "rw";
+    if (strcmp(ls->cache_mode, "off") != 0) {
+        ls->cache_dir = c->cache_dir ? xstrdup(c->cache_dir) : cache_default_dir();
+        if (!(ls->cache = cache_open(ls->cache_dir, (cache_mode)cache_mode_parse(ls->cache_mode),
+                                     e)))
+            return e->code ? e->code : PE_EXIT_IO;
+        cfg.cache = ls->cache;
+    }
+    if ((rc = http_global_init(e)))
+        return rc;
+    if (!(ls->client = llm_client_new(&cfg, e)))
+        return e->code ? e->code : PE_EXIT_USAGE;
+    ls->wiki_spec = c->wiki ? c->wiki : ls->offline ? "off" : "https://en.wikipedia.org";
+    if ((rc = tools_wiki_new(ls->wiki_spec, c->timeout > 0 ? c->timeout : 30, &ls->wiki, e)))
+        return rc;
+    return 0;
+}
+
+static void free_llm(llm_setup *ls)
+{
+    llm_client_free(ls->client);
+    cache_close(ls->cache);
+    prompts_free(ls->prompts);
+    tools_wiki_free(ls->wiki);
+    free(ls->endpoint);
+    free(ls->model);
+    free(ls->cache_dir);
+}
+
+/* argv as recorded in run.json: header values may carry credentials. */
+static void json_argv(buf *b, int argc, char **argv)
+{
+    int redact_next = 0;
+    buf_addc(b, '[');
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (i)
+            buf_adds(b, ", ");
+        if (redact_next || strncmp(a, "--header=", 9) == 0) {
+            const char *colon = strchr(a, ':');
+            char *r = xasprintf("%.*s: <redacted>", colon ? (int)(colon - a) : (int)strlen(a), a);
+            buf_json_str(b, r);
+            free(r);
+        } else {
+            buf_json_str(b, a);
+        }
+        redact_next = strcmp(a, "--header") == 0;
+    }
+    buf_addc(b, ']');
+}
+
 /* run.json: every setting, versions, data files and their SHA-256, counts, timings. */
+static void llm_json(buf *b, const run_config *c, llm_setup *ls)
+{
+    llm_totals t;
+    char num[64];
+    buf_adds(b, ",\n  \"llm\": {\"backend\": ");
+    buf_json_str(b, ls->offline ? "offline" : "http");
+    if (ls->offline) {
+        buf_adds(b, ", \"note\": ");
+        buf_json_str(b, OFFLINE_LABEL);
+    }
+    buf_adds(b, ", \"endpoint\": ");
+    if (ls->endpoint)
+        buf_json_str(b, ls->endpoint);
+    else
+        buf_adds(b, "null");
+    buf_adds(b, ", \"model\": ");
+    buf_json_str(b, ls->model);
+    pe_fmt_double(num, sizeof num, c->temperature);
+    buf_printf(b, ", \"temperature\": %s, \"tools\": \"%s\", \"text_fallback\": %s, "
+                  "\"max_steps\": %zu, \"summary_items\": %zu, \"align_batch\": %zu, "
+                  "\"align_iters\": %zu, \"headers\": %zu, \"extra_body\": %s, \"wiki\": ",
+               num, c->tools, atomic_load(&ls->text_fallback) ? "true" : "false", c->max_steps,
+               c->summary_items, c->align_batch, c->align_iters, c->nheaders,
+               c->extra_body ? c->extra_body : "null");
+    buf_json_str(b, ls->wiki_spec);
+    buf_adds(b, ", \"cache\": {\"mode\": ");
+    buf_json_str(b, ls->cache_mode);
+    if (ls->cache) {
+        cache_stats cs;
+        cache_get_stats(ls->cache, &cs);
+        buf_adds(b, ", \"dir\": ");
+        buf_json_str(b, ls->cache_dir);
+        buf_printf(b, ", \"hits\": %lu, \"misses\": %lu, \"writes\": %lu, "
+                      "\"bytes_read\": %llu, \"bytes_written\": %llu",
+                   cs.hits, cs.misses, cs.writes, cs.bytes_read, cs.bytes_written);
+    }
+    llm_get_totals(ls->client, &t);
+    pe_fmt_double(num, sizeof num, t.cost_usd);
+    buf_printf(b, "}, \"totals\": {\"calls\": %lu, \"errors\": %lu, \"unknown_usage\": %lu, "
+                  "\"prompt_tokens\": %llu, \"completion_tokens\": %llu, "
+                  "\"est_prompt_tokens\": %llu, \"est_completion_tokens\": %llu, "
+                  "\"http_requests\": %lu, \"retries\": %lu, \"rate_limited\": %lu, "
+                  "\"cost_usd\": %s}, \"prompts\": ",
+               t.calls, t.errors, t.unknown_usage, t.prompt_tokens, t.completion_tokens,
+               t.est_prompt_tokens, t.est_completion_tokens, t.http_requests, t.retries,
+               t.rate_limited, num);
+    prompts_used_json(ls->prompts, b);
+    buf_addc(b, '}');
+}
+
 static char *run_json(const run_config *c, const dataset *d, const method *const *m, size_t nm,
                       int argc, char **argv, const char *started, const char *finished,
-                      const runner_stats *st, int incomplete)
+                      const runner_stats *st, int incomplete, llm_setup *ls)
 {
     buf b = BUF_INIT;
     size_t hist = 0;
@@ -202,13 +583,9 @@ static char *run_json(const run_config *c, const dataset *d, const method *const
     buf_json_str(&b, PE_GIT_REV);
     buf_adds(&b, ",\n  \"libraries\": ");
     cli_versions_json(&b);
-    buf_adds(&b, ",\n  \"command\": [");
-    for (int i = 0; i < argc; i++) {
-        if (i)
-            buf_adds(&b, ", ");
-        buf_json_str(&b, argv[i]);
-    }
-    buf_adds(&b, "],\n  \"task\": ");
+    buf_adds(&b, ",\n  \"command\": ");
+    json_argv(&b, argc, argv);
+    buf_adds(&b, ",\n  \"task\": ");
     buf_json_str(&b, c->task->name);
     buf_adds(&b, ",\n  \"methods\": [");
     for (size_t i = 0; i < nm; i++) {
@@ -257,6 +634,10 @@ static char *run_json(const run_config *c, const dataset *d, const method *const
                    st->queries_total, st->queries_done, st->queries_skipped, st->errors,
                    st->calls, st->prompt_tokens, st->completion_tokens, num);
     }
+    if (ls && ls->client)
+        llm_json(&b, c, ls);
+    buf_adds(&b, ",\n  \"blas\": ");
+    buf_json_str(&b, topk_blas_info());
     buf_adds(&b, "\n}\n");
     return buf_detach(&b);
 }
@@ -272,6 +653,7 @@ static int write_run_json(const char *dir, const char *text, pe_err *e)
 int cmd_run(int argc, char **argv)
 {
     run_config c = {0};
+    llm_setup ls = {0};
     dataset d = {0};
     run_shared rs = {0};
     runner_opts ro = {0};
@@ -292,6 +674,14 @@ int cmd_run(int argc, char **argv)
     c.seed = 42;
     c.jobs = 8;
     c.methods = CLI_DEFAULT_METHOD;
+    c.temperature = 0.1;
+    c.retries = 6;
+    c.max_response = 8u << 20;
+    c.tools = "auto";
+    c.max_steps = 6;
+    c.summary_items = 50;
+    c.align_batch = 3;
+    c.align_iters = 1;
     rc = parse_args(argc, argv, &c, &e);
     if (rc == -1) {
         rc = 0;
@@ -317,6 +707,8 @@ int cmd_run(int argc, char **argv)
         goto fail;
     methods_global_stats(&d, &rs.global_label, &rs.global_mean);
     if ((rc = dataset_select(&d, c.users, c.user_ids, c.nuser_ids, c.max_queries, &e)))
+        goto fail;
+    if (methods_need_llm(methods, nmethods) && (rc = setup_llm(&c, &ls, &e)))
         goto fail;
 
     pe_utc_iso(started, sizeof started);
@@ -347,7 +739,7 @@ int cmd_run(int argc, char **argv)
     }
     if ((rc = report_open(out, &w, &e)))
         goto fail;
-    rj = run_json(&c, &d, methods, nmethods, argc, argv, started, NULL, NULL, 1);
+    rj = run_json(&c, &d, methods, nmethods, argc, argv, started, NULL, NULL, 1, &ls);
     rc = write_run_json(out, rj, &e);
     free(rj);
     if (rc)
@@ -358,6 +750,27 @@ int cmd_run(int argc, char **argv)
     rs.strict_answers = c.strict;
     rs.k = c.k;
     rs.seed = c.seed;
+    rs.methods = methods;
+    rs.nmethods = nmethods;
+    rs.llm = ls.client;
+    rs.prompts = ls.prompts;
+    rs.wiki = ls.wiki;
+    rs.tools_mode = !strcmp(c.tools, "native") ? AGENT_NATIVE
+                    : !strcmp(c.tools, "text") ? AGENT_TEXT
+                                                : AGENT_AUTO;
+    rs.text_fallback = &ls.text_fallback;
+    rs.max_steps = (int)c.max_steps;
+    rs.summary_items = c.summary_items;
+    rs.summary_chars = 24000;
+    rs.obs_chars = 600;
+    rs.align_batch = c.align_batch;
+    rs.align_iters = c.align_iters;
+    rs.temperature = c.temperature;
+    rs.price_in = c.price_in;
+    rs.price_out = c.price_out;
+    rs.out = w;
+    /* one BLAS thread per worker when workers run in parallel */
+    topk_set_blas_threads(c.jobs > 1 ? 1 : 0);
     ro.methods = methods;
     ro.nmethods = nmethods;
     ro.jobs = c.jobs;
@@ -405,7 +818,7 @@ summarize:
         free(uo);
         pe_utc_iso(finished, sizeof finished);
         rj = run_json(&c, &d, methods, nmethods, argc, argv, started, finished, &st,
-                      incomplete);
+                      incomplete, &ls);
         if (!src)
             src = write_run_json(out, rj, &e2);
         free(rj);
@@ -444,7 +857,9 @@ done:
     report_free_predictions(recs, nrec);
     report_free_summaries(sums, nsum);
     dataset_free(&d);
+    free_llm(&ls);
     free(methods);
+    free(c.headers);
     free(c.data);
     free(c.user_ids);
     free(default_data);

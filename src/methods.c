@@ -2,10 +2,14 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
+#include "knn.h"
+#include "memory.h"
+#include "pipeline.h"
 
 static int mean_rating(const ds_item *items, size_t n, double *mean)
 {
@@ -158,10 +162,12 @@ static char *lamp1_overlap(const ds_user *u, const char *input)
     return xstrdup(second ? "[2]" : "[1]");
 }
 
-static int answer_majority(const run_shared *rs, user_state *us, const ds_query *q,
-                           method_answer *a, pe_err *e)
+static int answer_majority(const run_shared *rs, user_state *us, size_t mi, const ds_query *q,
+                           llm_worker *w, method_answer *a, pe_err *e)
 {
     (void)e;
+    (void)mi;
+    (void)w;
     if (rs->task->id == TASK_LAMP1)
         a->raw = lamp1_overlap(us->user, q->input);
     else if (rs->task->rating)
@@ -171,15 +177,15 @@ static int answer_majority(const run_shared *rs, user_state *us, const ds_query 
     return 0;
 }
 
-static int answer_user_majority(const run_shared *rs, user_state *us, const ds_query *q,
-                                method_answer *a, pe_err *e)
+static int answer_user_majority(const run_shared *rs, user_state *us, size_t mi,
+                                const ds_query *q, llm_worker *w, method_answer *a, pe_err *e)
 {
     const task *t = rs->task;
     const ds_user *u = us->user;
     double m;
 
     if (t->id == TASK_LAMP1 || (t->rating && !mean_rating(u->items, u->nitems, &m)))
-        return answer_majority(rs, us, q, a, e);
+        return answer_majority(rs, us, mi, q, w, a, e);
     if (t->rating) {
         a->raw = rating_label(m);
     } else {
@@ -193,15 +199,57 @@ static int answer_user_majority(const run_shared *rs, user_state *us, const ds_q
     return 0;
 }
 
+static int answer_knn(const run_shared *rs, user_state *us, size_t mi, const ds_query *q,
+                      llm_worker *w, method_answer *a, pe_err *e)
+{
+    memory *m = methods_user_memory(rs, us, e);
+    (void)mi;
+    (void)w;
+    if (!m)
+        return e->code;
+    return knn_predict(m, rs->task, q->input, rs->k, NULL, &a->raw, e);
+}
+
+#define LLM(name, uses, def) {name, M_LLM | (uses), def, pipeline_answer, pipeline_prepare}
+
 static const method table[] = {
+    LLM("personaagent",
+        M_MEMORY | M_SUMMARY | M_PERSONA | M_ALIGN | M_TOOL_MEMORY | M_TOOL_WIKI,
+        "PersonaAgent: the persona (initialized from the user summary, Appendix B) as the "
+        "system prompt, memory_search and wikipedia tools, test-time alignment (Algorithm 1)"),
+    LLM("prompt", 0, "the task input alone, one call"),
+    LLM("icl", M_ICL,
+        "K demonstrations (input, answer) drawn with the run's seed from other users' "
+        "histories, then the task input"),
+    LLM("rag", M_MEMORY | M_RAG,
+        "the K items most similar to the query from the user's memory, in LaMP's official "
+        "prompt layout"),
+    LLM("pag", M_MEMORY | M_RAG | M_SUMMARY, "rag with the user summary before it"),
+    LLM("react", M_TOOL_WIKI,
+        "ReAct agent with a generic system prompt and the wikipedia tool only"),
+    LLM("membank", M_MEMORY | M_SUMMARY | M_TOOL_MEMORY | M_MEMBANK,
+        "ReAct agent with a generic system prompt, the global user summary and a memory tool "
+        "whose scores decay with age and grow with recall (MemoryBank)"),
+    LLM("personaagent-noalign", M_MEMORY | M_SUMMARY | M_PERSONA | M_TOOL_MEMORY | M_TOOL_WIKI,
+        "PersonaAgent with the initial persona, no alignment"),
+    LLM("personaagent-nopersona", M_MEMORY | M_TOOL_MEMORY | M_TOOL_WIKI,
+        "generic system prompt, memory_search and wikipedia tools, no alignment"),
+    LLM("personaagent-nomemory", M_PERSONA | M_ALIGN | M_TOOL_WIKI,
+        "no memory tool and no summary in the persona; wikipedia tool; alignment on"),
+    LLM("personaagent-noaction", M_MEMORY | M_SUMMARY | M_PERSONA | M_ALIGN,
+        "no tools: the aligned persona and the task input in one call"),
+    {"knn", M_REFERENCE | M_MEMORY,
+     "similarity-weighted vote over the labels of the K retrieved memories (lamp3: weighted "
+     "mean rating; lamp1: the reference closer to its top-K papers); no LLM",
+     answer_knn, NULL},
     {"majority", M_REFERENCE,
      "the label most frequent over all users' histories (lamp3: the rounded global mean "
      "rating; lamp1: the word-overlap heuristic)",
-     answer_majority},
+     answer_majority, NULL},
     {"user-majority", M_REFERENCE,
      "the user's own most frequent label, ties to the earlier label in the list (lamp3: the "
      "user's rounded mean rating; lamp1: the word-overlap heuristic)",
-     answer_user_majority},
+     answer_user_majority, NULL},
 };
 
 size_t methods_count(void)
@@ -270,11 +318,13 @@ int methods_parse_list(const char *list, const method ***out, size_t *n, pe_err 
     return 0;
 }
 
-void user_state_init(user_state *us, const ds_user *u, size_t index)
+void user_state_init(user_state *us, const ds_user *u, size_t index, size_t nmethods)
 {
     memset(us, 0, sizeof *us);
     us->user = u;
     us->index = index;
+    us->nper = nmethods;
+    us->per = xcalloc(nmethods ? nmethods : 1, sizeof *us->per);
     pthread_mutex_init(&us->mu, NULL);
 }
 
@@ -285,8 +335,46 @@ void method_answer_free(method_answer *a)
     a->raw = a->error = NULL;
 }
 
+struct memory *methods_user_memory(const run_shared *rs, user_state *us, pe_err *e)
+{
+    memory *m;
+    pthread_mutex_lock(&us->mu);
+    if (!us->memory && !us->memory_rc) {
+        pe_err be = {0};
+        us->memory_rc = memory_build(rs->task, us->user, rs->encoder, &us->memory, &be);
+        if (us->memory_rc)
+            memcpy(us->memory_err, be.msg, sizeof us->memory_err);
+    }
+    m = us->memory;
+    if (!m)
+        pe_errf(e, us->memory_rc, "%s", us->memory_err);
+    pthread_mutex_unlock(&us->mu);
+    return m;
+}
+
+/* Frees what was built for the user; safe to call more than once. */
 void user_state_release(user_state *us)
 {
     pthread_mutex_lock(&us->mu);
+    memory_free(us->memory);
+    us->memory = NULL;
+    free(us->summary);
+    free(us->summary_error);
+    us->summary = us->summary_error = NULL;
+    for (size_t i = 0; i < us->nper; i++) {
+        free(us->per[i].persona);
+        free(us->per[i].prep_error);
+    }
+    free(us->per);
+    us->per = NULL;
+    us->nper = 0;
     pthread_mutex_unlock(&us->mu);
+}
+
+int methods_need_llm(const method *const *m, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (m[i]->uses & M_LLM)
+            return 1;
+    return 0;
 }

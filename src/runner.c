@@ -4,18 +4,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+enum { JOB_PREP, JOB_QUERY };
+
 typedef struct job {
+    int kind;
     size_t user, method, query;
 } job;
 
+/* Jobs start in a FIFO in user order; a finished PREP(user, method) pushes
+ * that pair's queries onto a LIFO taken first, so a user's memory and persona
+ * live only while the user is being answered, and up to `jobs` users are
+ * prepared at once when preparation is what takes time. */
 typedef struct run_state {
     const run_shared *rs;
     const runner_opts *o;
     pthread_mutex_t mu;
-    job *jobs;
-    size_t njobs, next;
+    pthread_cond_t cv;
+    job *fifo;
+    size_t nfifo, head;
+    job *ready;
+    size_t nready, capready;
+    size_t preps_running;
     user_state *users;
-    size_t *pending; /* queries left per user */
+    size_t *pending; /* jobs left per user */
     size_t users_done;
     runner_stats st;
     int fatal;
@@ -67,66 +78,129 @@ static void record_answer(run_state *s, const job *j, method_answer *a, double l
     free(pred);
 }
 
+static void set_fatal(run_state *s, int rc, const pe_err *e)
+{
+    pthread_mutex_lock(&s->mu);
+    if (!s->fatal) {
+        s->fatal = rc;
+        s->err = *e;
+    }
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* Called with s->mu held: one job of user u is finished. Returns 1 when it was
+ * the user's last. */
+static int job_done(run_state *s, size_t u)
+{
+    if (--s->pending[u])
+        return 0;
+    s->users_done++;
+    return 1;
+}
+
+static void push_queries(run_state *s, size_t u, size_t m)
+{
+    const ds_user *du = &s->rs->data->users[u];
+    /* pushed in reverse so that the first query is taken first */
+    for (size_t q = du->nqueries; q-- > 0;) {
+        if (s->o->is_done &&
+            s->o->is_done(s->o->done_ctx, s->o->methods[m]->name, du->id, du->queries[q].id))
+            continue;
+        s->ready = xgrow(s->ready, &s->capready, s->nready + 1, sizeof *s->ready);
+        s->ready[s->nready++] = (job){JOB_QUERY, u, m, q};
+        s->pending[u]++;
+    }
+}
+
+static void run_query(run_state *s, const job *j, llm_worker *w)
+{
+    method_answer a;
+    pe_err e = {0};
+    double t0 = pe_now();
+    int rc, last;
+
+    memset(&a, 0, sizeof a);
+    a.prompt_tokens = a.completion_tokens = -1;
+    a.cost_usd = -1;
+    rc = s->o->methods[j->method]->answer(s->rs, &s->users[j->user], j->method,
+                                          &s->rs->data->users[j->user].queries[j->query], w,
+                                          &a, &e);
+    if (rc) {
+        set_fatal(s, rc, &e);
+        method_answer_free(&a);
+        pthread_mutex_lock(&s->mu);
+        last = job_done(s, j->user);
+        pthread_mutex_unlock(&s->mu);
+        if (last)
+            user_state_release(&s->users[j->user]);
+        return;
+    }
+    record_answer(s, j, &a, pe_now() - t0);
+
+    pthread_mutex_lock(&s->mu);
+    s->st.queries_done++;
+    if (a.error || !a.raw)
+        s->st.errors++;
+    s->st.calls += a.calls;
+    if (a.prompt_tokens > 0)
+        s->st.prompt_tokens += a.prompt_tokens;
+    if (a.completion_tokens > 0)
+        s->st.completion_tokens += a.completion_tokens;
+    if (a.cost_usd > 0)
+        s->st.cost_usd += a.cost_usd;
+    last = job_done(s, j->user);
+    if (s->o->progress)
+        s->o->progress(s->o->progress_ctx, &s->st, s->users_done, s->rs->data->nusers);
+    pthread_mutex_unlock(&s->mu);
+    method_answer_free(&a);
+    /* the user's last job: free what was built for it */
+    if (last)
+        user_state_release(&s->users[j->user]);
+}
+
+static void run_prep(run_state *s, const job *j, llm_worker *w)
+{
+    pe_err e = {0};
+    int rc = s->o->methods[j->method]->prepare(s->rs, &s->users[j->user], j->method, w, &e);
+    int last;
+    if (rc)
+        set_fatal(s, rc, &e);
+    pthread_mutex_lock(&s->mu);
+    if (!rc)
+        push_queries(s, j->user, j->method);
+    s->preps_running--;
+    last = job_done(s, j->user);
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    if (last)
+        user_state_release(&s->users[j->user]);
+}
+
 static void *worker(void *arg)
 {
     run_state *s = arg;
+    llm_worker *w = s->rs->llm ? llm_worker_new(s->rs->llm) : NULL;
     for (;;) {
         job j;
-        method_answer a;
-        pe_err e = {0};
-        double t0;
-        int rc;
-        size_t left;
-
         pthread_mutex_lock(&s->mu);
-        if (stopping(s) || s->next >= s->njobs) {
+        while (!stopping(s) && s->nready == 0 && s->head >= s->nfifo && s->preps_running > 0)
+            pthread_cond_wait(&s->cv, &s->mu);
+        if (stopping(s) || (s->nready == 0 && s->head >= s->nfifo)) {
+            pthread_cond_broadcast(&s->cv);
             pthread_mutex_unlock(&s->mu);
             break;
         }
-        j = s->jobs[s->next++];
+        j = s->nready ? s->ready[--s->nready] : s->fifo[s->head++];
+        if (j.kind == JOB_PREP)
+            s->preps_running++;
         pthread_mutex_unlock(&s->mu);
-
-        memset(&a, 0, sizeof a);
-        a.prompt_tokens = a.completion_tokens = -1;
-        a.cost_usd = -1;
-        t0 = pe_now();
-        rc = s->o->methods[j.method]->answer(s->rs, &s->users[j.user],
-                                             &s->rs->data->users[j.user].queries[j.query], &a,
-                                             &e);
-        if (rc) {
-            pthread_mutex_lock(&s->mu);
-            if (!s->fatal) {
-                s->fatal = rc;
-                s->err = e;
-            }
-            pthread_mutex_unlock(&s->mu);
-            method_answer_free(&a);
-            break;
-        }
-        record_answer(s, &j, &a, pe_now() - t0);
-
-        pthread_mutex_lock(&s->mu);
-        s->st.queries_done++;
-        if (a.error || !a.raw)
-            s->st.errors++;
-        s->st.calls += a.calls;
-        if (a.prompt_tokens > 0)
-            s->st.prompt_tokens += a.prompt_tokens;
-        if (a.completion_tokens > 0)
-            s->st.completion_tokens += a.completion_tokens;
-        if (a.cost_usd > 0)
-            s->st.cost_usd += a.cost_usd;
-        left = --s->pending[j.user];
-        if (!left)
-            s->users_done++;
-        if (s->o->progress)
-            s->o->progress(s->o->progress_ctx, &s->st, s->users_done, s->rs->data->nusers);
-        pthread_mutex_unlock(&s->mu);
-        method_answer_free(&a);
-        /* the user's last query: free what was built for it */
-        if (!left)
-            user_state_release(&s->users[j.user]);
+        if (j.kind == JOB_PREP)
+            run_prep(s, &j, w);
+        else
+            run_query(s, &j, w);
     }
+    llm_worker_free(w);
     return NULL;
 }
 
@@ -143,31 +217,47 @@ int runner_run(const run_shared *rs, const runner_opts *o, runner_stats *st, pe_
     s.rs = rs;
     s.o = o;
     pthread_mutex_init(&s.mu, NULL);
+    pthread_cond_init(&s.cv, NULL);
     s.users = xcalloc(d->nusers ? d->nusers : 1, sizeof *s.users);
     s.pending = xcalloc(d->nusers ? d->nusers : 1, sizeof *s.pending);
 
-    /* Jobs in user order, each user's methods and queries together, so a user's
-     * memory lives only while that user is being answered. */
     for (size_t u = 0; u < d->nusers; u++) {
-        user_state_init(&s.users[u], &d->users[u], u);
-        for (size_t m = 0; m < o->nmethods; m++)
+        user_state_init(&s.users[u], &d->users[u], u, o->nmethods);
+        for (size_t m = 0; m < o->nmethods; m++) {
+            size_t todo = 0;
             for (size_t q = 0; q < d->users[u].nqueries; q++) {
                 s.st.queries_total++;
                 if (o->is_done && o->is_done(o->done_ctx, o->methods[m]->name, d->users[u].id,
-                                             d->users[u].queries[q].id)) {
+                                             d->users[u].queries[q].id))
                     s.st.queries_skipped++;
-                    continue;
-                }
-                s.jobs = xgrow(s.jobs, &cap, s.njobs + 1, sizeof *s.jobs);
-                s.jobs[s.njobs++] = (job){u, m, q};
-                s.pending[u]++;
+                else
+                    todo++;
             }
+            if (!todo)
+                continue;
+            s.fifo = xgrow(s.fifo, &cap, s.nfifo + (o->methods[m]->prepare ? 1 : todo),
+                           sizeof *s.fifo);
+            if (o->methods[m]->prepare) {
+                s.fifo[s.nfifo++] = (job){JOB_PREP, u, m, 0};
+                s.pending[u]++;
+            } else {
+                for (size_t q = 0; q < d->users[u].nqueries; q++)
+                    if (!o->is_done || !o->is_done(o->done_ctx, o->methods[m]->name,
+                                                   d->users[u].id, d->users[u].queries[q].id)) {
+                        s.fifo[s.nfifo++] = (job){JOB_QUERY, u, m, q};
+                        s.pending[u]++;
+                    }
+            }
+        }
         if (!s.pending[u])
             s.users_done++;
     }
 
-    if ((size_t)nthreads > s.njobs)
-        nthreads = s.njobs ? (int)s.njobs : 1;
+    if ((size_t)nthreads > s.nfifo && !s.nready) {
+        size_t queries = s.st.queries_total - s.st.queries_skipped;
+        if ((size_t)nthreads > queries)
+            nthreads = queries ? (int)queries : 1;
+    }
     th = xcalloc((size_t)nthreads, sizeof *th);
     for (int i = 0; i < nthreads; i++)
         if (pthread_create(&th[i], NULL, worker, &s) != 0) {
@@ -188,7 +278,9 @@ int runner_run(const run_shared *rs, const runner_opts *o, runner_stats *st, pe_
     *st = s.st;
     free(s.users);
     free(s.pending);
-    free(s.jobs);
+    free(s.fifo);
+    free(s.ready);
+    pthread_cond_destroy(&s.cv);
     pthread_mutex_destroy(&s.mu);
     if (s.fatal) {
         if (e)
