@@ -24,8 +24,8 @@ static char *answer(const method *m, const run_shared *rs, const ds_user *u, con
     ds_query q = {(char *)"q", NULL, (char *)input, NULL};
     pe_err e = {0};
     memset(&a, 0, sizeof a);
-    user_state_init(&us, u, 0);
-    ck_assert_int_eq(m->answer(rs, &us, &q, &a, &e), 0);
+    user_state_init(&us, u, 0, 1);
+    ck_assert_int_eq(m->answer(rs, &us, 0, &q, NULL, &a, &e), 0);
     user_state_release(&us);
     pthread_mutex_destroy(&us.mu);
     ck_assert_ptr_nonnull(a.raw);

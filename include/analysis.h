@@ -1,0 +1,36 @@
+/*
+ * analysis: persona similarity (the paper's Appendix G) and the SVG charts of
+ * the persona heatmap and of parameter sweeps (its Figure 3).
+ *
+ * Ownership: word sets are made by analysis_words() and freed with
+ * analysis_words_free(); SVG text is appended to a caller's buf.
+ */
+#ifndef PE_ANALYSIS_H
+#define PE_ANALYSIS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+/* The set of words of a text: lower-cased (ASCII), split on anything that is
+ * not a letter or digit (bytes >= 0x80 count as letters), as sorted hashes. */
+typedef struct word_set {
+    uint64_t *h;
+    size_t n;
+} word_set;
+word_set analysis_words(const char *text);
+void analysis_words_free(word_set *w);
+/* |A ∩ B| / |A ∪ B|; 1 when both are empty. */
+double analysis_jaccard(const word_set *a, const word_set *b);
+
+/* An n x n heatmap of values in [0, 1] with row and column labels. */
+void analysis_svg_heatmap(buf *out, const char *title, const char *const *labels, size_t n,
+                          const double *m);
+
+/* A line chart: nseries lines over the same x values; y[s * nx + i]. */
+void analysis_svg_lines(buf *out, const char *title, const char *xlabel, const char *ylabel,
+                        const double *x, size_t nx, const char *const *series, size_t nseries,
+                        const double *y);
+
+#endif
