@@ -39,9 +39,9 @@ static int rec_cmp(const void *a, const void *b)
 }
 
 /* The last record of each user for method *method; with *method NULL,
- * personaagent when the file has it, else the first method with personas. */
-static int load(const char *dir, const char **method, persona_rec **out, size_t *nout,
-                pe_err *e)
+ * personaagent when the file has it, else the first method with personas.
+ * *method is always a string the caller frees. */
+static int load(const char *dir, char **method, persona_rec **out, size_t *nout, pe_err *e)
 {
     char *path = xasprintf("%s/personas.jsonl", dir), *data;
     size_t len, n = 0, cap = 0, lineno = 0;
@@ -78,9 +78,9 @@ static int load(const char *dir, const char **method, persona_rec **out, size_t 
     }
     for (size_t i = 0; !*method && i < nlines; i++)
         if (strcmp(jsonu_str(lines[i], "method"), "personaagent") == 0)
-            *method = "personaagent";
-    if (!*method && nlines)
-        *method = xstrdup(jsonu_str(lines[0], "method")); /* lives until exit */
+            *method = xstrdup("personaagent");
+    if (!*method)
+        *method = xstrdup(nlines ? jsonu_str(lines[0], "method") : "");
     for (size_t i = 0; !rc && i < nlines; i++) {
         const cJSON *j = lines[i], *al = cJSON_GetObjectItemCaseSensitive(j, "alignment");
         const char *u = jsonu_str(j, "user"), *ini = jsonu_str(j, "initial");
@@ -135,7 +135,8 @@ int cmd_personas(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *method = NULL, *dir;
+    char *method = NULL;
+    const char *dir;
     persona_rec *r = NULL;
     size_t n = 0;
     word_set *fin = NULL;
@@ -149,7 +150,8 @@ int cmd_personas(int argc, char **argv)
     opterr = 0;
     while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         if (ch == 'm') {
-            method = optarg;
+            free(method);
+            method = xstrdup(optarg);
         } else if (ch == 'h') {
             usage(stdout);
             return 0;
@@ -242,5 +244,6 @@ done:
     buf_free(&csv);
     buf_free(&svg);
     buf_free(&dcsv);
+    free(method);
     return rc;
 }
