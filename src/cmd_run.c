@@ -14,6 +14,8 @@
 #include "methods.h"
 #include "report.h"
 #include "runner.h"
+#include "runctl.h" /* scale: resume, shards, shutdown, progress */
+#include "settings.h"
 
 typedef struct run_config {
     const task *task;
@@ -32,6 +34,7 @@ typedef struct run_config {
     uint64_t seed;
     int jobs;
     int quiet, verbose;
+    runctl ctl; /* --resume, --shard, --shards, --grace, --progress */
 } run_config;
 
 static volatile sig_atomic_t stop_flag;
@@ -66,6 +69,7 @@ static void usage(FILE *f)
         "  --bootstrap B       bootstrap draws for 95%% intervals (default 1000; 0: none)\n"
         "  --seed S            seed for bootstrap and sampling (default 42)\n"
         "  -j, --jobs N        queries in flight (default 8)\n"
+        RUNCTL_USAGE
         "  -q, --quiet         no summary table on stdout\n"
         "  -v, --verbose       more log lines on stderr\n"
         "  -h, --help          this help\n"
@@ -99,6 +103,7 @@ static int parse_args(int argc, char **argv, run_config *c, pe_err *e)
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
+        RUNCTL_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
     };
     int ch, rc;
@@ -174,6 +179,11 @@ static int parse_args(int argc, char **argv, run_config *c, pe_err *e)
         case 'h':
             usage(stdout);
             return -1;
+        case RUNCTL_O_RESUME: case RUNCTL_O_SHARD: case RUNCTL_O_SHARDS: case RUNCTL_O_GRACE:
+        case RUNCTL_O_PROGRESS:
+            if ((rc = runctl_option(&c->ctl, ch, optarg, e)))
+                return rc;
+            break;
         default:
             return cli_getopt_error(argc, argv, ch, e);
         }
@@ -183,6 +193,36 @@ static int parse_args(int argc, char **argv, run_config *c, pe_err *e)
     if (!c->task)
         return pe_errf(e, PE_EXIT_USAGE, "--task is required (tasks: %s)", task_names());
     return 0;
+}
+
+/* The canonical settings: every setting that changes results, and only those
+ * (config_hash in run.json; --resume and merge compare them key by key). Not
+ * here: jobs, progress, grace, out folder, shard. Add new result-changing
+ * settings (model, endpoint, temperature, ...) here. */
+static cJSON *run_settings(const run_config *c, const dataset *d, const method *const *m,
+                           size_t nm)
+{
+    cJSON *s = settings_new();
+    const char **names = xcalloc(nm ? nm : 1, sizeof *names);
+    const char **sums = xcalloc(d->nsources ? d->nsources : 1, sizeof *sums);
+    for (size_t i = 0; i < nm; i++)
+        names[i] = m[i]->name;
+    for (size_t i = 0; i < d->nsources; i++)
+        sums[i] = d->sources[i].sha256;
+    settings_add_str(s, "task", c->task->name);
+    settings_add_strs(s, "methods", names, nm);
+    settings_add_strs(s, "data_sha256", sums, d->nsources);
+    settings_add_str(s, "format", c->format ? c->format : "auto");
+    settings_add_u64(s, "k", c->k);
+    settings_add_bool(s, "strict_answers", c->strict);
+    settings_add_u64(s, "seed", c->seed);
+    settings_add_u64(s, "bootstrap", c->bootstrap);
+    settings_add_u64(s, "users", c->users);
+    settings_add_strs(s, "user_ids", c->user_ids, c->nuser_ids);
+    settings_add_u64(s, "max_queries", c->max_queries);
+    free(names);
+    free(sums);
+    return s;
 }
 
 /* run.json: every setting, versions, data files and their SHA-256, counts, timings. */
@@ -239,6 +279,7 @@ static char *run_json(const run_config *c, const dataset *d, const method *const
     buf_printf(&b, "\n  ],\n  \"counts\": {\"users\": %zu, \"history_items\": %zu, "
                    "\"queries\": %zu},\n",
                d->nusers, hist, dataset_nqueries(d));
+    runctl_run_json(&c->ctl, &b);
     buf_adds(&b, "  \"started\": ");
     buf_json_str(&b, started);
     buf_adds(&b, ",\n  \"finished\": ");
@@ -292,6 +333,7 @@ int cmd_run(int argc, char **argv)
     c.seed = 42;
     c.jobs = 8;
     c.methods = CLI_DEFAULT_METHOD;
+    runctl_init(&c.ctl);
     rc = parse_args(argc, argv, &c, &e);
     if (rc == -1) {
         rc = 0;
@@ -318,6 +360,8 @@ int cmd_run(int argc, char **argv)
     methods_global_stats(&d, &rs.global_label, &rs.global_mean);
     if ((rc = dataset_select(&d, c.users, c.user_ids, c.nuser_ids, c.max_queries, &e)))
         goto fail;
+    if ((rc = runctl_prepare(&c.ctl, &d, run_settings(&c, &d, methods, nmethods), &c.out, &e)))
+        goto fail;
 
     pe_utc_iso(started, sizeof started);
     if (c.out) {
@@ -339,7 +383,7 @@ int cmd_run(int argc, char **argv)
         char *pp = xasprintf("%s/predictions.jsonl", out);
         int exists = pe_file_exists(pp);
         free(pp);
-        if (exists) {
+        if (exists && !c.ctl.resume) {
             rc = pe_errf(&e, PE_EXIT_USAGE,
                          "%s already holds a run; choose another --out or remove it", out);
             goto fail;
@@ -363,6 +407,7 @@ int cmd_run(int argc, char **argv)
     ro.jobs = c.jobs;
     ro.out = w;
     ro.stop = &stop_flag;
+    runctl_runner_opts(&c.ctl, &ro, c.quiet);
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
@@ -371,7 +416,9 @@ int cmd_run(int argc, char **argv)
         fprintf(stderr, "persona-eval: %zu users, %zu queries, %zu method(s) -> %s\n", d.nusers,
                 dataset_nqueries(&d), nmethods, out);
     runrc = runner_run(&rs, &ro, &st, &e);
-    rc = report_close(w, runrc ? NULL : &e);
+    runctl_finish(&c.ctl);
+    /* abandoned workers may still append: keep the writer (we _exit below) */
+    rc = st.abandoned ? report_sync(w, runrc ? NULL : &e) : report_close(w, runrc ? NULL : &e);
     w = NULL;
     if (runrc) {
         rc = runrc;
@@ -439,6 +486,14 @@ summarize:
 fail:
     fprintf(stderr, "persona-eval: %s\n", e.msg);
 done:
+    if (st.abandoned) { /* workers still use the data: leave without freeing it */
+        fprintf(stderr, "persona-eval: %zu queries still in flight after the grace period "
+                        "were abandoned\n", st.abandoned);
+        fflush(stdout);
+        fflush(stderr);
+        _exit(rc);
+    }
+    runctl_free(&c.ctl);
     if (w)
         report_close(w, NULL);
     report_free_predictions(recs, nrec);

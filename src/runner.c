@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct job {
     size_t user, method, query;
@@ -20,6 +21,11 @@ typedef struct run_state {
     runner_stats st;
     int fatal;
     pe_err err;
+    pthread_cond_t cv;  /* signalled when a worker exits or finishes recording */
+    int alive;          /* workers not yet exited */
+    int recording;      /* workers writing an answer right now */
+    int abandoned;      /* the grace period ran out: record nothing more */
+    long delay_ms;      /* test hook (RUNNER_DELAY_ENV) */
 } run_state;
 
 static int stopping(const run_state *s)
@@ -67,6 +73,13 @@ static void record_answer(run_state *s, const job *j, method_answer *a, double l
     free(pred);
 }
 
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
 static void *worker(void *arg)
 {
     run_state *s = arg;
@@ -90,11 +103,18 @@ static void *worker(void *arg)
         a.prompt_tokens = a.completion_tokens = -1;
         a.cost_usd = -1;
         t0 = pe_now();
+        if (s->delay_ms > 0)
+            sleep_ms(s->delay_ms);
         rc = s->o->methods[j.method]->answer(s->rs, &s->users[j.user],
                                              &s->rs->data->users[j.user].queries[j.query], &a,
                                              &e);
+        pthread_mutex_lock(&s->mu);
+        if (s->abandoned) { /* the caller has moved on: touch nothing it owns */
+            pthread_mutex_unlock(&s->mu);
+            method_answer_free(&a);
+            break;
+        }
         if (rc) {
-            pthread_mutex_lock(&s->mu);
             if (!s->fatal) {
                 s->fatal = rc;
                 s->err = e;
@@ -103,9 +123,13 @@ static void *worker(void *arg)
             method_answer_free(&a);
             break;
         }
+        s->recording++;
+        pthread_mutex_unlock(&s->mu);
+
         record_answer(s, &j, &a, pe_now() - t0);
 
         pthread_mutex_lock(&s->mu);
+        s->recording--;
         s->st.queries_done++;
         if (a.error || !a.raw)
             s->st.errors++;
@@ -121,79 +145,150 @@ static void *worker(void *arg)
             s->users_done++;
         if (s->o->progress)
             s->o->progress(s->o->progress_ctx, &s->st, s->users_done, s->rs->data->nusers);
+        pthread_cond_broadcast(&s->cv);
         pthread_mutex_unlock(&s->mu);
         method_answer_free(&a);
         /* the user's last query: free what was built for it */
         if (!left)
             user_state_release(&s->users[j.user]);
     }
+    pthread_mutex_lock(&s->mu);
+    s->alive--;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
     return NULL;
+}
+
+/* Wait on s->cv (s->mu held) for at most sec seconds. */
+static void timed_wait(run_state *s, double sec)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_nsec += (long)(sec * 1e9);
+    ts.tv_sec += ts.tv_nsec / 1000000000L;
+    ts.tv_nsec %= 1000000000L;
+    pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+}
+
+/* Wait for the workers; once stop is set, for at most the grace period.
+ * Returns 1 when the workers were abandoned. */
+static int wait_workers(run_state *s)
+{
+    double stop_at = -1;
+    int abandoned = 0;
+    pthread_mutex_lock(&s->mu);
+    while (s->alive > 0) {
+        if (s->o->grace_s > 0 && s->o->stop && *s->o->stop) {
+            double now = pe_now();
+            if (stop_at < 0)
+                stop_at = now;
+            if (now - stop_at >= s->o->grace_s) {
+                s->abandoned = abandoned = 1;
+                break;
+            }
+        }
+        timed_wait(s, 0.05);
+    }
+    /* answers being written finish first, so the caller can close the files */
+    while (s->recording > 0)
+        pthread_cond_wait(&s->cv, &s->mu);
+    if (abandoned)
+        s->st.abandoned = (size_t)s->alive;
+    pthread_mutex_unlock(&s->mu);
+    return abandoned;
 }
 
 int runner_run(const run_shared *rs, const runner_opts *o, runner_stats *st, pe_err *e)
 {
-    run_state s;
+    /* on the heap: abandoned workers may still use it after we return */
+    run_state *s = xcalloc(1, sizeof *s);
     const dataset *d = rs->data;
     size_t cap = 0;
-    int nthreads = o->jobs > 0 ? o->jobs : 1;
+    int nthreads = o->jobs > 0 ? o->jobs : 1, rc;
     pthread_t *th;
     double t0 = pe_now();
+    const char *delay = getenv(RUNNER_DELAY_ENV);
+    pthread_condattr_t ca;
 
-    memset(&s, 0, sizeof s);
-    s.rs = rs;
-    s.o = o;
-    pthread_mutex_init(&s.mu, NULL);
-    s.users = xcalloc(d->nusers ? d->nusers : 1, sizeof *s.users);
-    s.pending = xcalloc(d->nusers ? d->nusers : 1, sizeof *s.pending);
+    s->rs = rs;
+    s->o = o;
+    s->delay_ms = delay ? strtol(delay, NULL, 10) : 0;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    s->users = xcalloc(d->nusers ? d->nusers : 1, sizeof *s->users);
+    s->pending = xcalloc(d->nusers ? d->nusers : 1, sizeof *s->pending);
 
     /* Jobs in user order, each user's methods and queries together, so a user's
      * memory lives only while that user is being answered. */
     for (size_t u = 0; u < d->nusers; u++) {
-        user_state_init(&s.users[u], &d->users[u], u);
+        user_state_init(&s->users[u], &d->users[u], u);
         for (size_t m = 0; m < o->nmethods; m++)
             for (size_t q = 0; q < d->users[u].nqueries; q++) {
-                s.st.queries_total++;
+                s->st.queries_total++;
                 if (o->is_done && o->is_done(o->done_ctx, o->methods[m]->name, d->users[u].id,
                                              d->users[u].queries[q].id)) {
-                    s.st.queries_skipped++;
+                    s->st.queries_skipped++;
                     continue;
                 }
-                s.jobs = xgrow(s.jobs, &cap, s.njobs + 1, sizeof *s.jobs);
-                s.jobs[s.njobs++] = (job){u, m, q};
-                s.pending[u]++;
+                s->jobs = xgrow(s->jobs, &cap, s->njobs + 1, sizeof *s->jobs);
+                s->jobs[s->njobs++] = (job){u, m, q};
+                s->pending[u]++;
             }
-        if (!s.pending[u])
-            s.users_done++;
+        if (!s->pending[u])
+            s->users_done++;
     }
 
-    if ((size_t)nthreads > s.njobs)
-        nthreads = s.njobs ? (int)s.njobs : 1;
+    if ((size_t)nthreads > s->njobs)
+        nthreads = s->njobs ? (int)s->njobs : 1;
     th = xcalloc((size_t)nthreads, sizeof *th);
+    s->alive = nthreads;
     for (int i = 0; i < nthreads; i++)
-        if (pthread_create(&th[i], NULL, worker, &s) != 0) {
+        if (pthread_create(&th[i], NULL, worker, s) != 0) {
+            pthread_mutex_lock(&s->mu);
+            s->alive -= nthreads - i;
+            pthread_mutex_unlock(&s->mu);
             nthreads = i;
-            if (i == 0)
-                worker(&s);
+            if (i == 0) {
+                s->alive = 1;
+                worker(s);
+            }
             break;
         }
+    if (wait_workers(s)) {
+        /* grace period over: leave the workers and everything they use */
+        for (int i = 0; i < nthreads; i++)
+            pthread_detach(th[i]);
+        free(th);
+        pthread_mutex_lock(&s->mu);
+        s->st.wall_s = pe_now() - t0;
+        *st = s->st;
+        rc = s->fatal;
+        if (rc && e)
+            *e = s->err;
+        pthread_mutex_unlock(&s->mu);
+        return rc;
+    }
     for (int i = 0; i < nthreads; i++)
         pthread_join(th[i], NULL);
     free(th);
 
     for (size_t u = 0; u < d->nusers; u++) {
-        user_state_release(&s.users[u]);
-        pthread_mutex_destroy(&s.users[u].mu);
+        user_state_release(&s->users[u]);
+        pthread_mutex_destroy(&s->users[u].mu);
     }
-    s.st.wall_s = pe_now() - t0;
-    *st = s.st;
-    free(s.users);
-    free(s.pending);
-    free(s.jobs);
-    pthread_mutex_destroy(&s.mu);
-    if (s.fatal) {
-        if (e)
-            *e = s.err;
-        return s.fatal;
-    }
-    return 0;
+    s->st.wall_s = pe_now() - t0;
+    *st = s->st;
+    rc = s->fatal;
+    if (rc && e)
+        *e = s->err;
+    free(s->users);
+    free(s->pending);
+    free(s->jobs);
+    pthread_cond_destroy(&s->cv);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+    return rc;
 }
