@@ -32,4 +32,20 @@ size_t shard_of(const char *user, size_t count);
  * rest. *pos[i] = the position the i-th kept user had before the split. */
 int shard_split(dataset *d, const shard *s, dataset *rest, size_t **pos);
 
+/* One shard directory's record, as merge reads it from run.json. */
+typedef struct shard_part {
+    const char *dir;
+    size_t index, count;   /* 0/1 for an unsharded run */
+    size_t users_total;    /* users selected before sharding */
+    const char *const *users;
+    const size_t *positions; /* each user's position before sharding */
+    size_t nusers;
+} shard_part;
+
+/* Check that parts are the shards 0..N-1 of one split, each once, and that
+ * together they hold every user exactly once. PE_EXIT_USAGE naming missing or
+ * duplicated shard indexes, missing positions and duplicated or misplaced
+ * users. */
+int shard_check_cover(const shard_part *p, size_t n, pe_err *e);
+
 #endif
