@@ -12,5 +12,6 @@ int cmd_prepare(int argc, char **argv);  /* LaMP files -> our JSONL */
 int cmd_score(int argc, char **argv);    /* official-format scoring, or rescore a run dir */
 int cmd_report(int argc, char **argv);   /* compare run dirs, baseline regression check */
 int cmd_personas(int argc, char **argv); /* persona similarity matrix and drift */
+int cmd_merge(int argc, char **argv);    /* join shard run dirs into one run */
 
 #endif

@@ -30,6 +30,10 @@ const char *prompts_get(const prompt_set *p, const char *name);
  * as used. Returns NULL on error. */
 char *prompts_render(const prompt_set *p, const char *name, const char *const *kv, pe_err *e);
 
+/* SHA-256 over every template's name and text: it changes when any
+ * template (built in or overridden) does. */
+void prompts_digest(const prompt_set *p, char out[65]);
+
 /* {"name": {"sha256": "...", "source": "built-in" | "DIR/name.txt"}, ...}
  * for every template rendered so far. */
 void prompts_used_json(const prompt_set *p, buf *b);

@@ -1,6 +1,7 @@
 /*
  * report: the run directory. Appends prediction records as queries complete
- * (one writer, flushed at once and fsync'd at least once a second), and turns
+ * (one writer, flushed at once and fsync'd within about a second by a
+ * background thread), and turns
  * predictions.jsonl back into users.csv and summary.{json,csv,md}, so a summary
  * is always a pure function of the predictions file (rescoring, resume and
  * merge give the same numbers).
@@ -43,6 +44,12 @@ int report_append_prediction(report_writer *w, const pred_record *r, pe_err *e);
  * or personas.jsonl. */
 int report_append_trace(report_writer *w, const char *json_line, pe_err *e);
 int report_append_persona(report_writer *w, const char *json_line, pe_err *e);
+/* How many times the files were fsync'd so far (a background thread fsyncs
+ * pending lines within about a second of their append). */
+unsigned long report_syncs(report_writer *w);
+/* Flush and fsync now, keeping the writer open (for a caller that must not
+ * free it because abandoned threads may still append). */
+int report_sync(report_writer *w, pe_err *e);
 /* Flush, fsync and close; returns the first write error seen, if any. */
 int report_close(report_writer *w, pe_err *e);
 

@@ -22,6 +22,7 @@ typedef struct runner_stats {
     long calls, prompt_tokens, completion_tokens;
     double cost_usd;
     double wall_s;
+    size_t abandoned; /* queries still in flight when the grace period ran out */
 } runner_stats;
 
 /* Progress callback, called from worker threads after each query (may be NULL). */
@@ -39,7 +40,18 @@ typedef struct runner_opts {
     volatile sig_atomic_t *stop; /* set (non-zero) to stop starting new queries */
     runner_progress_fn progress;
     void *progress_ctx;
+    /* After *stop is set, wait at most this long (seconds) for the queries in
+     * flight; 0: no limit. When it runs out the runner returns at once with
+     * stats.abandoned > 0, leaving the workers running: they record nothing
+     * more, but they still read everything borrowed through runner_opts and
+     * run_shared, so the caller must then write its reports and exit without
+     * freeing any of it. */
+    double grace_s;
 } runner_opts;
+
+/* Test hook: the environment variable PE_TEST_QUERY_DELAY_MS=N makes every
+ * query take N ms longer (so that tests can interrupt a run mid-way). */
+#define RUNNER_DELAY_ENV "PE_TEST_QUERY_DELAY_MS"
 
 /* Run every (method, user, query) not already done. Per-query failures are
  * recorded as errors in predictions.jsonl; a failure that makes going on

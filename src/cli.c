@@ -66,6 +66,7 @@ static void usage(FILE *f)
         "       persona-eval score --task TASK --golds FILE --preds FILE | score RUN_DIR\n"
         "       persona-eval report [--format md|csv|json] [--baseline DIR] DIR...\n"
         "       persona-eval personas [--method M] RUN_DIR\n"
+        "       persona-eval merge DIR... --out DIR          join shard run directories\n"
         "       persona-eval --version | --help\n"
         "\n"
         "Each subcommand takes --help. Exit codes: 0 success, 1 internal error, 2 usage,\n"
@@ -80,7 +81,7 @@ int cli_main(int argc, char **argv)
         int (*fn)(int, char **);
     } cmds[] = {
         {"run", cmd_run},       {"prepare", cmd_prepare},   {"score", cmd_score},
-        {"report", cmd_report}, {"personas", cmd_personas},
+        {"report", cmd_report}, {"personas", cmd_personas}, {"merge", cmd_merge},
     };
     if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
         buf b = BUF_INIT;

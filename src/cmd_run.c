@@ -19,6 +19,8 @@
 #include "runner.h"
 #include "tools.h"
 #include "topk.h"
+#include "runctl.h" /* scale: resume, shards, shutdown, progress */
+#include "settings.h"
 
 typedef struct run_config {
     const task *task;
@@ -52,6 +54,7 @@ typedef struct run_config {
     const char *prompts_dir;
     const char *wiki;
     size_t max_steps, summary_items, align_batch, align_iters;
+    runctl ctl; /* --resume, --shard, --shards, --grace, --progress */
 } run_config;
 
 static volatile sig_atomic_t stop_flag;
@@ -115,6 +118,7 @@ static void usage(FILE *f)
         "  --summary-items N   history items in the user summary (default 50)\n"
         "  --align-batch N     replayed items per alignment iteration (default 3)\n"
         "  --align-iters N     alignment iterations (default 1)\n"
+        RUNCTL_USAGE
         "  -q, --quiet         no summary table on stdout\n"
         "  -v, --verbose       more log lines on stderr\n"
         "  -h, --help          this help\n"
@@ -186,6 +190,7 @@ static int parse_args(int argc, char **argv, run_config *c, pe_err *e)
         {"summary-items", required_argument, NULL, O_SUMITEMS},
         {"align-batch", required_argument, NULL, O_ABATCH},
         {"align-iters", required_argument, NULL, O_AITERS},
+        RUNCTL_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
     };
     int ch, rc;
@@ -368,6 +373,11 @@ static int parse_args(int argc, char **argv, run_config *c, pe_err *e)
                 return rc;
             c->align_iters = (size_t)v;
             break;
+        case RUNCTL_O_RESUME: case RUNCTL_O_SHARD: case RUNCTL_O_SHARDS: case RUNCTL_O_GRACE:
+        case RUNCTL_O_PROGRESS:
+            if ((rc = runctl_option(&c->ctl, ch, optarg, e)))
+                return rc;
+            break;
         default:
             return cli_getopt_error(argc, argv, ch, e);
         }
@@ -392,6 +402,7 @@ typedef struct llm_setup {
     const char *wiki_spec;
     const char *cache_mode;
     char *cache_dir;
+    char prompts_sha256[65];
 } llm_setup;
 
 static void log_stderr(void *ctx, const char *msg)
@@ -428,6 +439,7 @@ static int setup_llm(const run_config *c, llm_setup *ls, pe_err *e)
     ls->offline = c->llm ? strcmp(c->llm, "offline") == 0 : endpoint == NULL;
     if ((rc = prompts_load(c->prompts_dir, &ls->prompts, e)))
         return rc;
+    prompts_digest(ls->prompts, ls->prompts_sha256);
     if (!ls->offline && (!endpoint || !model || !*model))
         return pe_errf(e, PE_EXIT_USAGE, "--llm http needs --endpoint (or OPENAI_BASE_URL) and "
                                          "--model (or OPENAI_MODEL)");
@@ -514,6 +526,50 @@ static void json_argv(buf *b, int argc, char **argv)
         redact_next = strcmp(a, "--header") == 0;
     }
     buf_addc(b, ']');
+}
+
+/* The canonical settings: every setting that changes results, and only those
+ * (config_hash in run.json; --resume and merge compare them key by key). Not
+ * here: jobs, progress, grace, out folder, shard. Add new result-changing
+ * settings (model, endpoint, temperature, ...) here. */
+static cJSON *run_settings(const run_config *c, const dataset *d, const method *const *m,
+                           size_t nm, const llm_setup *ls)
+{
+    cJSON *s = settings_new();
+    const char **names = xcalloc(nm ? nm : 1, sizeof *names);
+    const char **sums = xcalloc(d->nsources ? d->nsources : 1, sizeof *sums);
+    for (size_t i = 0; i < nm; i++)
+        names[i] = m[i]->name;
+    for (size_t i = 0; i < d->nsources; i++)
+        sums[i] = d->sources[i].sha256;
+    settings_add_str(s, "task", c->task->name);
+    settings_add_strs(s, "methods", names, nm);
+    settings_add_strs(s, "data_sha256", sums, d->nsources);
+    settings_add_str(s, "format", c->format ? c->format : "auto");
+    settings_add_u64(s, "k", c->k);
+    settings_add_bool(s, "strict_answers", c->strict);
+    settings_add_u64(s, "seed", c->seed);
+    settings_add_u64(s, "bootstrap", c->bootstrap);
+    settings_add_u64(s, "users", c->users);
+    settings_add_strs(s, "user_ids", c->user_ids, c->nuser_ids);
+    settings_add_u64(s, "max_queries", c->max_queries);
+    if (ls->client) {
+        settings_add_str(s, "llm", ls->offline ? "offline" : "http");
+        settings_add_str(s, "endpoint", ls->endpoint ? ls->endpoint : "");
+        settings_add_str(s, "model", ls->model);
+        settings_add_num(s, "temperature", c->temperature);
+        settings_add_str(s, "tools", c->tools);
+        settings_add_str(s, "extra_body", c->extra_body ? c->extra_body : "");
+        settings_add_u64(s, "max_steps", c->max_steps);
+        settings_add_u64(s, "summary_items", c->summary_items);
+        settings_add_u64(s, "align_batch", c->align_batch);
+        settings_add_u64(s, "align_iters", c->align_iters);
+        settings_add_str(s, "wiki", ls->wiki_spec);
+        settings_add_str(s, "prompts", ls->prompts_sha256);
+    }
+    free(names);
+    free(sums);
+    return s;
 }
 
 /* run.json: every setting, versions, data files and their SHA-256, counts, timings. */
@@ -616,6 +672,7 @@ static char *run_json(const run_config *c, const dataset *d, const method *const
     buf_printf(&b, "\n  ],\n  \"counts\": {\"users\": %zu, \"history_items\": %zu, "
                    "\"queries\": %zu},\n",
                d->nusers, hist, dataset_nqueries(d));
+    runctl_run_json(&c->ctl, &b);
     buf_adds(&b, "  \"started\": ");
     buf_json_str(&b, started);
     buf_adds(&b, ",\n  \"finished\": ");
@@ -682,6 +739,7 @@ int cmd_run(int argc, char **argv)
     c.summary_items = 50;
     c.align_batch = 3;
     c.align_iters = 1;
+    runctl_init(&c.ctl);
     rc = parse_args(argc, argv, &c, &e);
     if (rc == -1) {
         rc = 0;
@@ -710,6 +768,9 @@ int cmd_run(int argc, char **argv)
         goto fail;
     if (methods_need_llm(methods, nmethods) && (rc = setup_llm(&c, &ls, &e)))
         goto fail;
+    if ((rc = runctl_prepare(&c.ctl, &d, run_settings(&c, &d, methods, nmethods, &ls), &c.out,
+                             &e)))
+        goto fail;
 
     pe_utc_iso(started, sizeof started);
     if (c.out) {
@@ -731,7 +792,7 @@ int cmd_run(int argc, char **argv)
         char *pp = xasprintf("%s/predictions.jsonl", out);
         int exists = pe_file_exists(pp);
         free(pp);
-        if (exists) {
+        if (exists && !c.ctl.resume) {
             rc = pe_errf(&e, PE_EXIT_USAGE,
                          "%s already holds a run; choose another --out or remove it", out);
             goto fail;
@@ -776,6 +837,7 @@ int cmd_run(int argc, char **argv)
     ro.jobs = c.jobs;
     ro.out = w;
     ro.stop = &stop_flag;
+    runctl_runner_opts(&c.ctl, &ro, c.quiet);
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
@@ -784,7 +846,9 @@ int cmd_run(int argc, char **argv)
         fprintf(stderr, "persona-eval: %zu users, %zu queries, %zu method(s) -> %s\n", d.nusers,
                 dataset_nqueries(&d), nmethods, out);
     runrc = runner_run(&rs, &ro, &st, &e);
-    rc = report_close(w, runrc ? NULL : &e);
+    runctl_finish(&c.ctl);
+    /* abandoned workers may still append: keep the writer (we _exit below) */
+    rc = st.abandoned ? report_sync(w, runrc ? NULL : &e) : report_close(w, runrc ? NULL : &e);
     w = NULL;
     if (runrc) {
         rc = runrc;
@@ -852,6 +916,14 @@ summarize:
 fail:
     fprintf(stderr, "persona-eval: %s\n", e.msg);
 done:
+    if (st.abandoned) { /* workers still use the data: leave without freeing it */
+        fprintf(stderr, "persona-eval: %zu queries still in flight after the grace period "
+                        "were abandoned\n", st.abandoned);
+        fflush(stdout);
+        fflush(stderr);
+        _exit(rc);
+    }
+    runctl_free(&c.ctl);
     if (w)
         report_close(w, NULL);
     report_free_predictions(recs, nrec);

@@ -158,3 +158,16 @@ void prompts_used_json(const prompt_set *p, buf *b)
     }
     buf_addc(b, '}');
 }
+
+void prompts_digest(const prompt_set *p, char out[65])
+{
+    sha256_ctx c;
+    uint8_t d[32];
+    sha256_init(&c);
+    for (size_t i = 0; i < p->n; i++) {
+        sha256_update(&c, p->v[i].name, strlen(p->v[i].name) + 1);
+        sha256_update(&c, p->v[i].text, strlen(p->v[i].text) + 1);
+    }
+    sha256_final(&c, d);
+    pe_hex(d, 32, out);
+}

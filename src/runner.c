@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum { JOB_PREP, JOB_QUERY };
 
@@ -19,7 +20,7 @@ typedef struct run_state {
     const run_shared *rs;
     const runner_opts *o;
     pthread_mutex_t mu;
-    pthread_cond_t cv;
+    pthread_cond_t cv;  /* a job was pushed, a worker exited or finished recording */
     job *fifo;
     size_t nfifo, head;
     job *ready;
@@ -31,11 +32,15 @@ typedef struct run_state {
     runner_stats st;
     int fatal;
     pe_err err;
+    int alive;       /* workers not yet exited */
+    int recording;   /* workers writing an answer right now */
+    int abandoned;   /* the grace period ran out: record nothing more */
+    long delay_ms;   /* test hook (RUNNER_DELAY_ENV) */
 } run_state;
 
 static int stopping(const run_state *s)
 {
-    return s->fatal || (s->o->stop && *s->o->stop);
+    return s->fatal || s->abandoned || (s->o->stop && *s->o->stop);
 }
 
 static void record_answer(run_state *s, const job *j, method_answer *a, double latency)
@@ -78,15 +83,21 @@ static void record_answer(run_state *s, const job *j, method_answer *a, double l
     free(pred);
 }
 
-static void set_fatal(run_state *s, int rc, const pe_err *e)
+static void sleep_ms(long ms)
 {
-    pthread_mutex_lock(&s->mu);
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+/* Called with s->mu held. */
+static void set_fatal_locked(run_state *s, int rc, const pe_err *e)
+{
     if (!s->fatal) {
         s->fatal = rc;
         s->err = *e;
     }
     pthread_cond_broadcast(&s->cv);
-    pthread_mutex_unlock(&s->mu);
 }
 
 /* Called with s->mu held: one job of user u is finished. Returns 1 when it was
@@ -99,6 +110,7 @@ static int job_done(run_state *s, size_t u)
     return 1;
 }
 
+/* Called with s->mu held. */
 static void push_queries(run_state *s, size_t u, size_t m)
 {
     const ds_user *du = &s->rs->data->users[u];
@@ -111,9 +123,11 @@ static void push_queries(run_state *s, size_t u, size_t m)
         s->ready[s->nready++] = (job){JOB_QUERY, u, m, q};
         s->pending[u]++;
     }
+    pthread_cond_broadcast(&s->cv);
 }
 
-static void run_query(run_state *s, const job *j, llm_worker *w)
+/* Returns 0 to go on, 1 when the worker must stop. */
+static int run_query(run_state *s, const job *j, llm_worker *w)
 {
     method_answer a;
     pe_err e = {0};
@@ -123,22 +137,30 @@ static void run_query(run_state *s, const job *j, llm_worker *w)
     memset(&a, 0, sizeof a);
     a.prompt_tokens = a.completion_tokens = -1;
     a.cost_usd = -1;
+    if (s->delay_ms > 0)
+        sleep_ms(s->delay_ms);
     rc = s->o->methods[j->method]->answer(s->rs, &s->users[j->user], j->method,
                                           &s->rs->data->users[j->user].queries[j->query], w,
                                           &a, &e);
-    if (rc) {
-        set_fatal(s, rc, &e);
-        method_answer_free(&a);
-        pthread_mutex_lock(&s->mu);
-        last = job_done(s, j->user);
+    pthread_mutex_lock(&s->mu);
+    if (s->abandoned) { /* the caller has moved on: touch nothing it owns */
         pthread_mutex_unlock(&s->mu);
-        if (last)
-            user_state_release(&s->users[j->user]);
-        return;
+        method_answer_free(&a);
+        return 1;
     }
+    if (rc) {
+        set_fatal_locked(s, rc, &e);
+        pthread_mutex_unlock(&s->mu);
+        method_answer_free(&a);
+        return 1;
+    }
+    s->recording++;
+    pthread_mutex_unlock(&s->mu);
+
     record_answer(s, j, &a, pe_now() - t0);
 
     pthread_mutex_lock(&s->mu);
+    s->recording--;
     s->st.queries_done++;
     if (a.error || !a.raw)
         s->st.errors++;
@@ -152,29 +174,37 @@ static void run_query(run_state *s, const job *j, llm_worker *w)
     last = job_done(s, j->user);
     if (s->o->progress)
         s->o->progress(s->o->progress_ctx, &s->st, s->users_done, s->rs->data->nusers);
+    pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
     method_answer_free(&a);
     /* the user's last job: free what was built for it */
     if (last)
         user_state_release(&s->users[j->user]);
+    return 0;
 }
 
-static void run_prep(run_state *s, const job *j, llm_worker *w)
+static int run_prep(run_state *s, const job *j, llm_worker *w)
 {
     pe_err e = {0};
     int rc = s->o->methods[j->method]->prepare(s->rs, &s->users[j->user], j->method, w, &e);
     int last;
-    if (rc)
-        set_fatal(s, rc, &e);
+
     pthread_mutex_lock(&s->mu);
-    if (!rc)
-        push_queries(s, j->user, j->method);
     s->preps_running--;
+    if (s->abandoned) {
+        pthread_mutex_unlock(&s->mu);
+        return 1;
+    }
+    if (rc)
+        set_fatal_locked(s, rc, &e);
+    else
+        push_queries(s, j->user, j->method);
     last = job_done(s, j->user);
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
     if (last)
         user_state_release(&s->users[j->user]);
+    return rc != 0;
 }
 
 static void *worker(void *arg)
@@ -187,7 +217,6 @@ static void *worker(void *arg)
         while (!stopping(s) && s->nready == 0 && s->head >= s->nfifo && s->preps_running > 0)
             pthread_cond_wait(&s->cv, &s->mu);
         if (stopping(s) || (s->nready == 0 && s->head >= s->nfifo)) {
-            pthread_cond_broadcast(&s->cv);
             pthread_mutex_unlock(&s->mu);
             break;
         }
@@ -195,97 +224,174 @@ static void *worker(void *arg)
         if (j.kind == JOB_PREP)
             s->preps_running++;
         pthread_mutex_unlock(&s->mu);
-        if (j.kind == JOB_PREP)
-            run_prep(s, &j, w);
-        else
-            run_query(s, &j, w);
+        if (j.kind == JOB_PREP ? run_prep(s, &j, w) : run_query(s, &j, w))
+            break;
     }
     llm_worker_free(w);
+    pthread_mutex_lock(&s->mu);
+    s->alive--;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
     return NULL;
 }
 
-int runner_run(const run_shared *rs, const runner_opts *o, runner_stats *st, pe_err *e)
+/* Wait on s->cv (s->mu held) for at most sec seconds. */
+static void timed_wait(run_state *s, double sec)
 {
-    run_state s;
-    const dataset *d = rs->data;
-    size_t cap = 0;
-    int nthreads = o->jobs > 0 ? o->jobs : 1;
-    pthread_t *th;
-    double t0 = pe_now();
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_nsec += (long)(sec * 1e9);
+    ts.tv_sec += ts.tv_nsec / 1000000000L;
+    ts.tv_nsec %= 1000000000L;
+    pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+}
 
-    memset(&s, 0, sizeof s);
-    s.rs = rs;
-    s.o = o;
-    pthread_mutex_init(&s.mu, NULL);
-    pthread_cond_init(&s.cv, NULL);
-    s.users = xcalloc(d->nusers ? d->nusers : 1, sizeof *s.users);
-    s.pending = xcalloc(d->nusers ? d->nusers : 1, sizeof *s.pending);
+/* Wait for the workers; once stop is set, for at most the grace period.
+ * Returns 1 when the workers were abandoned. */
+static int wait_workers(run_state *s)
+{
+    double stop_at = -1;
+    int abandoned = 0;
+    pthread_mutex_lock(&s->mu);
+    while (s->alive > 0) {
+        if (s->o->grace_s > 0 && s->o->stop && *s->o->stop) {
+            double now = pe_now();
+            if (stop_at < 0)
+                stop_at = now;
+            if (now - stop_at >= s->o->grace_s) {
+                s->abandoned = abandoned = 1;
+                pthread_cond_broadcast(&s->cv);
+                break;
+            }
+        }
+        timed_wait(s, 0.05);
+    }
+    /* answers being written finish first, so the caller can close the files */
+    while (s->recording > 0)
+        pthread_cond_wait(&s->cv, &s->mu);
+    if (abandoned)
+        s->st.abandoned = (size_t)s->alive;
+    pthread_mutex_unlock(&s->mu);
+    return abandoned;
+}
+
+/* The initial jobs: per user and method, one PREP job when the method has
+ * something to prepare, else its queries; (method, user, query) triples
+ * already done are skipped. */
+static void plan_jobs(run_state *s)
+{
+    const runner_opts *o = s->o;
+    const dataset *d = s->rs->data;
+    size_t cap = 0;
 
     for (size_t u = 0; u < d->nusers; u++) {
-        user_state_init(&s.users[u], &d->users[u], u, o->nmethods);
+        user_state_init(&s->users[u], &d->users[u], u, o->nmethods);
         for (size_t m = 0; m < o->nmethods; m++) {
             size_t todo = 0;
             for (size_t q = 0; q < d->users[u].nqueries; q++) {
-                s.st.queries_total++;
+                s->st.queries_total++;
                 if (o->is_done && o->is_done(o->done_ctx, o->methods[m]->name, d->users[u].id,
                                              d->users[u].queries[q].id))
-                    s.st.queries_skipped++;
+                    s->st.queries_skipped++;
                 else
                     todo++;
             }
             if (!todo)
                 continue;
-            s.fifo = xgrow(s.fifo, &cap, s.nfifo + (o->methods[m]->prepare ? 1 : todo),
-                           sizeof *s.fifo);
+            s->fifo = xgrow(s->fifo, &cap, s->nfifo + (o->methods[m]->prepare ? 1 : todo),
+                            sizeof *s->fifo);
             if (o->methods[m]->prepare) {
-                s.fifo[s.nfifo++] = (job){JOB_PREP, u, m, 0};
-                s.pending[u]++;
-            } else {
-                for (size_t q = 0; q < d->users[u].nqueries; q++)
-                    if (!o->is_done || !o->is_done(o->done_ctx, o->methods[m]->name,
-                                                   d->users[u].id, d->users[u].queries[q].id)) {
-                        s.fifo[s.nfifo++] = (job){JOB_QUERY, u, m, q};
-                        s.pending[u]++;
-                    }
+                s->fifo[s->nfifo++] = (job){JOB_PREP, u, m, 0};
+                s->pending[u]++;
+                continue;
             }
+            for (size_t q = 0; q < d->users[u].nqueries; q++)
+                if (!o->is_done || !o->is_done(o->done_ctx, o->methods[m]->name,
+                                               d->users[u].id, d->users[u].queries[q].id)) {
+                    s->fifo[s->nfifo++] = (job){JOB_QUERY, u, m, q};
+                    s->pending[u]++;
+                }
         }
-        if (!s.pending[u])
-            s.users_done++;
+        if (!s->pending[u])
+            s->users_done++;
     }
+}
 
-    if ((size_t)nthreads > s.nfifo && !s.nready) {
-        size_t queries = s.st.queries_total - s.st.queries_skipped;
-        if ((size_t)nthreads > queries)
-            nthreads = queries ? (int)queries : 1;
-    }
+int runner_run(const run_shared *rs, const runner_opts *o, runner_stats *st, pe_err *e)
+{
+    /* on the heap: abandoned workers may still use it after we return */
+    run_state *s = xcalloc(1, sizeof *s);
+    const dataset *d = rs->data;
+    int nthreads = o->jobs > 0 ? o->jobs : 1, rc;
+    size_t work;
+    pthread_t *th;
+    double t0 = pe_now();
+    const char *delay = getenv(RUNNER_DELAY_ENV);
+    pthread_condattr_t ca;
+
+    s->rs = rs;
+    s->o = o;
+    s->delay_ms = delay ? strtol(delay, NULL, 10) : 0;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    s->users = xcalloc(d->nusers ? d->nusers : 1, sizeof *s->users);
+    s->pending = xcalloc(d->nusers ? d->nusers : 1, sizeof *s->pending);
+    plan_jobs(s);
+
+    /* no more threads than there can ever be jobs at once */
+    work = s->st.queries_total - s->st.queries_skipped;
+    if ((size_t)nthreads > work)
+        nthreads = work ? (int)work : 1;
     th = xcalloc((size_t)nthreads, sizeof *th);
+    s->alive = nthreads;
     for (int i = 0; i < nthreads; i++)
-        if (pthread_create(&th[i], NULL, worker, &s) != 0) {
+        if (pthread_create(&th[i], NULL, worker, s) != 0) {
+            pthread_mutex_lock(&s->mu);
+            s->alive -= nthreads - i;
+            pthread_mutex_unlock(&s->mu);
             nthreads = i;
-            if (i == 0)
-                worker(&s);
+            if (i == 0) {
+                s->alive = 1;
+                worker(s);
+            }
             break;
         }
+    if (wait_workers(s)) {
+        /* grace period over: leave the workers and everything they use */
+        for (int i = 0; i < nthreads; i++)
+            pthread_detach(th[i]);
+        free(th);
+        pthread_mutex_lock(&s->mu);
+        s->st.wall_s = pe_now() - t0;
+        *st = s->st;
+        rc = s->fatal;
+        if (rc && e)
+            *e = s->err;
+        pthread_mutex_unlock(&s->mu);
+        return rc;
+    }
     for (int i = 0; i < nthreads; i++)
         pthread_join(th[i], NULL);
     free(th);
 
     for (size_t u = 0; u < d->nusers; u++) {
-        user_state_release(&s.users[u]);
-        pthread_mutex_destroy(&s.users[u].mu);
+        user_state_release(&s->users[u]);
+        pthread_mutex_destroy(&s->users[u].mu);
     }
-    s.st.wall_s = pe_now() - t0;
-    *st = s.st;
-    free(s.users);
-    free(s.pending);
-    free(s.fifo);
-    free(s.ready);
-    pthread_cond_destroy(&s.cv);
-    pthread_mutex_destroy(&s.mu);
-    if (s.fatal) {
-        if (e)
-            *e = s.err;
-        return s.fatal;
-    }
-    return 0;
+    s->st.wall_s = pe_now() - t0;
+    *st = s->st;
+    rc = s->fatal;
+    if (rc && e)
+        *e = s->err;
+    free(s->users);
+    free(s->pending);
+    free(s->fifo);
+    free(s->ready);
+    pthread_cond_destroy(&s->cv);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+    return rc;
 }

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "report.h"
@@ -166,6 +167,37 @@ START_TEST(summary_independent_of_order)
 }
 END_TEST
 
+/* pending lines are fsync'd within about a second even when nothing else is
+ * appended, and closing stops the flusher at once */
+START_TEST(background_fsync)
+{
+    char *dir = tu_tmpdir();
+    report_writer *w;
+    pe_err e = {0};
+    pred_record a = rec("knn", "u1", "q1", "comedy", "comedy", NULL);
+    unsigned long s0;
+    double t;
+
+    ck_assert_int_eq(report_open(dir, &w, &e), 0);
+    s0 = report_syncs(w);
+    ck_assert_int_eq(report_append_prediction(w, &a, &e), 0);
+    t = pe_now();
+    while (report_syncs(w) == s0 && pe_now() - t < 3)
+        usleep(20000);
+    ck_assert_uint_gt(report_syncs(w), s0);
+    ck_assert(pe_now() - t < 1.6);
+    /* nothing pending: no more syncs */
+    s0 = report_syncs(w);
+    usleep(1200000);
+    ck_assert_uint_eq(report_syncs(w), s0);
+    t = pe_now();
+    ck_assert_int_eq(report_close(w, &e), 0);
+    ck_assert(pe_now() - t < 0.5);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("report");
@@ -173,6 +205,7 @@ int main(void)
     tcase_add_test(tc, append_and_load);
     tcase_add_test(tc, summarize_classification);
     tcase_add_test(tc, summary_independent_of_order);
+    tcase_add_test(tc, background_fsync);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
