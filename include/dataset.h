@@ -82,4 +82,11 @@ int dataset_select(dataset *d, size_t n, const char *const *ids, size_t nids,
 /* Total number of queries over all users. */
 size_t dataset_nqueries(const dataset *d);
 
+/* The history item an answered query becomes once its gold is revealed
+ * (--online): its text fields pulled out of the input (lamp1: the title),
+ * its gold as the label (none for lamp1). id, date and label point into q;
+ * the fields are new strings: free them with dataset_query_item_free(). */
+void dataset_query_item(const task *t, const ds_query *q, ds_item *out);
+void dataset_query_item_free(ds_item *it);
+
 #endif

@@ -68,6 +68,10 @@ typedef struct run_shared {
     double temperature;
     double price_in, price_out;
     struct report_writer *out; /* traces.jsonl and personas.jsonl */
+    /* --online: each user's queries in time order, each gold revealed after its
+     * answer; the persona re-aligned every align_every answers */
+    int online;
+    size_t align_every;
 } run_shared;
 
 /* Per-user state shared by the methods answering that user's queries. */
@@ -133,6 +137,9 @@ void methods_global_stats(const dataset *d, int *label, double *mean);
 
 /* The user's memory, built on first use; NULL with the error in e when it fails. */
 struct memory *methods_user_memory(const run_shared *rs, user_state *us, pe_err *e);
+/* Forget the user's memory so the next use rebuilds it from us->user (after
+ * its history grew, --online). */
+void methods_user_forget_memory(user_state *us);
 
 void user_state_init(user_state *us, const ds_user *u, size_t index, size_t nmethods);
 void user_state_release(user_state *us);

@@ -17,6 +17,11 @@
  * persona (M_PERSONA) and its alignment (M_ALIGN); logs to personas.jsonl. */
 int pipeline_prepare(const run_shared *rs, user_state *us, size_t mi, llm_worker *w, pe_err *e);
 
+/* --online: re-align the persona of (user, method) over the most recent
+ * items of us->user, which by then holds the revealed queries; logged to
+ * personas.jsonl with the turn. A no-op for methods without alignment. */
+int pipeline_realign(const run_shared *rs, user_state *us, size_t mi, size_t turn, pe_err *e);
+
 /* method_fn for LLM methods; the agent's steps go to traces.jsonl. */
 int pipeline_answer(const run_shared *rs, user_state *us, size_t mi, const ds_query *q,
                     llm_worker *w, method_answer *a, pe_err *e);

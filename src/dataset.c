@@ -1176,3 +1176,33 @@ int dataset_select(dataset *d, size_t n, const char *const *ids, size_t nids,
     free(keep);
     return 0;
 }
+
+void dataset_query_item(const task *t, const ds_query *q, ds_item *out)
+{
+    memset(out, 0, sizeof *out);
+    out->id = q->id;
+    out->date = q->date;
+    out->label = t->id == TASK_LAMP1 ? NULL : q->gold;
+    if (t->id == TASK_LAMP1) {
+        char *title = NULL, *r1 = NULL, *r2 = NULL;
+        if (task_lamp1_parse(q->input, &title, &r1, &r2) != 0)
+            title = xstrdup("");
+        free(r1);
+        free(r2);
+        out->field[0] = title;
+        out->field[1] = xstrdup("");
+    } else if (t->id == TASK_LAMP2N) {
+        out->field[0] = xstrdup("");
+        out->field[1] = task_query_text(t, q->input);
+    } else {
+        out->field[0] = task_query_text(t, q->input);
+        out->field[1] = xstrdup("");
+    }
+}
+
+void dataset_query_item_free(ds_item *it)
+{
+    free(it->field[0]);
+    free(it->field[1]);
+    it->field[0] = it->field[1] = NULL;
+}

@@ -352,6 +352,15 @@ struct memory *methods_user_memory(const run_shared *rs, user_state *us, pe_err 
     return m;
 }
 
+void methods_user_forget_memory(user_state *us)
+{
+    pthread_mutex_lock(&us->mu);
+    memory_free(us->memory);
+    us->memory = NULL;
+    us->memory_rc = 0;
+    pthread_mutex_unlock(&us->mu);
+}
+
 /* Frees what was built for the user; safe to call more than once. */
 void user_state_release(user_state *us)
 {

@@ -344,6 +344,45 @@ static void json_str_or_null(buf *b, const char *s)
         buf_adds(b, "null");
 }
 
+/* One line of personas.jsonl: turn 0 is the preparation before the user's
+ * queries, turn t > 0 a re-alignment after t answers (--online). */
+static void log_persona(const run_shared *rs, const user_state *us, size_t mi, size_t turn,
+                        const char *summary, const char *initial, const buf *alignment,
+                        long calls)
+{
+    const user_method *um = &us->per[mi];
+    buf line = BUF_INIT;
+    if (!rs->out)
+        return;
+    buf_adds(&line, "{\"user\":");
+    buf_json_str(&line, us->user->id);
+    buf_adds(&line, ",\"method\":");
+    buf_json_str(&line, rs->methods[mi]->name);
+    buf_printf(&line, ",\"turn\":%zu,\"summary\":", turn);
+    json_str_or_null(&line, summary);
+    buf_adds(&line, ",\"error\":");
+    json_str_or_null(&line, um->prep_error);
+    buf_adds(&line, ",\"initial\":");
+    json_str_or_null(&line, initial);
+    buf_adds(&line, ",\"alignment\":");
+    buf_adds(&line, alignment->len ? buf_str(alignment) : "[]");
+    buf_adds(&line, ",\"final\":");
+    json_str_or_null(&line, um->persona);
+    buf_printf(&line, ",\"alignment_calls\":%ld}", calls);
+    report_append_persona(rs->out, buf_str(&line), NULL);
+    buf_free(&line);
+}
+
+static int align(const run_shared *rs, user_state *us, size_t mi, char **persona, buf *log,
+                 llm_acct *acct, pe_err *e)
+{
+    persona_llm pl = persona_cfg(rs);
+    sim_ctx sc = {rs, us, mi};
+    persona_align_opts ao = {rs->align_batch, rs->align_iters, us->user->nitems, simulate,
+                             rs->task->id == TASK_LAMP1 ? lamp1_replay : NULL, &sc};
+    return persona_align(&pl, us->user, &ao, persona, log, acct, e);
+}
+
 int pipeline_prepare(const run_shared *rs, user_state *us, size_t mi, llm_worker *w, pe_err *e)
 {
     const method *m = rs->methods[mi];
@@ -351,60 +390,54 @@ int pipeline_prepare(const run_shared *rs, user_state *us, size_t mi, llm_worker
     persona_llm pl = persona_cfg(rs);
     const char *summary = NULL, *serr = NULL;
     char *persona = NULL, *initial = NULL;
-    buf log = BUF_INIT, line = BUF_INIT;
+    buf log = BUF_INIT;
     llm_acct acct = {0};
     int rc = 0;
 
     if (m->uses & M_SUMMARY) {
         if ((rc = pipeline_user_summary(rs, us, w, &summary, &serr, e)))
             return rc;
-        if (!summary) {
+        if (!summary)
             um->prep_error = xstrdup(serr);
-            goto log;
-        }
     }
-    if (m->uses & M_PERSONA) {
+    if ((m->uses & M_PERSONA) && !um->prep_error) {
         if (!(persona = persona_initial(&pl, (m->uses & M_SUMMARY) ? summary : "", e)))
             return e->code;
         initial = xstrdup(persona);
-        if ((m->uses & M_ALIGN) && rs->align_iters > 0 && rs->align_batch > 0) {
-            sim_ctx sc = {rs, us, mi};
-            persona_align_opts ao = {rs->align_batch, rs->align_iters, us->user->nitems,
-                                     simulate, rs->task->id == TASK_LAMP1 ? lamp1_replay : NULL,
-                                     &sc};
-            rc = persona_align(&pl, us->user, &ao, &persona, &log, &acct, e);
-            if (rc) {
-                free(persona);
-                free(initial);
-                buf_free(&log);
-                return rc;
-            }
+        if ((m->uses & M_ALIGN) && rs->align_iters > 0 && rs->align_batch > 0 &&
+            (rc = align(rs, us, mi, &persona, &log, &acct, e))) {
+            free(persona);
+            free(initial);
+            buf_free(&log);
+            return rc;
         }
         um->persona = persona;
     }
-log:
-    if (rs->out && (m->uses & (M_PERSONA | M_SUMMARY))) {
-        buf_adds(&line, "{\"user\":");
-        buf_json_str(&line, us->user->id);
-        buf_adds(&line, ",\"method\":");
-        buf_json_str(&line, m->name);
-        buf_adds(&line, ",\"summary\":");
-        json_str_or_null(&line, summary);
-        buf_adds(&line, ",\"error\":");
-        json_str_or_null(&line, um->prep_error);
-        buf_adds(&line, ",\"initial\":");
-        json_str_or_null(&line, initial);
-        buf_adds(&line, ",\"alignment\":");
-        buf_adds(&line, log.len ? buf_str(&log) : "[]");
-        buf_adds(&line, ",\"final\":");
-        json_str_or_null(&line, um->persona);
-        buf_printf(&line, ",\"alignment_calls\":%ld}", acct.calls);
-        report_append_persona(rs->out, buf_str(&line), NULL);
-    }
+    if (m->uses & (M_PERSONA | M_SUMMARY))
+        log_persona(rs, us, mi, 0, summary, initial, &log, acct.calls);
     free(initial);
     buf_free(&log);
-    buf_free(&line);
     return 0;
+}
+
+int pipeline_realign(const run_shared *rs, user_state *us, size_t mi, size_t turn, pe_err *e)
+{
+    const method *m = rs->methods[mi];
+    user_method *um = &us->per[mi];
+    buf log = BUF_INIT;
+    llm_acct acct = {0};
+    char *before;
+    int rc;
+
+    if (!(m->uses & M_ALIGN) || !um->persona || rs->align_iters == 0 || rs->align_batch == 0)
+        return 0;
+    before = xstrdup(um->persona);
+    rc = align(rs, us, mi, &um->persona, &log, &acct, e);
+    if (!rc)
+        log_persona(rs, us, mi, turn, NULL, before, &log, acct.calls);
+    free(before);
+    buf_free(&log);
+    return rc;
 }
 
 int pipeline_answer(const run_shared *rs, user_state *us, size_t mi, const ds_query *q,

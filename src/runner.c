@@ -1,11 +1,13 @@
 #include "runner.h"
 
+#include "pipeline.h"
+
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-enum { JOB_PREP, JOB_QUERY };
+enum { JOB_PREP, JOB_QUERY, JOB_ONLINE };
 
 typedef struct job {
     int kind;
@@ -126,20 +128,24 @@ static void push_queries(run_state *s, size_t u, size_t m)
     pthread_cond_broadcast(&s->cv);
 }
 
-/* Returns 0 to go on, 1 when the worker must stop. */
-static int run_query(run_state *s, const job *j, llm_worker *w)
+/* Answer query j->query of user state us and record it. Returns 1 when the
+ * worker must stop; *last is set when it was the user's last job (counted
+ * only when count_job). */
+static int answer_and_record(run_state *s, const job *j, user_state *us, llm_worker *w,
+                             int count_job, int *last)
 {
     method_answer a;
     pe_err e = {0};
     double t0 = pe_now();
-    int rc, last;
+    int rc;
 
+    *last = 0;
     memset(&a, 0, sizeof a);
     a.prompt_tokens = a.completion_tokens = -1;
     a.cost_usd = -1;
     if (s->delay_ms > 0)
         sleep_ms(s->delay_ms);
-    rc = s->o->methods[j->method]->answer(s->rs, &s->users[j->user], j->method,
+    rc = s->o->methods[j->method]->answer(s->rs, us, j->method,
                                           &s->rs->data->users[j->user].queries[j->query], w,
                                           &a, &e);
     pthread_mutex_lock(&s->mu);
@@ -171,16 +177,85 @@ static int run_query(run_state *s, const job *j, llm_worker *w)
         s->st.completion_tokens += a.completion_tokens;
     if (a.cost_usd > 0)
         s->st.cost_usd += a.cost_usd;
-    last = job_done(s, j->user);
+    if (count_job)
+        *last = job_done(s, j->user);
     if (s->o->progress)
         s->o->progress(s->o->progress_ctx, &s->st, s->users_done, s->rs->data->nusers);
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
     method_answer_free(&a);
+    return 0;
+}
+
+/* Returns 0 to go on, 1 when the worker must stop. */
+static int run_query(run_state *s, const job *j, llm_worker *w)
+{
+    int last, stop = answer_and_record(s, j, &s->users[j->user], w, 1, &last);
+    if (stop) {
+        pthread_mutex_lock(&s->mu);
+        last = !s->abandoned && job_done(s, j->user);
+        pthread_mutex_unlock(&s->mu);
+    }
     /* the user's last job: free what was built for it */
     if (last)
         user_state_release(&s->users[j->user]);
-    return 0;
+    return stop;
+}
+
+/* --online: one (user, method) session. Queries are answered in time order;
+ * after each, its gold joins the user's history (memory, alignment window)
+ * and every align_every answers the persona is re-aligned. */
+static int run_online(run_state *s, const job *j, llm_worker *w)
+{
+    const task *t = s->rs->task;
+    const ds_user *u = &s->rs->data->users[j->user];
+    const method *m = s->o->methods[j->method];
+    ds_user ext = *u;
+    ds_item *revealed = xcalloc(u->nqueries ? u->nqueries : 1, sizeof *revealed);
+    size_t nrev = 0, turn = 0;
+    user_state us;
+    pe_err e = {0};
+    int stop = 0, rc = 0, last;
+
+    ext.items = xcalloc(u->nitems + u->nqueries + 1, sizeof *ext.items);
+    memcpy(ext.items, u->items, u->nitems * sizeof *ext.items);
+    user_state_init(&us, &ext, j->user, s->o->nmethods);
+    if (m->prepare)
+        rc = m->prepare(s->rs, &us, j->method, w, &e);
+    for (size_t q = 0; !rc && !stop && q < u->nqueries; q++) {
+        const ds_query *dq = &u->queries[q];
+        job qj = {JOB_QUERY, j->user, j->method, q};
+        pthread_mutex_lock(&s->mu);
+        stop = stopping(s);
+        pthread_mutex_unlock(&s->mu);
+        if (stop)
+            break;
+        if (!s->o->is_done ||
+            !s->o->is_done(s->o->done_ctx, m->name, u->id, dq->id))
+            stop = answer_and_record(s, &qj, &us, w, 0, &last);
+        if (stop || !dq->gold)
+            continue;
+        dataset_query_item(t, dq, &revealed[nrev]);
+        ext.items[ext.nitems++] = revealed[nrev++];
+        methods_user_forget_memory(&us);
+        turn++;
+        if (s->rs->align_every && turn % s->rs->align_every == 0 && m->prepare)
+            rc = pipeline_realign(s->rs, &us, j->method, turn, &e);
+    }
+    user_state_release(&us);
+    pthread_mutex_destroy(&us.mu);
+    for (size_t i = 0; i < nrev; i++)
+        dataset_query_item_free(&revealed[i]);
+    free(revealed);
+    free(ext.items);
+    pthread_mutex_lock(&s->mu);
+    if (rc && !s->abandoned)
+        set_fatal_locked(s, rc, &e);
+    last = !s->abandoned && job_done(s, j->user);
+    pthread_mutex_unlock(&s->mu);
+    if (last)
+        user_state_release(&s->users[j->user]);
+    return stop || rc;
 }
 
 static int run_prep(run_state *s, const job *j, llm_worker *w)
@@ -224,7 +299,9 @@ static void *worker(void *arg)
         if (j.kind == JOB_PREP)
             s->preps_running++;
         pthread_mutex_unlock(&s->mu);
-        if (j.kind == JOB_PREP ? run_prep(s, &j, w) : run_query(s, &j, w))
+        if (j.kind == JOB_PREP ? run_prep(s, &j, w)
+            : j.kind == JOB_ONLINE ? run_online(s, &j, w)
+                                   : run_query(s, &j, w))
             break;
     }
     llm_worker_free(w);
@@ -300,6 +377,11 @@ static void plan_jobs(run_state *s)
                 continue;
             s->fifo = xgrow(s->fifo, &cap, s->nfifo + (o->methods[m]->prepare ? 1 : todo),
                             sizeof *s->fifo);
+            if (s->rs->online) {
+                s->fifo[s->nfifo++] = (job){JOB_ONLINE, u, m, 0};
+                s->pending[u]++;
+                continue;
+            }
             if (o->methods[m]->prepare) {
                 s->fifo[s->nfifo++] = (job){JOB_PREP, u, m, 0};
                 s->pending[u]++;
