@@ -11,6 +11,7 @@
 #include "version.h"
 #include "cmd.h"
 #include "dataset.h"
+#include "html.h"
 #include "methods.h"
 #include "report.h"
 #include "runner.h"
@@ -408,6 +409,8 @@ summarize:
                       incomplete);
         if (!src)
             src = write_run_json(out, rj, &e2);
+        if (!src)
+            src = html_write_run(out, &e2);
         free(rj);
         if (src && !runrc) {
             e = e2;
