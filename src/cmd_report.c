@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "cli_common.h"
 #include "cmd.h"
+#include "html.h"
 #include "metrics.h"
 #include "report.h"
 
@@ -15,6 +16,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
         "usage: persona-eval report [--format md|csv|json] DIR...\n"
+        "       persona-eval report --html OUT.html DIR...\n"
         "       persona-eval report --baseline BASE_DIR [--tolerance X] DIR\n"
         "\n"
         "Prints one comparison table of the runs' summaries (methods as rows, metrics\n"
@@ -24,6 +26,7 @@ static void usage(FILE *f)
         "method is missing.\n"
         "\n"
         "  --format F       md (default), csv or json\n"
+        "  --html OUT       write a self-contained HTML comparison page instead\n"
         "  --baseline DIR   the stored baseline run\n"
         "  --tolerance X    allowed absolute worsening of each metric\n"
         "  -h, --help       this help\n");
@@ -93,10 +96,11 @@ int cmd_report(int argc, char **argv)
         {"format", required_argument, NULL, 'f'},
         {"baseline", required_argument, NULL, 'b'},
         {"tolerance", required_argument, NULL, 't'},
+        {"html", required_argument, NULL, 'H'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *fmt = "md", *baseline = NULL;
+    const char *fmt = "md", *baseline = NULL, *html = NULL;
     double tol = 0;
     int has_tol = 0, ch, rc = 0;
     pe_err e = {0};
@@ -116,6 +120,9 @@ int cmd_report(int argc, char **argv)
             break;
         case 'b':
             baseline = optarg;
+            break;
+        case 'H':
+            html = optarg;
             break;
         case 't': {
             char *end;
@@ -141,6 +148,10 @@ int cmd_report(int argc, char **argv)
         fprintf(stderr, "persona-eval: report needs at least one run directory\n");
         return PE_EXIT_USAGE;
     }
+    if (baseline && html) {
+        fprintf(stderr, "persona-eval: --html and --baseline cannot be combined\n");
+        return PE_EXIT_USAGE;
+    }
     if (baseline && argc - optind != 1) {
         fprintf(stderr, "persona-eval: --baseline compares exactly one run directory\n");
         return PE_EXIT_USAGE;
@@ -155,6 +166,12 @@ int cmd_report(int argc, char **argv)
         if ((rc = report_read_summary(argv[i], &r->t, &r->s, &r->n, &e)))
             goto fail;
         nruns++;
+    }
+    if (html) {
+        if ((rc = html_write_compare(html, (const char *const *)argv + optind, nruns, &e)))
+            goto fail;
+        fprintf(stderr, "wrote %s\n", html);
+        goto done;
     }
     if (baseline) {
         base.dir = baseline;

@@ -12,6 +12,7 @@
 #include "version.h"
 #include "cmd.h"
 #include "dataset.h"
+#include "html.h"
 #include "methods.h"
 #include "report.h"
 #include "offline.h"
@@ -885,6 +886,8 @@ summarize:
                       incomplete, &ls);
         if (!src)
             src = write_run_json(out, rj, &e2);
+        if (!src)
+            src = html_write_run(out, &e2);
         free(rj);
         if (src && !runrc) {
             e = e2;

@@ -1,0 +1,38 @@
+/*
+ * html: a self-contained HTML page for a run directory (report.html) and a
+ * comparison page of several runs. The pages need nothing but the file: CSS
+ * and SVG charts are inline, there is no JavaScript and no external asset.
+ *
+ * A run page holds the summary table with 95% intervals, the per-user
+ * distribution of the first metric per method (users.csv), token and cost
+ * totals (run.json "stats", per method from predictions.jsonl), the run's
+ * settings, data files and versions (run.json), sweep charts (sweep.csv),
+ * the persona similarity heatmap (personas_jaccard.csv) and relative links
+ * to the raw files present. Only summary.json is required; every other file
+ * is optional, and a section whose file is missing or unreadable says so.
+ *
+ * Ownership: nothing is returned to the caller; text is only read. Every
+ * string that comes from data (methods, user ids, paths, settings) is escaped.
+ */
+#ifndef PE_HTML_H
+#define PE_HTML_H
+
+#include <stddef.h>
+
+#include "util.h"
+
+struct buf;
+
+/* Append s as HTML text (also safe inside a quoted attribute value): & < > "
+ * ' become entities; invalid UTF-8 bytes and control characters other than
+ * tab and newline become U+FFFD. */
+void html_escape(struct buf *b, const char *s);
+
+/* Write dir/report.html atomically from the files in dir. */
+int html_write_run(const char *dir, pe_err *e);
+
+/* Write one comparison page of the runs in dirs (one table per task, runs in
+ * the order given, then a short section per run linking its report.html). */
+int html_write_compare(const char *out_path, const char *const *dirs, size_t n, pe_err *e);
+
+#endif
