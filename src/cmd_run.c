@@ -22,6 +22,7 @@
 #include "topk.h"
 #include "runctl.h" /* scale: resume, shards, shutdown, progress */
 #include "settings.h"
+#include "sweep.h"
 
 typedef struct run_config {
     const task *task;
@@ -55,6 +56,9 @@ typedef struct run_config {
     const char *prompts_dir;
     const char *wiki;
     size_t max_steps, summary_items, align_batch, align_iters;
+    int online;
+    size_t align_every;
+    const char *sweep;
     runctl ctl; /* --resume, --shard, --shards, --grace, --progress */
 } run_config;
 
@@ -119,6 +123,11 @@ static void usage(FILE *f)
         "  --summary-items N   history items in the user summary (default 50)\n"
         "  --align-batch N     replayed items per alignment iteration (default 3)\n"
         "  --align-iters N     alignment iterations (default 1)\n"
+        "  --online            answer each user's queries in time order, revealing each\n"
+        "                      gold after its answer (it joins memory and alignment)\n"
+        "  --align-every N     with --online, re-align every N answers (default 1)\n"
+        "  --sweep NAME=V,...  one run per value of align-batch, align-iters, k or\n"
+        "                      max-steps, into one folder, with sweep.csv and charts\n"
         RUNCTL_USAGE
         "  -q, --quiet         no summary table on stdout\n"
         "  -v, --verbose       more log lines on stderr\n"
@@ -134,7 +143,7 @@ enum { O_TASK = 256, O_DATA, O_FORMAT, O_METHOD, O_OUT, O_USERS, O_USER, O_MAXQ,
        O_BOOT, O_SEED, O_LLM, O_ENDPOINT, O_MODEL, O_KEYENV, O_HEADER, O_EXTRA, O_TEMP,
        O_TIMEOUT, O_RETRIES, O_MAXRESP, O_INSECURE, O_RPS, O_PIN, O_POUT, O_TOOLS, O_CACHE,
        O_CACHEDIR, O_CACHESHARED, O_OFFLINE, O_PROMPTS, O_WIKI, O_MAXSTEPS, O_SUMITEMS,
-       O_ABATCH, O_AITERS };
+       O_ABATCH, O_AITERS, O_ONLINE, O_AEVERY, O_SWEEP };
 
 static int parse_number(const char *flag, const char *s, double min, double *out, pe_err *e)
 {
@@ -191,6 +200,9 @@ static int parse_args(int argc, char **argv, run_config *c, pe_err *e)
         {"summary-items", required_argument, NULL, O_SUMITEMS},
         {"align-batch", required_argument, NULL, O_ABATCH},
         {"align-iters", required_argument, NULL, O_AITERS},
+        {"online", no_argument, NULL, O_ONLINE},
+        {"align-every", required_argument, NULL, O_AEVERY},
+        {"sweep", required_argument, NULL, O_SWEEP},
         RUNCTL_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
     };
@@ -373,6 +385,17 @@ static int parse_args(int argc, char **argv, run_config *c, pe_err *e)
             if ((rc = cli_parse_count("--align-iters", optarg, 0, &v, e)))
                 return rc;
             c->align_iters = (size_t)v;
+            break;
+        case O_ONLINE:
+            c->online = 1;
+            break;
+        case O_AEVERY:
+            if ((rc = cli_parse_count("--align-every", optarg, 0, &v, e)))
+                return rc;
+            c->align_every = (size_t)v;
+            break;
+        case O_SWEEP:
+            c->sweep = optarg;
             break;
         case RUNCTL_O_RESUME: case RUNCTL_O_SHARD: case RUNCTL_O_SHARDS: case RUNCTL_O_GRACE:
         case RUNCTL_O_PROGRESS:
@@ -568,6 +591,9 @@ static cJSON *run_settings(const run_config *c, const dataset *d, const method *
         settings_add_str(s, "wiki", ls->wiki_spec);
         settings_add_str(s, "prompts", ls->prompts_sha256);
     }
+    settings_add_bool(s, "online", c->online);
+    if (c->online)
+        settings_add_u64(s, "align_every", c->align_every);
     free(names);
     free(sums);
     return s;
@@ -740,6 +766,7 @@ int cmd_run(int argc, char **argv)
     c.summary_items = 50;
     c.align_batch = 3;
     c.align_iters = 1;
+    c.align_every = 1;
     runctl_init(&c.ctl);
     rc = parse_args(argc, argv, &c, &e);
     if (rc == -1) {
@@ -748,6 +775,14 @@ int cmd_run(int argc, char **argv)
     }
     if (rc)
         goto fail;
+    if (c.sweep) {
+        char stamp[32], *dir;
+        pe_utc_compact(stamp, sizeof stamp);
+        dir = c.out ? xstrdup(c.out) : xasprintf("results/%s-sweep-%s", c.task->name, stamp);
+        rc = sweep_run(argc, argv, c.sweep, dir, cmd_run);
+        free(dir);
+        goto done;
+    }
     if ((rc = methods_parse_list(c.methods, &methods, &nmethods, &e)))
         goto fail;
     if (!c.ndata) {
@@ -831,6 +866,8 @@ int cmd_run(int argc, char **argv)
     rs.price_in = c.price_in;
     rs.price_out = c.price_out;
     rs.out = w;
+    rs.online = c.online;
+    rs.align_every = c.align_every;
     /* one BLAS thread per worker when workers run in parallel */
     topk_set_blas_threads(c.jobs > 1 ? 1 : 0);
     ro.methods = methods;
