@@ -266,7 +266,9 @@ static size_t count_label(const char *text, const char *label)
     for (const char *p = text; (p = pe_strcasestr(p, label)); p += len) {
         int before = p == text || !isalnum((unsigned char)p[-1]);
         int after = !isalnum((unsigned char)p[len]);
-        n += before && after;
+        /* the text protocol's "Action:" and "Action Input:" keywords are not labels */
+        int keyword = p[len] == ':' || !strncmp(p + len, " Input:", 7);
+        n += before && after && !keyword;
     }
     return n;
 }
