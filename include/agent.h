@@ -28,6 +28,7 @@ typedef struct agent_tool {
     const char *name;        /* "memory_search", "wikipedia" */
     const char *description; /* shown to the model */
     const char *arg;         /* the one string argument: "query" or "topic" */
+    const char *arg_description; /* its description in the JSON schema (NULL: none) */
     char *(*run)(void *ctx, const char *input);
     void *ctx;
 } agent_tool;
@@ -71,9 +72,13 @@ typedef struct agent_step {
     char *action;   /* tool name (ACTION) */
     char *input;    /* tool input, plain text; a JSON object's single string value is unwrapped */
     char *answer;   /* FINAL */
+    size_t end;     /* ACTION: byte offset just past the Action Input (where the turn is cut
+                       before it is sent back); otherwise strlen(text) */
 } agent_step;
-/* Parse one model turn. last: the answer without a "Final Answer:" prefix is
- * accepted (the whole text, stripped). */
+/* Parse one model turn (grammar in docs/agent.md): the first of an Action
+ * line and a Final Answer wins. last: never an ACTION; with no Final Answer
+ * the whole text, stripped, is the answer. Otherwise a turn with neither is
+ * NONE. */
 void agent_parse_text(const char *text, int last, agent_step *out);
 void agent_step_free(agent_step *s);
 

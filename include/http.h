@@ -63,6 +63,12 @@ int http_post(http_handle *h, const http_opts *o, const char *url, const char *a
               const char *const *headers, size_t nheaders, const char *body, size_t len,
               const http_hooks *hooks, http_response *r, pe_err *e);
 
+/* GET url with the extra "Name: value" headers, the same retries, timeouts,
+ * deadline and body cap as http_post (no hooks, no key). Returns 0 when a 2xx
+ * arrived, else PE_EXIT_RUNERRORS with e set (r holds the last response). */
+int http_get(http_handle *h, const http_opts *o, const char *url, const char *const *headers,
+             size_t nheaders, http_response *r, pe_err *e);
+
 /* 1 for the statuses that are retried: 408, 409, 429, 500, 502, 503, 504. */
 int http_status_retryable(long status);
 /* 1 for libcurl results that are retried (connect errors, timeouts, resets). */

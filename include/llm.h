@@ -146,6 +146,11 @@ int llm_parse_chat(const char *body, size_t len, llm_response *out, pe_err *e);
 void llm_get_totals(llm_client *c, llm_totals *t);
 /* Current in-flight cap (0 = none). */
 int llm_inflight_cap(llm_client *c);
+/* The client a worker belongs to. */
+llm_client *llm_worker_client(const llm_worker *w);
+/* USD cost of one response from its reported usage and the client's prices;
+ * -1 when the usage is unknown. */
+double llm_cost(const llm_client *c, const llm_response *r);
 /* Local token estimate for a text: bytes / 4, rounded up. */
 long llm_estimate_tokens(const char *s);
 

@@ -31,6 +31,22 @@ typedef struct memory_tool_ctx {
 } memory_tool_ctx;
 
 agent_tool tools_memory(const prompt_set *p, memory_tool_ctx *ctx);
+/* The observation for one search (what the tool returns). */
+char *tools_memory_search(memory_tool_ctx *ctx, const char *query);
+
+/* MemoryBank (Zhong et al. 2024) forgetting curve over one user's memory:
+ * every item has a strength S (1 at first); a search scores each candidate
+ * similarity x retention, retention = exp(-dt / (S * tau)), dt = days between
+ * the query date and the item date (tau = 365), or, when either date is
+ * missing, the item's distance in items from the newest visible item (tau =
+ * 50); recalled items get S += 1. Thread-safe (one mutex). */
+typedef struct membank_state membank_state;
+membank_state *membank_state_new(const memory *m, const char *query_date);
+/* The date later searches are made at ("YYYY" or "YYYY-MM-DD"; NULL: none). */
+void membank_set_date(membank_state *s, const char *query_date);
+/* The current strength of item i. */
+double membank_strength(membank_state *s, size_t i);
+void membank_state_free(membank_state *s);
 
 /* MemoryBank state for one query: per item strength S (starts at 1); the
  * query's date (may be NULL) against which ages are measured. */

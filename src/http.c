@@ -218,9 +218,13 @@ static int attempt(http_handle *h, const http_opts *o, const char *url,
     h->retry_after = -1;
     h->errbuf[0] = 0;
     curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_POST, 1L);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POST, 1L);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    } else {
+        curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    }
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
@@ -249,12 +253,14 @@ static int attempt(http_handle *h, const http_opts *o, const char *url,
     return (int)rc;
 }
 
-static struct curl_slist *build_headers(const char *api_key, const char *const *headers,
-                                        size_t n)
+static struct curl_slist *build_headers(int post, const char *api_key,
+                                        const char *const *headers, size_t n)
 {
     struct curl_slist *l = NULL;
-    l = curl_slist_append(l, "Content-Type: application/json");
-    l = curl_slist_append(l, "Accept: application/json");
+    if (post) {
+        l = curl_slist_append(l, "Content-Type: application/json");
+        l = curl_slist_append(l, "Accept: application/json");
+    }
     l = curl_slist_append(l, "Expect:"); /* no 100-continue round trip */
     if (api_key && *api_key) {
         char *a = xasprintf("Authorization: Bearer %s", api_key);
@@ -286,11 +292,12 @@ static void describe_failure(const http_handle *h, const http_response *r, int c
     }
 }
 
-int http_post(http_handle *h, const http_opts *o, const char *url, const char *api_key,
-              const char *const *headers, size_t nheaders, const char *body, size_t len,
-              const http_hooks *hooks, http_response *r, pe_err *e)
+/* A POST when body is non-NULL, else a GET; retries as documented. */
+static int request(http_handle *h, const http_opts *o, const char *url, const char *api_key,
+                   const char *const *headers, size_t nheaders, const char *body, size_t len,
+                   const http_hooks *hooks, http_response *r, pe_err *e)
 {
-    struct curl_slist *hdrs = build_headers(api_key, headers, nheaders);
+    struct curl_slist *hdrs = build_headers(body != NULL, api_key, headers, nheaders);
     double start = pe_now(), deadline = o->deadline_s > 0 ? start + o->deadline_s : 0;
     int crc = CURLE_OK, ok = 0;
 
@@ -331,4 +338,17 @@ int http_post(http_handle *h, const http_opts *o, const char *url, const char *a
         return 0;
     describe_failure(h, r, crc, url, o->max_body, e);
     return PE_EXIT_RUNERRORS;
+}
+
+int http_post(http_handle *h, const http_opts *o, const char *url, const char *api_key,
+              const char *const *headers, size_t nheaders, const char *body, size_t len,
+              const http_hooks *hooks, http_response *r, pe_err *e)
+{
+    return request(h, o, url, api_key, headers, nheaders, body ? body : "", len, hooks, r, e);
+}
+
+int http_get(http_handle *h, const http_opts *o, const char *url, const char *const *headers,
+             size_t nheaders, http_response *r, pe_err *e)
+{
+    return request(h, o, url, NULL, headers, nheaders, NULL, 0, NULL, r, e);
 }

@@ -148,6 +148,19 @@ llm_worker *llm_worker_new(llm_client *c)
     return w;
 }
 
+llm_client *llm_worker_client(const llm_worker *w)
+{
+    return w->c;
+}
+
+double llm_cost(const llm_client *c, const llm_response *r)
+{
+    if (!r->usage.known)
+        return -1;
+    return ((double)r->usage.prompt_tokens * c->cfg.price_in +
+            (double)r->usage.completion_tokens * c->cfg.price_out) / 1e6;
+}
+
 void llm_worker_free(llm_worker *w)
 {
     if (!w)

@@ -107,6 +107,9 @@ static void parse_memory_lines(const char *text, items *out)
         double w = 1;
         while (*p == ' ')
             p++;
+        if (!strncmp(p, "Observation:", 12))
+            for (p += 12; *p == ' ';)
+                p++;
         if (isdigit((unsigned char)*p) && (arrow || sc)) {
             char *label = NULL;
             if (sc) {
@@ -263,7 +266,9 @@ static size_t count_label(const char *text, const char *label)
     for (const char *p = text; (p = pe_strcasestr(p, label)); p += len) {
         int before = p == text || !isalnum((unsigned char)p[-1]);
         int after = !isalnum((unsigned char)p[len]);
-        n += before && after;
+        /* the text protocol's "Action:" and "Action Input:" keywords are not labels */
+        int keyword = p[len] == ':' || !strncmp(p + len, " Input:", 7);
+        n += before && after && !keyword;
     }
     return n;
 }
@@ -562,6 +567,56 @@ static int maybe_call_tool(const llm_request *rq, llm_response *out)
     return out->ntool_calls > 0;
 }
 
+/* Text protocol: the react_text instructions in the system prompt. */
+static int text_protocol(const llm_request *rq)
+{
+    const char *sys = first_of_role(rq, LLM_SYSTEM);
+    return !rq->ntools && sys && strstr(sys, "Action Input:");
+}
+
+/* A previous assistant turn wrote "Action: <name>". */
+static int text_called(const llm_request *rq, const char *name)
+{
+    char *needle = xasprintf("Action: %s", name);
+    int hit = 0;
+    for (size_t i = 0; i < rq->nmsgs && !hit; i++)
+        hit = rq->msgs[i].role == LLM_ASSISTANT && rq->msgs[i].content &&
+              strstr(rq->msgs[i].content, needle);
+    free(needle);
+    return hit;
+}
+
+/* The tool rule in text form; NULL when no tool is to be called. Tools are only called
+ * while the conversation ends with the task or an observation (not the final prompt). */
+static char *maybe_text_action(const llm_request *rq)
+{
+    const char *sys = first_of_role(rq, LLM_SYSTEM), *last;
+    const llm_msg *m = rq->nmsgs ? &rq->msgs[rq->nmsgs - 1] : NULL;
+    char *q, *out = NULL;
+
+    if (!m || m->role != LLM_USER || !m->content)
+        return NULL;
+    last = m->content;
+    if (last != first_of_role(rq, LLM_USER) && strncmp(last, "Observation:", 12))
+        return NULL;
+    q = query_text(rq);
+    for (char *c = q; *c; c++) /* one line: the input ends at the line's end */
+        if (*c == '\n' || *c == '\r')
+            *c = ' ';
+    if (strstr(sys, "memory_search") && !text_called(rq, "memory_search")) {
+        out = xasprintf("Thought: I should look for similar items in the user's memory.\n"
+                        "Action: memory_search\nAction Input: %s", q);
+    } else if (strstr(sys, "wikipedia") && !text_called(rq, "wikipedia") &&
+               pe_strcasestr(sys, "two tools")) {
+        char *topic = first_words(q, 5);
+        out = xasprintf("Thought: I should get background knowledge on the topic.\n"
+                        "Action: wikipedia\nAction Input: %s", topic);
+        free(topic);
+    }
+    free(q);
+    return out;
+}
+
 int offline_chat(const llm_request *rq, llm_response *out, pe_err *e)
 {
     (void)e;
@@ -573,8 +628,11 @@ int offline_chat(const llm_request *rq, llm_response *out, pe_err *e)
     } else if (find_in_msgs(rq, "Current system prompt:") &&
                find_in_msgs(rq, "Provided Feedback:")) {
         out->content = update(rq);
-    } else if (!rq->ntools && (find_in_msgs(rq, "summarize") || find_in_msgs(rq, "summarise"))) {
+    } else if (!rq->ntools && !text_protocol(rq) &&
+               (find_in_msgs(rq, "summarize") || find_in_msgs(rq, "summarise"))) {
         out->content = summary(rq);
+    } else if (text_protocol(rq) && (out->content = maybe_text_action(rq))) {
+        /* a Thought / Action / Action Input turn */
     } else if (!maybe_call_tool(rq, out)) {
         out->content = answer_label(rq);
     }

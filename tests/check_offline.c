@@ -272,6 +272,53 @@ START_TEST(through_the_client)
 }
 END_TEST
 
+/* The text ReAct protocol: tool names listed in a system prompt that carries the
+ * react_text instructions. */
+START_TEST(text_protocol_tool_sequence)
+{
+    char *in = lamp2m_input("A detective hunts a killer in foggy London streets.");
+    const char *sys = "You are a helpful personalized assistant. MUST use at least TWO tools.\n\n"
+                      "You can use these tools:\nmemory_search: Retrieve items.\n\nwikipedia: "
+                      "Summaries.\n\nAction: one of [memory_search, wikipedia]\nAction Input: "
+                      "the input\nFinal Answer: the answer";
+    const char *a1 = "Thought: I should look for similar items in the user's memory.\n"
+                     "Action: memory_search\nAction Input: A detective hunts a killer in foggy "
+                     "London streets.";
+    const char *obs = "Observation: 1. [2014-03-02] \"A clown\" -> label: comedy (score 1.0)\n"
+                      "2. [2015-01-01] \"Cars explode\" -> label: action (score 0.5)\n"
+                      "3. [2016-07-09] \"A heist\" -> label: action (score 0.6)\n";
+    llm_msg m[6] = {{LLM_SYSTEM, sys, NULL, 0, NULL}, {LLM_USER, in, NULL, 0, NULL}};
+    llm_response r;
+
+    ask(m, 2, NULL, 0, &r);
+    ck_assert_str_eq(r.content, a1);
+    ck_assert_uint_eq(r.ntool_calls, 0);
+    llm_response_free(&r);
+    m[2] = (llm_msg){LLM_ASSISTANT, a1, NULL, 0, NULL};
+    m[3] = (llm_msg){LLM_USER, obs, NULL, 0, NULL};
+    ask(m, 4, NULL, 0, &r);
+    ck_assert_str_eq(r.content, "Thought: I should get background knowledge on the topic.\n"
+                                "Action: wikipedia\nAction Input: A detective hunts a killer");
+    m[4] = (llm_msg){LLM_ASSISTANT, r.content, NULL, 0, NULL};
+    m[5] = (llm_msg){LLM_USER, "Observation: London is a city.", NULL, 0, NULL};
+    {
+        llm_response r2;
+        /* the first observation line counts too: action 1.1 beats comedy 1.0 */
+        ask(m, 6, NULL, 0, &r2);
+        ck_assert_str_eq(r2.content, "Final Answer: action");
+        llm_response_free(&r2);
+        /* the final prompt instead of an observation: no more tools */
+        m[3] = (llm_msg){LLM_USER, "You have used all your steps.", NULL, 0, NULL};
+        ask(m, 4, NULL, 0, &r2);
+        /* no items, no label named in the system prompt ("Action:" is a keyword): the first */
+        ck_assert_str_eq(r2.content, "Final Answer: sci-fi");
+        llm_response_free(&r2);
+    }
+    llm_response_free(&r);
+    free(in);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("offline");
@@ -284,6 +331,7 @@ int main(void)
     tcase_add_test(tc, fallbacks_and_text_protocol);
     tcase_add_test(tc, feedback_update_summary);
     tcase_add_test(tc, through_the_client);
+    tcase_add_test(tc, text_protocol_tool_sequence);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -25,6 +25,10 @@ requireauth (HTTP 401 without Authorization).
 Default responder: POST .../chat/completions answers "echo: <last user
 message>" with usage; POST .../embeddings answers [len(text), 1, 0, 2] per
 input, listed in reverse order with their "index".
+GET requests (MediaWiki routes for the wikipedia tool) are recorded too (body
+null) and scripted under their path with the query string (first) or without
+it; unscripted, GET .../api/rest_v1/page/summary/<title> answers 404 and GET
+.../w/api.php an empty opensearch result [search, [], [], []].
 """
 import argparse
 import json
@@ -34,6 +38,7 @@ import struct
 import sys
 import threading
 import time
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.Lock()
@@ -60,10 +65,13 @@ def record(handler, body):
     if LOG is None:
         return
     headers = {k.lower(): v for k, v in handler.headers.items() if k.lower() != "authorization"}
-    try:
-        parsed = json.loads(body)
-    except ValueError:
-        parsed = body.decode("utf-8", "replace")
+    if body is None:
+        parsed = None
+    else:
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            parsed = body.decode("utf-8", "replace")
     line = json.dumps({"method": handler.command, "path": handler.path,
                        "auth": "authorization" in (k.lower() for k in handler.headers.keys()),
                        "headers": headers, "body": parsed})
@@ -120,6 +128,17 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
     def do_GET(self):
+        record(self, None)
+        path, _, query = self.path.partition("?")
+        entry = next_entry(self.path) or next_entry(path)
+        if entry is not None:
+            return self.scripted(entry, {})
+        if "/api/rest_v1/page/summary/" in path:
+            return self.send(404, json.dumps({"type": "not_found", "title": "Not found.",
+                                              "detail": "Page or revision not found."}))
+        if path.endswith("/w/api.php"):
+            q = urllib.parse.parse_qs(query).get("search", [""])[0]
+            return self.send(200, json.dumps([q, [], [], []]))
         self.send(200, json.dumps({"object": "list", "data": []}))
 
     def do_POST(self):
