@@ -28,7 +28,9 @@ typedef struct llm_acct {
 void llm_acct_add(llm_acct *a, const llm_response *r, double price_in, double price_out);
 void llm_acct_merge(llm_acct *a, const llm_acct *b);
 
-/* The interaction text of history item i for a summary or a feedback prompt. */
+/* History item it as one line of a summary prompt, laid out like the memory
+ * tool's observations: `[2014-03-02] "text" -> label: comedy` (lamp1: the
+ * quoted title). */
 char *persona_item_line(const task *t, const ds_item *it);
 
 /* Semantic memory: a summary of the `items` most recent history items before

@@ -29,19 +29,18 @@ void llm_acct_merge(llm_acct *a, const llm_acct *b)
 
 char *persona_item_line(const task *t, const ds_item *it)
 {
-    const char *lab = it->label ? it->label : "";
-    switch (t->id) {
-    case TASK_LAMP1:
-        return xasprintf("paper title: %s", it->field[0]);
-    case TASK_LAMP2M:
-        return xasprintf("description: %s -> tag: %s", it->field[0], lab);
-    case TASK_LAMP2N:
-        if (*it->field[0])
-            return xasprintf("article: %s: %s -> category: %s", it->field[0], it->field[1], lab);
-        return xasprintf("article: %s -> category: %s", it->field[1], lab);
-    default:
-        return xasprintf("review: %s -> score: %s", it->field[0], lab);
-    }
+    /* the layout of the memory tool's observation lines, so that summaries and
+     * observations read alike */
+    char *text = task_item_text(t, (const char *const *)it->field), *line;
+    const char *date = it->date;
+    if (t->id == TASK_LAMP1)
+        line = xasprintf("%s%s%s\"%s\"", date ? "[" : "", date ? date : "", date ? "] " : "",
+                         it->field[0]);
+    else
+        line = xasprintf("%s%s%s\"%s\" -> label: %s", date ? "[" : "", date ? date : "",
+                         date ? "] " : "", text, it->label ? it->label : "");
+    free(text);
+    return line;
 }
 
 /* One single-message call; content of the answer in *out (stripped). */
