@@ -21,7 +21,15 @@ order (an entry with "repeat": n serves n requests). Entry fields:
 Path controls for the default responder: a path "/c/<controls>/v1/..." where
 <controls> is a comma-separated list of latency=S, fail=P (HTTP 500 with
 probability P), rejecttools (HTTP 400 when "tools" is present), nousage,
-requireauth (HTTP 401 without Authorization).
+requireauth (HTTP 401 without Authorization), agent (the agent responder below).
+Agent responder (control "agent"), a tiny scripted policy for end-to-end runs:
+with native tools offered and no tool result yet, it calls the first tool with
+the text after the input's last "description:"/"article:"/"review:"; with the
+text protocol (a system message containing "Action Input:") and no
+"Observation:" yet, it writes Thought/Action/Action Input for the first tool
+listed; otherwise it answers with the label of the first "-> label: X" line it
+finds in the tool results (else "comedy"), prefixed "Final Answer: " in text
+mode. Prompt-update requests get a short new persona, other requests "ok".
 Default responder: POST .../chat/completions answers "echo: <last user
 message>" with usage; POST .../embeddings answers [len(text), 1, 0, 2] per
 input, listed in reverse order with their "index".
@@ -93,6 +101,53 @@ def chat_reply(req, usage=True):
            "model": req.get("model", ""), "system_fingerprint": "fp_loopback",
            "choices": [{"index": 0, "finish_reason": "stop",
                         "message": {"role": "assistant", "content": text}}]}
+    if usage:
+        out["usage"] = {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
+    return out
+
+
+def agent_reply(req, usage=True):
+    msgs = req.get("messages") or []
+    system = next((m.get("content") or "" for m in msgs if m.get("role") == "system"), "")
+    user0 = next((m.get("content") or "" for m in msgs if m.get("role") == "user"), "")
+    query = user0
+    for marker in ("description:", "article:", "review:"):
+        if marker in user0:
+            query = user0.rsplit(marker, 1)[1].strip()
+    tools = req.get("tools") or []
+    text_mode = "Action Input:" in system
+    results = [m.get("content") or "" for m in msgs
+               if m.get("role") == "tool" or (m.get("role") == "user" and
+                                              (m.get("content") or "").startswith("Observation:"))]
+    message = {"role": "assistant", "content": None}
+    finish = "stop"
+    if tools and not results and req.get("tool_choice") != "none":
+        fn = tools[0]["function"]
+        arg = next(iter((fn.get("parameters") or {}).get("properties") or {"query": 0}))
+        message["tool_calls"] = [{"id": "call_lb_1", "type": "function",
+                                  "function": {"name": fn["name"],
+                                               "arguments": json.dumps({arg: query})}}]
+        finish = "tool_calls"
+    elif text_mode and not results:
+        name = system.split("Action: the tool to use, one of [", 1)[-1].split("]", 1)[0]
+        name = name.split(",")[0].strip() or "memory_search"
+        message["content"] = "Thought: I should look at the user's history.\nAction: %s\n" \
+                             "Action Input: %s" % (name, query)
+    elif "New system prompt:" in user0:
+        message["content"] = "You are a helpful assistant for this user; answer as they would."
+    elif not (msgs and msgs[0].get("role") == "system") and len(msgs) == 1 and \
+            ("Feedback:" in user0 or "User profile:" in user0):
+        message["content"] = "ok"
+    else:
+        label = "comedy"
+        for r in results:
+            if "-> label: " in r:
+                label = r.split("-> label: ", 1)[1].split("(")[0].split("\n")[0].strip()
+                break
+        message["content"] = ("Final Answer: " + label) if text_mode else label
+    out = {"id": "chatcmpl-loopback", "object": "chat.completion", "created": 0,
+           "model": req.get("model", ""), "system_fingerprint": "fp_loopback",
+           "choices": [{"index": 0, "finish_reason": finish, "message": message}]}
     if usage:
         out["usage"] = {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
     return out
@@ -172,6 +227,8 @@ class Handler(BaseHTTPRequestHandler):
         if "rejecttools" in controls and "tools" in req:
             return self.send(400, json.dumps({"error": {
                 "message": "\"tools\" and \"tool_choice\" are not supported by this model"}}))
+        if path.endswith("/chat/completions") and "agent" in controls:
+            return self.send(200, json.dumps(agent_reply(req, "nousage" not in controls)))
         if path.endswith("/chat/completions"):
             return self.send(200, json.dumps(chat_reply(req, "nousage" not in controls)))
         if path.endswith("/embeddings"):

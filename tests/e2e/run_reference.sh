@@ -8,7 +8,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 for t in lamp1 lamp2m lamp2n lamp3; do
-    "$BIN" --task "$t" --method majority,user-majority --out "$tmp/$t" --bootstrap 200 -q
+    "$BIN" --task "$t" --method majority,user-majority,knn --out "$tmp/$t" --bootstrap 200 -q
     for f in run.json predictions.jsonl users.csv summary.json summary.csv summary.md \
              traces.jsonl personas.jsonl; do
         [ -f "$tmp/$t/$f" ] || { echo "$t: missing $f"; exit 1; }
@@ -19,7 +19,7 @@ run, data, task = sys.argv[1:]
 users = [json.loads(l) for l in open(data)]
 nq = sum(len(u["queries"]) for u in users)
 preds = [json.loads(l) for l in open(run + "/predictions.jsonl")]
-assert len(preds) == 2 * nq, (len(preds), nq)
+assert len(preds) == 3 * nq, (len(preds), nq)
 keys = {(p["method"], p["user"], p["id"]) for p in preds}
 assert len(keys) == len(preds), "duplicate predictions"
 gold = {(u["user"], q["id"]): q["gold"] for u in users for q in u["queries"]}
@@ -28,7 +28,7 @@ for p in preds:
     assert p["error"] is None and p["valid"] is True
 s = json.load(open(run + "/summary.json"))
 assert s["task"] == task and s["n_users"] == len(users), s
-assert [m["method"] for m in s["methods"]] == ["majority", "user-majority"]
+assert [m["method"] for m in s["methods"]] == ["majority", "user-majority", "knn"]
 for m in s["methods"]:
     assert m["n"] == nq and m["errors"] == 0
     names = ["MAE", "RMSE"] if task == "lamp3" else ["accuracy", "f1"]
@@ -36,7 +36,7 @@ for m in s["methods"]:
         lo, hi = m["ci"][k]
         assert lo <= m[k] <= hi, (k, m)
 rows = list(csv.DictReader(open(run + "/users.csv")))
-assert len(rows) == 2 * len(users)
+assert len(rows) == 3 * len(users)
 r = json.load(open(run + "/run.json"))
 assert r["task"] == task and r["counts"]["queries"] == nq and r["incomplete"] is False
 assert len(r["data"][0]["sha256"]) == 64
@@ -44,6 +44,9 @@ assert len(r["data"][0]["sha256"]) == 64
 by = {m["method"]: m for m in s["methods"]}
 if task in ("lamp2m", "lamp2n"):
     assert by["user-majority"]["accuracy"] > by["majority"]["accuracy"], by
+    assert by["knn"]["accuracy"] > by["user-majority"]["accuracy"], by
+if task == "lamp1":
+    assert by["knn"]["accuracy"] > 0.8, by
 if task == "lamp3":
     assert by["user-majority"]["MAE"] < by["majority"]["MAE"], by
 PY
