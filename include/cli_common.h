@@ -9,7 +9,7 @@
 #include "util.h"
 
 /* The method run when --method is not given. */
-#define CLI_DEFAULT_METHOD "user-majority"
+#define CLI_DEFAULT_METHOD "personaagent"
 
 /* Parse a whole decimal number >= min for flag name; PE_EXIT_USAGE otherwise. */
 int cli_parse_count(const char *flag, const char *s, unsigned long long min,

@@ -936,6 +936,8 @@ summarize:
             report_table(&t, "md", c.task, sums, nsum, NULL);
             fputs(buf_str(&t), stdout);
             buf_free(&t);
+            if (ls.client && ls.offline)
+                printf("\nAnswers came from the %s.", OFFLINE_LABEL);
             printf("\nResults: %s\n", out);
         }
         if (runrc)
