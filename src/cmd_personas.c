@@ -27,7 +27,8 @@ static void usage(FILE *f)
         "                        (lower-cased, split on anything not a letter or digit)\n"
         "  personas_jaccard.svg  the same as a heatmap\n"
         "  personas_drift.csv    per user: Jaccard similarity of the initial and the final\n"
-        "                        persona, word counts and alignment iterations\n"
+        "                        persona, word counts and alignment iterations (all\n"
+        "                        re-alignments of an --online run counted)\n"
         "\n"
         "  --method M   the method whose personas to compare (default: personaagent, or\n"
         "               the first method with personas in the file)\n");
@@ -89,19 +90,28 @@ static int load(const char *dir, char **method, persona_rec **out, size_t *nout,
             continue;
         for (size_t k = 0; k < n; k++)
             if (strcmp(v[k].user, u) == 0)
-                r = &v[k]; /* a later line (resume) replaces an earlier one */
+                r = &v[k];
+        /* the first line holds the initial persona; a later one (an --online
+         * re-alignment, or a resumed run) the newer final persona */
         if (!r) {
             v = xgrow(v, &cap, n + 1, sizeof *v);
             r = &v[n++];
+            r->user = xstrdup(u);
+            r->initial = xstrdup(ini ? ini : "");
+            r->iterations = 0;
         } else {
-            free(r->user);
-            free(r->initial);
             free(r->final);
         }
-        r->user = xstrdup(u);
-        r->initial = xstrdup(ini ? ini : "");
         r->final = xstrdup(jsonu_str(j, "final"));
-        r->iterations = cJSON_IsArray(al) ? (size_t)cJSON_GetArraySize(al) : 0;
+        {
+            /* a turn-0 line again (a resumed run prepared the user anew) restarts the count */
+            const cJSON *turn = cJSON_GetObjectItemCaseSensitive(j, "turn");
+            size_t it = cJSON_IsArray(al) ? (size_t)cJSON_GetArraySize(al) : 0;
+            if (!cJSON_IsNumber(turn) || turn->valuedouble == 0)
+                r->iterations = it;
+            else
+                r->iterations += it;
+        }
     }
     for (size_t i = 0; i < nlines; i++)
         cJSON_Delete(lines[i]);

@@ -239,7 +239,9 @@ static int run_online(run_state *s, const job *j, llm_worker *w)
         ext.items[ext.nitems++] = revealed[nrev++];
         methods_user_forget_memory(&us);
         turn++;
-        if (s->rs->align_every && turn % s->rs->align_every == 0 && m->prepare)
+        /* no re-alignment after the last query: nothing would use it */
+        if (s->rs->align_every && turn % s->rs->align_every == 0 && m->prepare &&
+            q + 1 < u->nqueries)
             rc = pipeline_realign(s->rs, &us, j->method, turn, &e);
     }
     user_state_release(&us);
