@@ -582,8 +582,10 @@ static double signed_sqrt(double x)
     return x < 0 ? -sqrt(-x) : sqrt(x);
 }
 
-/* Add one text's terms to v (zeroed, dim floats); tfidf rows are then
- * L2-normalized over the touched entries only. save holds n floats. */
+/* One text's row: v (dim floats) zeroed here, just before the terms are
+ * added, so that it is cache-resident while they land at random places;
+ * tfidf rows are then L2-normalized over the touched entries only. save
+ * holds n floats. */
 static void encode_terms(const encoder *enc, const uint32_t *id, const uint32_t *cnt, size_t n,
                          size_t ntok, int query, float *v, float *save)
 {
@@ -592,6 +594,7 @@ static void encode_terms(const encoder *enc, const uint32_t *id, const uint32_t 
                                  : BM25_K1;
     double ss = 0;
 
+    memset(v, 0, enc->dim * sizeof *v);
     for (size_t i = 0; i < n; i++) {
         const struct tinfo *ti = &enc->term[id[i]];
         double tf = cnt[i], w;
@@ -833,7 +836,7 @@ static int fit(const encoder_opts *o, const char *const *docs, size_t n, encoder
     }
     assign_slots(enc);
     if (mat) {
-        float *m = xcalloc((n ? n : 1) * enc->dim, sizeof *m);
+        float *m = xmalloc((n ? n : 1) * enc->dim * sizeof *m);
         for (size_t d = 0; d < n; d++) {
             size_t s = fl.start[d];
             encode_terms(enc, fl.l.id + s, fl.l.cnt + s, fl.start[d + 1] - s, fl.ntok[d], 0,
@@ -867,7 +870,6 @@ static int encode(const encoder *enc, const char *const *texts, size_t n, float 
 
     if (enc->kind == ENCODER_BACKEND)
         return n ? enc->backend(enc->backend_ctx, texts, n, out, enc->dim, e) : 0;
-    memset(out, 0, n * enc->dim * sizeof *out);
     for (size_t d = 0; d < n; d++) {
         rc = scan_text(&t, enc->tok, enc->kind == ENCODER_TFIDF, texts[d], d, e);
         if (rc != 0)
