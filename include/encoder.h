@@ -67,6 +67,12 @@ const char *encoder_tok_name(encoder_tok t);
  * backend kind without a function fails with PE_EXIT_USAGE. */
 int encoder_fit(const encoder_opts *o, const char *const *docs, size_t n, encoder **out,
                 pe_err *e);
+/* encoder_fit() and the documents encoded as by encoder_encode_docs(), in
+ * one pass (each document tokenized once): *mat receives n x encoder_dim()
+ * floats (at least one row; the caller frees it). The same values as the two
+ * calls; on failure *out and *mat are NULL. */
+int encoder_fit_encode(const encoder_opts *o, const char *const *docs, size_t n, encoder **out,
+                       float **mat, pe_err *e);
 void encoder_free(encoder *enc);
 size_t encoder_dim(const encoder *enc);
 /* The tokenizer actually used (never ENCODER_TOK_DEFAULT). */

@@ -58,12 +58,10 @@ int memory_build(const task *t, const ds_user *u, const encoder_opts *o, memory 
         m->field[0][i] = xstrdup(fv[0]);
         m->field[1][i] = xstrdup(fv[1]);
     }
-    rc = encoder_fit(o, (const char *const *)m->texts, m->n, &m->enc, e);
-    if (rc == 0) {
+    /* one pass: each text tokenized once for the statistics and its vector */
+    rc = encoder_fit_encode(o, (const char *const *)m->texts, m->n, &m->enc, &m->mat, e);
+    if (rc == 0)
         m->dim = encoder_dim(m->enc);
-        m->mat = xmalloc((m->n ? m->n : 1) * m->dim * sizeof *m->mat);
-        rc = encoder_encode_docs(m->enc, (const char *const *)m->texts, m->n, m->mat, e);
-    }
     if (rc != 0) {
         pe_err_prefix(e, "user \"%s\": history: ", m->user);
         memory_free(m);

@@ -245,6 +245,151 @@ START_TEST(bm25_exact_without_collisions)
 }
 END_TEST
 
+/* Every query's exact BM25 against every document, at o->dim. */
+static void assert_bm25_exact(const char *const *docs, size_t nd, const char *const *queries,
+                              size_t nq, size_t dim)
+{
+    encoder_opts o = {.dim = dim};
+    encoder *enc;
+    rbm25 r;
+    float *dv = xmalloc(nd * dim * sizeof *dv), *qv = xmalloc(nq * dim * sizeof *qv);
+    pe_err e = {0};
+
+    rbm25_init(&r, docs, nd);
+    ck_assert_int_eq(encoder_fit(&o, docs, nd, &enc, &e), 0);
+    ck_assert_int_eq(encoder_encode_docs(enc, docs, nd, dv, &e), 0);
+    ck_assert_int_eq(encoder_encode_queries(enc, queries, nq, qv, &e), 0);
+    for (size_t q = 0; q < nq; q++) {
+        rdoc qd = split_ws(queries[q]);
+        for (size_t d = 0; d < nd; d++) {
+            double want = rbm25_score(&r, &qd, d), got = dot(qv + q * dim, dv + d * dim, dim);
+            ck_assert_msg(fabs(got - want) < 1e-5, "q \"%s\" d%zu: %g vs %g", queries[q], d,
+                          got, want);
+        }
+        rdoc_free(&qd);
+    }
+    rbm25_free(&r);
+    encoder_free(enc);
+    free(dv);
+    free(qv);
+}
+
+START_TEST(bm25_long_tokens_are_distinct_terms)
+{
+    /* tokens hashed 8 bytes at a time: equal first words, different tails,
+     * lengths 7..17, a word of zero bytes' worth of difference in case */
+    const char *docs[] = {"abcdefgh x",          "abcdefghi y",        "abcdefghij z",
+                          "abcdefgh12345678 x",  "abcdefgh12345679 y", "abcdefgh123456789 z",
+                          "Abcdefgh x",          "abcdefg y",          "internationalization x",
+                          "internationalizations y"};
+    const char *queries[] = {"abcdefgh",          "abcdefghi",         "abcdefgh12345679",
+                             "abcdefgh123456789", "Abcdefgh abcdefg",  "internationalizations",
+                             "x y z"};
+    assert_bm25_exact(docs, 10, queries, 7, 1u << 20);
+    /* and each long query word matches its own document only */
+    {
+        encoder_opts o = {.dim = 1u << 20};
+        encoder *enc;
+        float *dv, *qv = xmalloc(o.dim * sizeof *qv);
+        pe_err e = {0};
+        ck_assert_int_eq(encoder_fit_encode(&o, docs, 10, &enc, &dv, &e), 0);
+        for (size_t q = 0; q < 10; q++) {
+            char *w = xstrndup(docs[q], (size_t)(strchr(docs[q], ' ') - docs[q]));
+            ck_assert_int_eq(encoder_encode_queries(enc, (const char *const *)&w, 1, qv, &e), 0);
+            for (size_t d = 0; d < 10; d++)
+                ck_assert_msg((dot(qv, dv + d * o.dim, o.dim) > 0.1) == (d == q),
+                              "\"%s\" against document %zu", w, d);
+            free(w);
+        }
+        encoder_free(enc);
+        free(dv);
+        free(qv);
+    }
+}
+END_TEST
+
+/* A corpus with repeats, Unicode and more vocabulary than some dims hold. */
+static char **mixed_corpus(size_t n)
+{
+    static const char *words[] = {"the", "The", "caf\xc3\xa9", "CAF\xc3\x89", "na\xc3\xafve",
+                                  "well-known", "U.S.", "don't", "\xe6\x97\xa5\xe6\x9c\xac",
+                                  "internationalization"};
+    pe_rng g;
+    char **docs = xcalloc(n, sizeof *docs);
+    pe_rng_seed(&g, 7);
+    for (size_t i = 0; i < n; i++) {
+        buf b = BUF_INIT;
+        size_t len = 1 + (size_t)pe_rng_below(&g, 40);
+        for (size_t k = 0; k < len; k++) {
+            uint64_t c = pe_rng_below(&g, 10);
+            if (k)
+                buf_adds(&b, c == 0 ? "\t" : " ");
+            if (c < 4)
+                buf_adds(&b, words[pe_rng_below(&g, 10)]);
+            else
+                buf_printf(&b, "w%u", (unsigned)pe_rng_below(&g, 300));
+        }
+        docs[i] = buf_detach(&b);
+    }
+    docs[n / 2][0] = '\0'; /* an empty document */
+    return docs;
+}
+
+START_TEST(fit_encode_equals_fit_then_encode)
+{
+    const size_t n = 60, dims[] = {16, 256, 4096};
+    char **docs = mixed_corpus(n);
+    for (int kind = ENCODER_BM25; kind <= ENCODER_TFIDF; kind++)
+        for (int tok = ENCODER_TOK_LAMP; tok <= ENCODER_TOK_WORDS; tok++)
+            for (size_t di = 0; di < 3; di++) {
+                encoder_opts o = {.kind = (encoder_kind)kind, .tokenize = (encoder_tok)tok,
+                                  .dim = dims[di]};
+                encoder *a, *b;
+                float *ma, *mb = xmalloc(n * dims[di] * sizeof *mb);
+                pe_err e = {0};
+                ck_assert_int_eq(encoder_fit_encode(&o, (const char *const *)docs, n, &a, &ma,
+                                                    &e), 0);
+                ck_assert_int_eq(encoder_fit(&o, (const char *const *)docs, n, &b, &e), 0);
+                ck_assert_int_eq(encoder_encode_docs(b, (const char *const *)docs, n, mb, &e), 0);
+                ck_assert_uint_eq(encoder_dim(a), dims[di]);
+                for (size_t i = 0; i < n * dims[di]; i++)
+                    ck_assert_msg(ma[i] == mb[i], "kind %d tok %d dim %zu: entry %zu", kind, tok,
+                                  dims[di], i);
+                /* tfidf rows have norm 1 also when terms share buckets (dim 16) */
+                if (kind == ENCODER_TFIDF)
+                    for (size_t d = 0; d < n; d++) {
+                        double nn = dot(ma + d * dims[di], ma + d * dims[di], dims[di]);
+                        ck_assert_msg(d == n / 2 ? nn == 0 : fabs(nn - 1) < 1e-5,
+                                      "dim %zu doc %zu: squared norm %g", dims[di], d, nn);
+                    }
+                encoder_free(a);
+                encoder_free(b);
+                free(ma);
+                free(mb);
+            }
+    {
+        encoder_opts o = {.dim = (size_t)1 << 31};
+        encoder *enc;
+        float *m;
+        pe_err e = {0};
+        ck_assert_int_eq(encoder_fit_encode(&o, (const char *const *)docs, n, &enc, &m, &e),
+                         PE_EXIT_USAGE);
+        ck_assert_ptr_null(enc);
+        ck_assert_ptr_null(m);
+        docs[3][2] = (char)0xff;
+        o.dim = 0;
+        ck_assert_int_eq(encoder_fit_encode(&o, (const char *const *)docs, n, &enc, &m, &e),
+                         PE_EXIT_DATA);
+        ck_assert_ptr_null(enc);
+        ck_assert_ptr_null(m);
+        ck_assert_ptr_nonnull(strstr(e.msg, "text 3: invalid UTF-8 at byte 2"));
+    }
+    for (size_t i = 0; i < n; i++)
+        free(docs[i]);
+    free(docs);
+}
+END_TEST
+
 /* Topical synthetic text: stop words, the topic's own vocabulary (Zipf-like)
  * and a shared tail. */
 static char *gen_doc(pe_rng *g, size_t topic, size_t len)
@@ -426,6 +571,8 @@ int main(void)
     tcase_add_test(tc, tokenize_words);
     tcase_add_test(tc, invalid_utf8);
     tcase_add_test(tc, bm25_exact_without_collisions);
+    tcase_add_test(tc, bm25_long_tokens_are_distinct_terms);
+    tcase_add_test(tc, fit_encode_equals_fit_then_encode);
     tcase_add_test(tc, bm25_top4_overlap_on_topical_corpora);
     tcase_add_test(tc, tfidf_cosine_and_bigrams);
     tcase_add_test(tc, backend_plugs_in);
