@@ -12,6 +12,8 @@
 #include "version.h"
 #include "cmd.h"
 #include "dataset.h"
+#include "embed_http.h"
+#include "encoder.h"
 #include "html.h"
 #include "methods.h"
 #include "report.h"
@@ -59,6 +61,8 @@ typedef struct run_config {
     int online;
     size_t align_every;
     const char *sweep;
+    const char *embed, *embed_endpoint, *embed_model, *tokenize;
+    size_t dim;
     runctl ctl; /* --resume, --shard, --shards, --grace, --progress */
 } run_config;
 
@@ -93,7 +97,9 @@ static void usage(FILE *f)
         "  --strict-answers    no lenient answer extraction, exact labels only\n"
         "  --bootstrap B       bootstrap draws for 95%% intervals (default 1000; 0: none)\n"
         "  --seed S            seed for bootstrap and sampling (default 42)\n"
-        "  -j, --jobs N        queries in flight (default 8)\n"
+        "  -j, --jobs N        queries in flight (default 8)\n",
+        CLI_DEFAULT_METHOD);
+    fprintf(f,
         "\n"
         "LLM (methods that call a model):\n"
         "  --llm http|offline  backend (default: http when an endpoint is configured, else\n"
@@ -127,14 +133,22 @@ static void usage(FILE *f)
         "                      gold after its answer (it joins memory and alignment)\n"
         "  --align-every N     with --online, re-align every N answers (default 1)\n"
         "  --sweep NAME=V,...  one run per value of align-batch, align-iters, k or\n"
-        "                      max-steps, into one folder, with sweep.csv and charts\n"
+        "                      max-steps, into one folder, with sweep.csv and charts\n");
+    fprintf(f,
+        "\n"
+        "Episodic memory:\n"
+        "  --embed KIND        bm25 (LaMP's retriever, default), tfidf, or http (an\n"
+        "                      OpenAI-compatible /embeddings endpoint)\n"
+        "  --embed-endpoint URL, --embed-model NAME  for --embed http (default: the chat\n"
+        "                      endpoint and model)\n"
+        "  --tokenize lamp|words  whitespace like LaMP (bm25 default) or words (tfidf)\n"
+        "  --dim N             hashed vector size for bm25 and tfidf (default 4096)\n"
         RUNCTL_USAGE
         "  -q, --quiet         no summary table on stdout\n"
         "  -v, --verbose       more log lines on stderr\n"
         "  -h, --help          this help\n"
         "\n"
-        "Methods:\n",
-        CLI_DEFAULT_METHOD);
+        "Methods:\n");
     for (size_t i = 0; i < methods_count(); i++)
         fprintf(f, "  %-24s %s\n", methods_at(i)->name, methods_at(i)->definition);
 }
@@ -143,7 +157,8 @@ enum { O_TASK = 256, O_DATA, O_FORMAT, O_METHOD, O_OUT, O_USERS, O_USER, O_MAXQ,
        O_BOOT, O_SEED, O_LLM, O_ENDPOINT, O_MODEL, O_KEYENV, O_HEADER, O_EXTRA, O_TEMP,
        O_TIMEOUT, O_RETRIES, O_MAXRESP, O_INSECURE, O_RPS, O_PIN, O_POUT, O_TOOLS, O_CACHE,
        O_CACHEDIR, O_CACHESHARED, O_OFFLINE, O_PROMPTS, O_WIKI, O_MAXSTEPS, O_SUMITEMS,
-       O_ABATCH, O_AITERS, O_ONLINE, O_AEVERY, O_SWEEP };
+       O_ABATCH, O_AITERS, O_ONLINE, O_AEVERY, O_SWEEP, O_EMBED, O_EMBEP, O_EMBMODEL,
+       O_TOKENIZE, O_DIM };
 
 static int parse_number(const char *flag, const char *s, double min, double *out, pe_err *e)
 {
@@ -203,6 +218,11 @@ static int parse_args(int argc, char **argv, run_config *c, pe_err *e)
         {"online", no_argument, NULL, O_ONLINE},
         {"align-every", required_argument, NULL, O_AEVERY},
         {"sweep", required_argument, NULL, O_SWEEP},
+        {"embed", required_argument, NULL, O_EMBED},
+        {"embed-endpoint", required_argument, NULL, O_EMBEP},
+        {"embed-model", required_argument, NULL, O_EMBMODEL},
+        {"tokenize", required_argument, NULL, O_TOKENIZE},
+        {"dim", required_argument, NULL, O_DIM},
         RUNCTL_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
     };
@@ -397,6 +417,33 @@ static int parse_args(int argc, char **argv, run_config *c, pe_err *e)
         case O_SWEEP:
             c->sweep = optarg;
             break;
+        case O_EMBED: {
+            encoder_kind k;
+            if (encoder_kind_parse(optarg, &k) != 0)
+                return pe_errf(e, PE_EXIT_USAGE, "--embed: %s, not \"%s\"", ENCODER_KINDS,
+                               optarg);
+            c->embed = optarg;
+            break;
+        }
+        case O_EMBEP:
+            c->embed_endpoint = optarg;
+            break;
+        case O_EMBMODEL:
+            c->embed_model = optarg;
+            break;
+        case O_TOKENIZE: {
+            encoder_tok tk;
+            if (encoder_tok_parse(optarg, &tk) != 0)
+                return pe_errf(e, PE_EXIT_USAGE, "--tokenize: %s, not \"%s\"",
+                               ENCODER_TOKENIZERS, optarg);
+            c->tokenize = optarg;
+            break;
+        }
+        case O_DIM:
+            if ((rc = cli_parse_count("--dim", optarg, 1, &v, e)))
+                return rc;
+            c->dim = (size_t)v;
+            break;
         case RUNCTL_O_RESUME: case RUNCTL_O_SHARD: case RUNCTL_O_SHARDS: case RUNCTL_O_GRACE:
         case RUNCTL_O_PROGRESS:
             if ((rc = runctl_option(&c->ctl, ch, optarg, e)))
@@ -427,6 +474,10 @@ typedef struct llm_setup {
     const char *cache_mode;
     char *cache_dir;
     char prompts_sha256[65];
+    /* --embed http */
+    llm_client *embed_client;
+    embed_http *embed;
+    char *embed_endpoint, *embed_model;
 } llm_setup;
 
 static void log_stderr(void *ctx, const char *msg)
@@ -519,8 +570,61 @@ static int setup_llm(const run_config *c, llm_setup *ls, pe_err *e)
     return 0;
 }
 
+/* The memory encoder; --embed http gets a client of its own for the
+ * /embeddings endpoint (the chat backend may be the offline responder). */
+static int setup_encoder(const run_config *c, llm_setup *ls, encoder_opts *o, pe_err *e)
+{
+    const char *endpoint = c->embed_endpoint   ? c->embed_endpoint
+                           : c->endpoint       ? c->endpoint
+                                               : getenv("OPENAI_BASE_URL");
+    const char *model = c->embed_model ? c->embed_model : c->model ? c->model
+                                                                   : getenv("OPENAI_MODEL");
+    const char *key = getenv(c->api_key_env ? c->api_key_env : "OPENAI_API_KEY");
+    llm_config cfg;
+    int rc;
+
+    memset(o, 0, sizeof *o);
+    if (c->embed)
+        encoder_kind_parse(c->embed, &o->kind);
+    if (c->tokenize)
+        encoder_tok_parse(c->tokenize, &o->tokenize);
+    o->dim = c->dim;
+    if (o->kind != ENCODER_BACKEND)
+        return 0;
+    if (!endpoint || !*endpoint || !model || !*model)
+        return pe_errf(e, PE_EXIT_USAGE, "--embed http needs --embed-endpoint or --endpoint, and "
+                                         "--embed-model or --model");
+    llm_config_default(&cfg);
+    ls->embed_endpoint = url_public(endpoint);
+    ls->embed_model = xstrdup(model);
+    cfg.base_url = endpoint;
+    cfg.model = model;
+    cfg.api_key = key;
+    cfg.headers = c->headers;
+    cfg.nheaders = c->nheaders;
+    if (c->timeout > 0)
+        cfg.http.timeout_s = c->timeout;
+    cfg.http.retries = (int)c->retries;
+    cfg.http.max_body = (size_t)c->max_response;
+    cfg.http.insecure = c->insecure;
+    cfg.rps = c->rps;
+    cfg.cache = ls->cache;
+    cfg.cache_shared = c->cache_shared;
+    cfg.log = log_stderr;
+    if ((rc = http_global_init(e)))
+        return rc;
+    if (!(ls->embed_client = llm_client_new(&cfg, e)))
+        return e->code ? e->code : PE_EXIT_USAGE;
+    ls->embed = embed_http_new(ls->embed_client, 0);
+    return embed_http_encoder_opts(ls->embed, o, e);
+}
+
 static void free_llm(llm_setup *ls)
 {
+    embed_http_free(ls->embed);
+    llm_client_free(ls->embed_client);
+    free(ls->embed_endpoint);
+    free(ls->embed_model);
     llm_client_free(ls->client);
     cache_close(ls->cache);
     prompts_free(ls->prompts);
@@ -590,6 +694,13 @@ static cJSON *run_settings(const run_config *c, const dataset *d, const method *
         settings_add_u64(s, "align_iters", c->align_iters);
         settings_add_str(s, "wiki", ls->wiki_spec);
         settings_add_str(s, "prompts", ls->prompts_sha256);
+    }
+    settings_add_str(s, "embed", c->embed ? c->embed : "bm25");
+    settings_add_str(s, "tokenize", c->tokenize ? c->tokenize : "default");
+    settings_add_u64(s, "dim", c->dim);
+    if (ls->embed) {
+        settings_add_str(s, "embed_endpoint", ls->embed_endpoint);
+        settings_add_str(s, "embed_model", ls->embed_model);
     }
     settings_add_bool(s, "online", c->online);
     if (c->online)
@@ -738,6 +849,7 @@ int cmd_run(int argc, char **argv)
 {
     run_config c = {0};
     llm_setup ls = {0};
+    encoder_opts enc;
     dataset d = {0};
     run_shared rs = {0};
     runner_opts ro = {0};
@@ -804,6 +916,8 @@ int cmd_run(int argc, char **argv)
         goto fail;
     if (methods_need_llm(methods, nmethods) && (rc = setup_llm(&c, &ls, &e)))
         goto fail;
+    if ((rc = setup_encoder(&c, &ls, &enc, &e)))
+        goto fail;
     if ((rc = runctl_prepare(&c.ctl, &d, run_settings(&c, &d, methods, nmethods, &ls), &c.out,
                              &e)))
         goto fail;
@@ -849,6 +963,7 @@ int cmd_run(int argc, char **argv)
     rs.seed = c.seed;
     rs.methods = methods;
     rs.nmethods = nmethods;
+    rs.encoder = &enc;
     rs.llm = ls.client;
     rs.prompts = ls.prompts;
     rs.wiki = ls.wiki;

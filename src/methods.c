@@ -203,11 +203,21 @@ static int answer_knn(const run_shared *rs, user_state *us, size_t mi, const ds_
                       llm_worker *w, method_answer *a, pe_err *e)
 {
     memory *m = methods_user_memory(rs, us, e);
+    int rc;
     (void)mi;
     (void)w;
+    if (!m && e->code == PE_EXIT_RUNERRORS) { /* an embeddings request failed */
+        a->error = xasprintf("episodic memory: %s", e->msg);
+        return 0;
+    }
     if (!m)
         return e->code;
-    return knn_predict(m, rs->task, q->input, rs->k, NULL, &a->raw, e);
+    rc = knn_predict(m, rs->task, q->input, rs->k, NULL, &a->raw, e);
+    if (rc == PE_EXIT_RUNERRORS) {
+        a->error = xstrdup(e->msg);
+        rc = 0;
+    }
+    return rc;
 }
 
 #define LLM(name, uses, def) {name, M_LLM | (uses), def, pipeline_answer, pipeline_prepare}

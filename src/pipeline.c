@@ -152,6 +152,10 @@ static int build_plan(const run_shared *rs, user_state *us, size_t mi, const cha
     }
     if (u & M_MEMORY) {
         mem = methods_user_memory(rs, us, e);
+        if (!mem && e->code == PE_EXIT_RUNERRORS) { /* an embeddings request failed */
+            *qerr = xasprintf("episodic memory: %s", e->msg);
+            return 0;
+        }
         if (!mem)
             return e->code;
     }

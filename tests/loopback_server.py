@@ -282,6 +282,10 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
 
+    def handle_error(self, request, client_address):
+        # clients that hang up mid-reply (timeouts, injected resets) are expected here
+        pass
+
 
 def main():
     global SCRIPT, LOG, RNG

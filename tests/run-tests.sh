@@ -10,7 +10,9 @@ for t in "$@"; do
     out=$("$t" 2>&1)
     rc=$?
     printf '%s\n' "$out" | sed "s|^|$(basename "$t"): |"
-    line=$(printf '%s\n' "$out" | grep -E '^[0-9]+%: Checks: ' | tail -n 1)
+    # the summary line may follow other output on the same line (a child's stderr)
+    line=$(printf '%s\n' "$out" | grep -oE '[0-9]+%: Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' |
+        tail -n 1)
     n=$(printf '%s' "$line" | sed -n 's/.*Checks: \([0-9]*\).*/\1/p')
     f=$(printf '%s' "$line" | sed -n 's/.*Failures: \([0-9]*\).*/\1/p')
     e=$(printf '%s' "$line" | sed -n 's/.*Errors: \([0-9]*\).*/\1/p')

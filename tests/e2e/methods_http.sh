@@ -102,13 +102,28 @@ assert (rc == 4) == (len(errors) > 0), (rc, len(errors))
 assert errors, "a 20% failure rate produced no error in 60 requests"
 PY
 
+# episodic memory from an /embeddings endpoint (--embed http); the server's
+# vectors are [len(text), 1, 0, 2], so the runs must complete and record it
+"$BIN" --task lamp2m --method knn,rag --users 2 --max-queries 2 --embed http \
+    --embed-endpoint "$base/v1" --embed-model emb-model --endpoint "$base/c/agent/v1" \
+    --model test-model --cache-dir "$tmp/cache" -q --bootstrap 0 --out "$tmp/embed" \
+    2> "$tmp/embed.err"
+python3 - "$tmp/embed" "$tmp/requests.jsonl" <<'PY'
+import json, sys
+run, log = sys.argv[1:]
+r = json.load(open(run + "/run.json"))
+assert r["config"]["embed"] == "http" and r["config"]["embed_model"] == "emb-model", r["config"]
+assert all(p["error"] is None for p in map(json.loads, open(run + "/predictions.jsonl")))
+emb = [json.loads(l) for l in open(log) if '"/v1/embeddings"' in l]
+assert emb and all(e["body"]["model"] == "emb-model" for e in emb), len(emb)
+PY
+# knn needs no endpoint even when none is configured
+env -u OPENAI_API_KEY "$BIN" --task lamp2m --method knn --users 2 --out "$tmp/knn" -q \
+    --bootstrap 0 2> "$tmp/knn.err"
+! grep -q "offline responder" "$tmp/knn.err"
 # the planted key is in no file written: run directories, cache, logs
 if grep -r -l -F "$key" "$tmp" >/dev/null; then
     echo "the API key was written to disk:"; grep -r -l -F "$key" "$tmp"; exit 1
 fi
 [ -d "$tmp/cache" ] && [ -n "$(ls -A "$tmp/cache")" ]
-# knn needs no endpoint even when none is configured
-env -u OPENAI_API_KEY "$BIN" --task lamp2m --method knn --users 2 --out "$tmp/knn" -q \
-    --bootstrap 0 2> "$tmp/knn.err"
-! grep -q "offline responder" "$tmp/knn.err"
 echo ok
