@@ -72,6 +72,8 @@ int pe_sha256_file(const char *path, char out[65], pe_err *e);
 
 /* 64-bit FNV-1a, for hashing tokens and ids (not for security). */
 uint64_t pe_hash64(const void *data, size_t len, uint64_t seed);
+/* murmur3's fmix64 finalizer: every input bit affects every output bit. */
+uint64_t pe_mix64(uint64_t h);
 
 /* UTF-8 validation: returns 1 when valid; else 0 and the offset of the first bad byte. */
 int pe_utf8_valid(const char *s, size_t len, size_t *bad_offset);

@@ -283,15 +283,6 @@ static inline int tok_next(tok_iter *it, const unsigned char **tok, size_t *n, s
 
 /* ---- term hashing ---- */
 
-static uint64_t mix64(uint64_t h)
-{
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
-    return h;
-}
 
 /* Little-endian 64-bit load (one instruction on x86; the same hash on any
  * byte order). */
@@ -320,7 +311,7 @@ static inline uint64_t token_hash(const unsigned char *p, size_t n)
         h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
         h ^= h >> 31;
     }
-    h = mix64(h);
+    h = pe_mix64(h);
     return h ? h : 1;
 }
 
@@ -328,7 +319,7 @@ static inline uint64_t token_hash(const unsigned char *p, size_t n)
  * a is multiplied and b is not. */
 static inline uint64_t bigram_hash(uint64_t a, uint64_t b)
 {
-    uint64_t h = mix64(a * 0x9e3779b97f4a7c15ULL ^ b ^ 0x632be59bd9b4e019ULL);
+    uint64_t h = pe_mix64(a * 0x9e3779b97f4a7c15ULL ^ b ^ 0x632be59bd9b4e019ULL);
     return h ? h : 1;
 }
 

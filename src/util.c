@@ -363,7 +363,12 @@ uint64_t pe_hash64(const void *data, size_t len, uint64_t seed)
         h ^= p[i];
         h *= 0x100000001b3ULL;
     }
-    /* final avalanche (murmur3 fmix64) so low bits are usable as bucket indices */
+    /* final avalanche so low bits are usable as bucket indices */
+    return pe_mix64(h);
+}
+
+uint64_t pe_mix64(uint64_t h)
+{
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdULL;
     h ^= h >> 33;

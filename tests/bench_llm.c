@@ -94,6 +94,8 @@ int main(void)
     char *dir = tu_tmpdir();
     cache *ca = cache_open(dir, CACHE_RW, NULL);
 
+    /* the client's own cost first, then with the cache recording every answer */
+    pass("no cache", base, NULL, WORKERS);
     pass("cold (cache rw)", base, ca, WORKERS);
     pass("warm cache, 32 workers", base, ca, WORKERS);
     pass("warm cache, 1 worker", base, ca, 1);
