@@ -42,7 +42,7 @@ BENCH_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(BENCH_SRC))
 # Keep intermediate objects (test objects would otherwise be deleted after linking).
 .SECONDARY:
 
-.PHONY: all check test bench asan install uninstall clean lib tests
+.PHONY: all check test bench asan install uninstall clean lib tests FORCE
 
 all: $(BIN) libpersonaeval.a
 
