@@ -117,6 +117,14 @@ assert all(p["error"] is None for p in map(json.loads, open(run + "/predictions.
 emb = [json.loads(l) for l in open(log) if '"/v1/embeddings"' in l]
 assert emb and all(e["body"]["model"] == "emb-model" for e in emb), len(emb)
 PY
+# an endpoint that refuses every request (no key) stops the run at once: exit 69
+rc=0
+env -u OPENAI_API_KEY "$BIN" --task lamp2m --method prompt --users 5 \
+    --endpoint "$base/c/requireauth/v1" --model test-model --cache off -q --bootstrap 0 \
+    --out "$tmp/refused" 2> "$tmp/refused.err" || rc=$?
+[ "$rc" -eq 69 ] || { echo "expected exit 69, got $rc"; cat "$tmp/refused.err"; exit 1; }
+grep -q "401" "$tmp/refused.err"
+[ "$(wc -l < "$tmp/refused.err")" -le 3 ]
 # knn needs no endpoint even when none is configured
 env -u OPENAI_API_KEY "$BIN" --task lamp2m --method knn --users 2 --out "$tmp/knn" -q \
     --bootstrap 0 2> "$tmp/knn.err"
