@@ -6,8 +6,8 @@
 set -eu
 
 if ! command -v curl >/dev/null 2>&1; then
-    echo "fetch-lamp: skipped (the file:// test needs curl)"
-    exit 0
+    echo "fetch-lamp test: the file:// test needs curl (scripts/install-deps.sh installs it)" >&2
+    exit 1
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM

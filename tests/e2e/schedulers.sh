@@ -1,5 +1,5 @@
 #!/bin/sh
-# The scheduler examples: shell syntax, shellcheck when installed, the shape of
+# The scheduler examples: shell syntax, shellcheck, the shape of
 # the Kubernetes manifest, and the shard index taken from SLURM_ARRAY_TASK_ID
 # (minus SLURM_ARRAY_TASK_MIN) and JOB_COMPLETION_INDEX.
 set -eu
@@ -9,10 +9,9 @@ trap 'rm -rf "$tmp"' EXIT
 
 bash -n scripts/slurm-array.sh
 for s in tests/e2e/resume.sh tests/e2e/shard.sh tests/e2e/schedulers.sh; do sh -n "$s"; done
-if command -v shellcheck > /dev/null 2>&1; then
-    shellcheck scripts/slurm-array.sh tests/e2e/resume.sh tests/e2e/shard.sh \
-        tests/e2e/schedulers.sh
-fi
+command -v shellcheck > /dev/null 2>&1 ||
+    { echo "schedulers: shellcheck is missing (scripts/install-deps.sh installs it)" >&2; exit 1; }
+shellcheck scripts/slurm-array.sh tests/e2e/resume.sh tests/e2e/shard.sh tests/e2e/schedulers.sh
 # the one-liner in docs/scale.md parses
 sed -n 's/^    \(parallel .*\)$/\1/p' docs/scale.md > "$tmp/oneliner.sh"
 [ -s "$tmp/oneliner.sh" ] && bash -n "$tmp/oneliner.sh"
