@@ -544,6 +544,8 @@ static int setup_llm(const run_config *c, llm_setup *ls, pe_err *e)
     if (c->insecure)
         fprintf(stderr, "persona-eval: warning: TLS certificates are not verified (--insecure)\n");
     cfg.rps = c->rps;
+    /* -j bounds the requests in flight, alignment replays included */
+    cfg.max_inflight = c->jobs;
     cfg.price_in = c->price_in;
     cfg.price_out = c->price_out;
     cfg.cache_shared = c->cache_shared;

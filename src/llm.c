@@ -519,7 +519,8 @@ static void gate_before(void *ctx)
     pthread_mutex_lock(&c->mu);
     for (;;) {
         now = pe_now();
-        if (c->cap > 0 && now - c->last_429 >= c->cfg.recover_s &&
+        /* grow back only after a shrink (cap below the ceiling it came from) */
+        if (c->cap > 0 && c->cap < c->ceiling && now - c->last_429 >= c->cfg.recover_s &&
             now - c->last_change >= c->cfg.recover_s) {
             c->cap++;
             c->last_change = now;
