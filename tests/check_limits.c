@@ -112,7 +112,11 @@ START_TEST(commands)
                    tu_root(), tu_bin(), dir);
     ck_assert_int_eq(rc, 65);
     ck_assert_ptr_nonnull(strstr(err, "--max-profile-items"));
-    ck_assert_int_eq(tu_exists(tu_path(dir, "p.jsonl")), 0);
+    {
+        char *p = tu_path(dir, "p.jsonl");
+        ck_assert_int_eq(tu_exists(p), 0);
+        free(p);
+    }
     free(err);
     rc = tu_sh(NULL, &err, "cd '%s' && '%s' score --task lamp2m --golds "
                "data/sample/lamp2m_outputs.json --preds data/sample/lamp2m_outputs.json "
@@ -149,7 +153,9 @@ START_TEST(observation_cap)
                    "--users 1 --max-queries 1 --max-observation-chars 25 -q --out '%s/r'",
                    tu_root(), tu_bin(), dir);
     ck_assert_int_eq(rc, 0);
-    trace = tu_read(tu_path(dir, "r/traces.jsonl"));
+    p = tu_path(dir, "r/traces.jsonl");
+    trace = tu_read(p);
+    free(p);
     for (p = trace; (p = strstr(p, "\"observations\":[\"")); ncut++) {
         const char *obs = p + strlen("\"observations\":[\""), *note;
         note = strstr(obs, "\\n[observation cut to 25 of ");
