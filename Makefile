@@ -161,8 +161,9 @@ valgrind: $(BIN) $(TEST_BIN)
 		echo "valgrind: $$(basename $$t): ok ($$(( $$(date +%s) - start )) s)"; \
 	done
 	@d=$$(mktemp -d); start=$$(date +%s); \
-	if ! $(VALGRIND) $(BIN) run --offline --task lamp2m --data data/sample/lamp2m.jsonl \
-		--users 2 --max-queries 2 --out $$d/run >$$d/log 2>&1; then \
+	if ! $(VALGRIND) $(abspath $(BIN)) run --llm offline --method all --task lamp2m \
+		--data data/sample/lamp2m.jsonl --users 2 --max-queries 2 --bootstrap 50 -j 2 \
+		--cache off --wiki off --out $$d/run >$$d/log 2>&1; then \
 		tail -n 40 $$d/log; rm -rf $$d; echo "valgrind: sample run FAILED" >&2; exit 1; fi; \
 	rm -rf $$d; echo "valgrind: sample run: ok ($$(( $$(date +%s) - start )) s)"
 
