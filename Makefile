@@ -42,7 +42,7 @@ BENCH_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(BENCH_SRC))
 # Keep intermediate objects (test objects would otherwise be deleted after linking).
 .SECONDARY:
 
-.PHONY: all check test bench asan install uninstall clean lib tests FORCE
+.PHONY: all check test bench asan fuzz fuzz-build valgrind install uninstall clean lib tests FORCE
 
 all: $(BIN) libpersonaeval.a
 
@@ -105,6 +105,68 @@ asan:
 		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 		check
 
+# libFuzzer targets (tests/fuzz/), built with clang in build-fuzz and run for
+# FUZZ_SECONDS each; a crash, leak or sanitizer report fails the target and
+# leaves its input in build-fuzz/artifacts/<target>/ (see docs/robustness.md).
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= dataset chat react score
+FUZZ_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+FUZZ_BIN := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
+
+fuzz:
+	@if ! command -v $(FUZZ_CC) >/dev/null 2>&1 || ! printf 'int LLVMFuzzerTestOneInput(const char *d, long n) { (void)d; (void)n; return 0; }\n' | \
+		$(FUZZ_CC) -fsanitize=fuzzer -x c - -o /dev/null >/dev/null 2>&1; then \
+		echo "make fuzz: needs clang with libFuzzer ($(FUZZ_CC) -fsanitize=fuzzer);" \
+			"on Debian: apt-get install clang" >&2; exit 1; fi
+	$(MAKE) BUILD=build-fuzz CC=$(FUZZ_CC) OPT=-O1 SAN="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" \
+		fuzz-build
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		mkdir -p build-fuzz/corpus/$$t build-fuzz/artifacts/$$t; \
+		echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
+		build-fuzz/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+			-close_fd_mask=3 -print_final_stats=1 \
+			-artifact_prefix=build-fuzz/artifacts/$$t/ \
+			build-fuzz/corpus/$$t tests/fuzz/corpus/$$t 2>&1 | \
+			grep -E '^#[0-9]+[[:space:]]+DONE|^stat::number_of_executed_units|ERROR|SUMMARY|artifact' || true; \
+		if ls build-fuzz/artifacts/$$t/* >/dev/null 2>&1; then \
+			echo "fuzz_$$t: found a failing input: $$(ls build-fuzz/artifacts/$$t/)" >&2; \
+			exit 1; fi; \
+	done
+
+fuzz-build: $(FUZZ_BIN)
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/targets.c tests/fuzz/targets.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -Itests/fuzz -o $@ $< tests/fuzz/targets.c $(LIB) \
+		$(LIBS)
+
+# Every Check suite under valgrind (no fork, so leaks in the tested code are
+# seen), then the binary on a small sample run. Suites in VALGRIND_NOLEAK fork
+# children that run a command and _exit with the parent's memory still held, so
+# a leak check there reports the parent's live blocks: they run with checks of
+# invalid accesses only (cmd_score's leaks are checked in-process by
+# check_fuzz_regressions).
+VALGRIND_BASE ?= valgrind --error-exitcode=1 --trace-children=no --quiet
+VALGRIND ?= $(VALGRIND_BASE) --leak-check=full --errors-for-leak-kinds=definite,indirect
+VALGRIND_NOLEAK ?= check_metrics
+valgrind: $(BIN) $(TEST_BIN)
+	@set -e; for t in $(TEST_BIN); do \
+		start=$$(date +%s); vg="$(VALGRIND)"; \
+		case " $(VALGRIND_NOLEAK) " in *" $$(basename $$t) "*) \
+			vg="$(VALGRIND_BASE) --leak-check=no";; esac; \
+		if ! CK_FORK=no PE_BIN=$(abspath $(BIN)) PE_BUILD=$(abspath $(BUILD)) \
+			$$vg $$t >$$t.valgrind.log 2>&1; then \
+			tail -n 40 $$t.valgrind.log; echo "valgrind: $$t FAILED" >&2; exit 1; fi; \
+		echo "valgrind: $$(basename $$t): ok ($$(( $$(date +%s) - start )) s)"; \
+	done
+	@d=$$(mktemp -d); start=$$(date +%s); \
+	if ! $(VALGRIND) $(abspath $(BIN)) run --llm offline --method all --task lamp2m \
+		--data data/sample/lamp2m.jsonl --users 2 --max-queries 2 --bootstrap 50 -j 2 \
+		--cache off --wiki off --out $$d/run >$$d/log 2>&1; then \
+		tail -n 40 $$d/log; rm -rf $$d; echo "valgrind: sample run FAILED" >&2; exit 1; fi; \
+	rm -rf $$d; echo "valgrind: sample run: ok ($$(( $$(date +%s) - start )) s)"
+
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 		$(DESTDIR)$(PREFIX)/share/persona-eval/prompts
@@ -118,6 +180,6 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/share/persona-eval
 
 clean:
-	rm -rf build build-asan persona-eval libpersonaeval.a
+	rm -rf build build-asan build-fuzz persona-eval libpersonaeval.a
 
 -include $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/tests/*.d)

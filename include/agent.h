@@ -45,7 +45,11 @@ typedef struct agent_opts {
     atomic_int *text_fallback;
     const prompt_set *prompts; /* react_text, final_answer */
     double temperature;      /* < 0: the client's default */
+    size_t max_observation_chars; /* one tool observation fed back to the model, in
+                                     characters; longer ones are cut with a note
+                                     (0: AGENT_MAX_OBSERVATION_CHARS) */
 } agent_opts;
+#define AGENT_MAX_OBSERVATION_CHARS 4000
 
 typedef struct agent_result {
     char *answer;            /* the final answer text; NULL when error is set */

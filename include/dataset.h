@@ -49,6 +49,19 @@ typedef struct dataset {
     size_t nsources;
 } dataset;
 
+/* Limits on what a load reads; a value over a limit fails with PE_EXIT_DATA and a
+ * message naming the file, user and field, the limit and the flag that raises it. */
+typedef struct ds_limits {
+    size_t max_file_bytes;    /* per data file (--max-file-bytes); 0 = no limit */
+    size_t max_field_bytes;   /* per text field (--max-field-bytes); 0 = no limit */
+    size_t max_profile_items; /* per user's profile/history (--max-profile-items); 0 = none */
+} ds_limits;
+#define DS_DEFAULT_MAX_FILE_BYTES ((size_t)4 << 30)
+#define DS_DEFAULT_MAX_FIELD_BYTES ((size_t)1 << 20)
+#define DS_DEFAULT_MAX_PROFILE_ITEMS ((size_t)1000000)
+/* The defaults above. */
+ds_limits ds_limits_default(void);
+
 /* Formats for --format; NULL or "auto" detects. */
 #define DS_FORMATS "auto, lamp, grouped, jsonl"
 
@@ -58,6 +71,13 @@ typedef struct dataset {
  * the field; codes PE_EXIT_DATA, PE_EXIT_NOINPUT or PE_EXIT_IO. */
 int dataset_load(dataset *d, const task *t, const char *const *paths, size_t npaths,
                  const char *format, pe_err *e);
+/* dataset_load with explicit limits (NULL: ds_limits_default()). */
+int dataset_load_limits(dataset *d, const task *t, const char *const *paths, size_t npaths,
+                        const char *format, const ds_limits *lim, pe_err *e);
+/* Load one in-memory text as if it were the file named name (no outputs file is
+ * paired; for tests and fuzzing). data need not be NUL-terminated. */
+int dataset_load_mem(dataset *d, const task *t, const char *name, const char *data,
+                     size_t len, const char *format, const ds_limits *lim, pe_err *e);
 void dataset_free(dataset *d);
 
 /* Write our normalized JSONL (one user per line), atomically. */

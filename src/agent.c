@@ -377,14 +377,36 @@ static char *unknown_tool(const agent_opts *o, const char *name)
     return buf_detach(&b);
 }
 
+/* Cut obs (taken) to at most max UTF-8 characters, with a note saying so. */
+static char *cap_observation(char *obs, size_t max)
+{
+    size_t chars = 0, cut = 0, i;
+    char *out;
+    for (i = 0; obs[i]; i++) {
+        if (((unsigned char)obs[i] & 0xC0) == 0x80)
+            continue;
+        if (chars == max)
+            cut = i;
+        chars++;
+    }
+    if (chars <= max)
+        return obs;
+    out = xasprintf("%.*s\n[observation cut to %zu of %zu characters "
+                    "(--max-observation-chars)]", (int)cut, obs, max, chars);
+    free(obs);
+    return out;
+}
+
 static char *run_tool(run *R, const agent_tool *t, const char *input)
 {
     char *obs;
+    size_t max = R->o->max_observation_chars ? R->o->max_observation_chars
+                                             : AGENT_MAX_OBSERVATION_CHARS;
     R->r->tool_calls++;
     if (!input || !*input)
         return xasprintf("Error: the tool %s needs a non-empty \"%s\".", t->name, t->arg);
     obs = t->run(t->ctx, input);
-    return obs ? obs : xstrdup("");
+    return cap_observation(obs ? obs : xstrdup(""), max);
 }
 
 /* Cut at a character boundary for the trace. */

@@ -31,6 +31,9 @@ static const char usage[] =
     "  --user ID         keep only this user (repeatable), after the split\n"
     "  --max-queries N   at most N queries per user, after the split\n"
     "  --out FILE        output JSONL, written atomically\n"
+    "  --max-file-bytes N, --max-field-bytes N, --max-profile-items N\n"
+    "                    limits on what is read (defaults 4 GiB, 1 MiB, 1000000;\n"
+    "                    docs/robustness.md)\n"
     "  -h, --help        this help\n"
     "\n"
     "Exit status: 0 ok, 2 bad command line, 65 bad input data, 66 missing input file,\n"
@@ -53,7 +56,8 @@ static int parse_count(const char *flag, const char *s, long *out)
 
 int cmd_prepare(int argc, char **argv)
 {
-    enum { O_TASK = 256, O_DATA, O_FORMAT, O_TOP, O_LAST, O_OUT, O_USER, O_MAXQ };
+    enum { O_TASK = 256, O_DATA, O_FORMAT, O_TOP, O_LAST, O_OUT, O_USER, O_MAXQ, O_MAXFILE,
+           O_MAXFIELD, O_MAXPROF };
     static const struct option opts[] = {
         {"task", required_argument, NULL, O_TASK},
         {"data", required_argument, NULL, O_DATA},
@@ -63,6 +67,9 @@ int cmd_prepare(int argc, char **argv)
         {"out", required_argument, NULL, O_OUT},
         {"user", required_argument, NULL, O_USER},
         {"max-queries", required_argument, NULL, O_MAXQ},
+        {"max-file-bytes", required_argument, NULL, O_MAXFILE},
+        {"max-field-bytes", required_argument, NULL, O_MAXFIELD},
+        {"max-profile-items", required_argument, NULL, O_MAXPROF},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -70,7 +77,8 @@ int cmd_prepare(int argc, char **argv)
     const char **files = xcalloc((size_t)argc + 1, sizeof *files);
     const char **users = xcalloc((size_t)argc + 1, sizeof *users);
     size_t nfiles = 0, nusers = 0, nhist = 0;
-    long top = 100, last = -1, maxq = 0;
+    long top = 100, last = -1, maxq = 0, lim;
+    ds_limits limits = ds_limits_default();
     ds_prepare_opts po;
     dataset in, prep;
     const task *t;
@@ -98,6 +106,16 @@ int cmd_prepare(int argc, char **argv)
             if (parse_count("--max-queries", optarg, &maxq))
                 goto done;
             break;
+        case O_MAXFILE: case O_MAXFIELD: case O_MAXPROF:
+            if (parse_count(c == O_MAXFILE    ? "--max-file-bytes"
+                            : c == O_MAXFIELD ? "--max-field-bytes"
+                                              : "--max-profile-items",
+                            optarg, &lim))
+                goto done;
+            *(c == O_MAXFILE    ? &limits.max_file_bytes
+              : c == O_MAXFIELD ? &limits.max_field_bytes
+                                : &limits.max_profile_items) = (size_t)lim;
+            break;
         case 'h':
             fputs(usage, stdout);
             rc = PE_OK;
@@ -124,7 +142,7 @@ int cmd_prepare(int argc, char **argv)
                 task_names());
         goto done;
     }
-    rc = dataset_load(&in, t, files, nfiles, format, &e);
+    rc = dataset_load_limits(&in, t, files, nfiles, format, &limits, &e);
     if (rc) {
         fprintf(stderr, "persona-eval prepare: %s\n", e.msg);
         goto done;

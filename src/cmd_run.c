@@ -64,6 +64,8 @@ typedef struct run_config {
     const char *embed, *embed_endpoint, *embed_model, *tokenize;
     size_t dim;
     runctl ctl; /* --resume, --shard, --shards, --grace, --progress */
+    ds_limits limits; /* --max-file-bytes, --max-field-bytes, --max-profile-items */
+    unsigned long long max_obs; /* --max-observation-chars */
 } run_config;
 
 static volatile sig_atomic_t stop_flag;
@@ -148,7 +150,14 @@ static void usage(FILE *f)
         "  -v, --verbose       more log lines on stderr\n"
         "  -h, --help          this help\n"
         "\n"
-        "Methods:\n");
+        "Limits (docs/robustness.md):\n");
+    fputs("  --max-file-bytes N  largest data file read (default 4294967296)\n"
+          "  --max-field-bytes N largest text field of a data file (default 1048576)\n"
+          "  --max-profile-items N  most history items of one user (default 1000000)\n"
+          "  --max-observation-chars N  cut a tool observation fed back to the model at N\n"
+          "                      characters (default 4000)\n"
+          "\n"
+          "Methods:\n", f);
     for (size_t i = 0; i < methods_count(); i++)
         fprintf(f, "  %-24s %s\n", methods_at(i)->name, methods_at(i)->definition);
 }
@@ -169,6 +178,9 @@ static int parse_number(const char *flag, const char *s, double min, double *out
     *out = v;
     return 0;
 }
+
+/* Options for limits on what is read (docs/robustness.md). */
+enum { O_MAXFILE = 2000, O_MAXFIELD, O_MAXPROF, O_MAXOBS };
 
 static int parse_args(int argc, char **argv, run_config *c, pe_err *e)
 {
@@ -224,6 +236,10 @@ static int parse_args(int argc, char **argv, run_config *c, pe_err *e)
         {"tokenize", required_argument, NULL, O_TOKENIZE},
         {"dim", required_argument, NULL, O_DIM},
         RUNCTL_LONG_OPTIONS,
+        {"max-file-bytes", required_argument, NULL, O_MAXFILE},
+        {"max-field-bytes", required_argument, NULL, O_MAXFIELD},
+        {"max-profile-items", required_argument, NULL, O_MAXPROF},
+        {"max-observation-chars", required_argument, NULL, O_MAXOBS},
         {NULL, 0, NULL, 0},
     };
     int ch, rc;
@@ -443,6 +459,20 @@ static int parse_args(int argc, char **argv, run_config *c, pe_err *e)
             if ((rc = cli_parse_count("--dim", optarg, 1, &v, e)))
                 return rc;
             c->dim = (size_t)v;
+            break;
+        case O_MAXFILE: case O_MAXFIELD: case O_MAXPROF: case O_MAXOBS:
+            if ((rc = cli_parse_count(ch == O_MAXFILE    ? "--max-file-bytes"
+                                      : ch == O_MAXFIELD ? "--max-field-bytes"
+                                      : ch == O_MAXPROF  ? "--max-profile-items"
+                                                         : "--max-observation-chars",
+                                      optarg, ch == O_MAXOBS, &v, e)))
+                return rc;
+            if (ch == O_MAXOBS)
+                c->max_obs = v;
+            else
+                *(ch == O_MAXFILE ? &c->limits.max_file_bytes
+                  : ch == O_MAXFIELD ? &c->limits.max_field_bytes
+                                     : &c->limits.max_profile_items) = (size_t)v;
             break;
         case RUNCTL_O_RESUME: case RUNCTL_O_SHARD: case RUNCTL_O_SHARDS: case RUNCTL_O_GRACE:
         case RUNCTL_O_PROGRESS:
@@ -881,6 +911,7 @@ int cmd_run(int argc, char **argv)
     c.align_batch = 3;
     c.align_iters = 1;
     c.align_every = 1;
+    c.limits = ds_limits_default();
     runctl_init(&c.ctl);
     rc = parse_args(argc, argv, &c, &e);
     if (rc == -1) {
@@ -911,7 +942,7 @@ int cmd_run(int argc, char **argv)
         c.data = xrealloc(c.data, sizeof *c.data);
         c.data[c.ndata++] = default_data;
     }
-    if ((rc = dataset_load(&d, c.task, c.data, c.ndata, c.format, &e)))
+    if ((rc = dataset_load_limits(&d, c.task, c.data, c.ndata, c.format, &c.limits, &e)))
         goto fail;
     methods_global_stats(&d, &rs.global_label, &rs.global_mean);
     if ((rc = dataset_select(&d, c.users, c.user_ids, c.nuser_ids, c.max_queries, &e)))
@@ -977,6 +1008,7 @@ int cmd_run(int argc, char **argv)
     rs.summary_items = c.summary_items;
     rs.summary_chars = 24000;
     rs.obs_chars = 600;
+    rs.max_obs_chars = (size_t)c.max_obs;
     rs.align_batch = c.align_batch;
     rs.align_iters = c.align_iters;
     rs.temperature = c.temperature;

@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "cmd.h"
+#include "dataset.h"
 #include "jsonu.h"
 #include "metrics.h"
 #include "task.h"
@@ -33,6 +34,8 @@ static const char usage[] =
     "  --preds FILE      predictions in the official format\n"
     "  --bootstrap B     add 95% percentile bootstrap intervals from B resamples (\"ci\")\n"
     "  --seed S          bootstrap seed (default 0)\n"
+    "  --max-file-bytes N   largest file read (default 4294967296; 0: no limit)\n"
+    "  --max-field-bytes N  largest id or output (default 1048576; 0: no limit)\n"
     "  -h, --help        this text\n"
     "\n"
     "exit status: 0 scored, 2 bad command line, 65 bad or mismatched data, 66 missing file\n";
@@ -142,7 +145,28 @@ static void official_free(official *o)
     memset(o, 0, sizeof *o);
 }
 
-static int official_load(const char *path, official *o, pe_err *e)
+/* The read error of pe_read_file, naming the flag when the file is over the limit. */
+static int read_limited(const char *path, size_t max, char **data, size_t *len, pe_err *e)
+{
+    int rc = pe_read_file(path, max, data, len, e);
+    if (rc == PE_EXIT_DATA)
+        pe_errf(e, rc, "%s: file is larger than the limit of %zu bytes (raise it with "
+                "--max-file-bytes)", path, max);
+    return rc;
+}
+
+/* A field over --max-field-bytes. */
+static int field_too_long(const char *where, const char *field, const char *s, size_t max,
+                          pe_err *e)
+{
+    size_t n = strlen(s);
+    if (!max || n <= max)
+        return 0;
+    return pe_errf(e, PE_EXIT_DATA, "%s: field \"%s\" is %zu bytes, over the limit of %zu "
+                   "(raise it with --max-field-bytes)", where, field, n, max);
+}
+
+static int official_load(const char *path, const ds_limits *lim, official *o, pe_err *e)
 {
     char *data;
     size_t len, i = 0;
@@ -151,7 +175,7 @@ static int official_load(const char *path, official *o, pe_err *e)
     int rc;
 
     memset(o, 0, sizeof *o);
-    if ((rc = pe_read_file(path, 0, &data, &len, e)) != 0)
+    if ((rc = read_limited(path, lim->max_file_bytes, &data, &len, e)) != 0)
         return rc;
     rc = parse_json(path, data, len, &root, e);
     free(data);
@@ -199,6 +223,18 @@ static int official_load(const char *path, official *o, pe_err *e)
                          path, i, id, jsonu_type(outv));
             free(id);
             break;
+        }
+        {
+            char *where = xasprintf("%s: golds[%zu]", path, i);
+            rc = field_too_long(where, "id", id, lim->max_field_bytes, e);
+            if (!rc)
+                rc = field_too_long(where, "output", out, lim->max_field_bytes, e);
+            free(where);
+            if (rc) {
+                free(id);
+                free(out);
+                break;
+            }
         }
         at = strmap_get(&seen, id);
         if (at != (size_t)-1) {
@@ -309,16 +345,16 @@ static int check_rating_gold(const task *t, const char *gold, const char *where,
 }
 
 static int score_files(const task *t, const char *golds_path, const char *preds_path, size_t B,
-                       uint64_t seed, buf *out, pe_err *e)
+                       uint64_t seed, const ds_limits *lim, buf *out, pe_err *e)
 {
     official g, p;
     strmap gmap, pmap;
     char **preds = NULL;
     int rc;
 
-    if ((rc = official_load(golds_path, &g, e)) != 0)
+    if ((rc = official_load(golds_path, lim, &g, e)) != 0)
         return rc;
-    if ((rc = official_load(preds_path, &p, e)) != 0) {
+    if ((rc = official_load(preds_path, lim, &p, e)) != 0) {
         official_free(&g);
         return rc;
     }
@@ -467,7 +503,8 @@ static int rundir_add(rundir *d, strmap *keys, const task *t, const cJSON *j, co
     return 0;
 }
 
-static int rundir_load(const char *path, const task *t, rundir *d, pe_err *e)
+static int rundir_load(const char *path, const task *t, const ds_limits *lim, rundir *d,
+                       pe_err *e)
 {
     char *data;
     size_t len, lineno = 0;
@@ -475,7 +512,7 @@ static int rundir_load(const char *path, const task *t, rundir *d, pe_err *e)
     int rc;
 
     memset(d, 0, sizeof *d);
-    if ((rc = pe_read_file(path, 0, &data, &len, e)) != 0)
+    if ((rc = read_limited(path, lim->max_file_bytes, &data, &len, e)) != 0)
         return rc;
     strmap_init(&keys, 64);
     for (size_t pos = 0; pos < len && !rc;) {
@@ -543,14 +580,14 @@ static const task *rundir_task(const char *dir, pe_err *e)
     return t;
 }
 
-static int score_rundir(const task *t, const char *dir, size_t B, uint64_t seed, buf *out,
-                        pe_err *e)
+static int score_rundir(const task *t, const char *dir, size_t B, uint64_t seed,
+                        const ds_limits *lim, buf *out, pe_err *e)
 {
     char *path = xasprintf("%s/predictions.jsonl", dir);
     char **golds, **preds;
     rundir d;
     size_t nogold = 0;
-    int rc = rundir_load(path, t, &d, e);
+    int rc = rundir_load(path, t, lim, &d, e);
 
     if (rc) {
         free(path);
@@ -606,9 +643,12 @@ int cmd_score(int argc, char **argv)
         {"task", required_argument, NULL, 't'},    {"golds", required_argument, NULL, 'g'},
         {"preds", required_argument, NULL, 'p'},   {"bootstrap", required_argument, NULL, 'B'},
         {"seed", required_argument, NULL, 's'},    {"help", no_argument, NULL, 'h'},
+        {"max-file-bytes", required_argument, NULL, 'F'},
+        {"max-field-bytes", required_argument, NULL, 'L'},
         {NULL, 0, NULL, 0}};
     const char *task_name = NULL, *golds = NULL, *preds = NULL, *dir = NULL;
-    unsigned long long B = 0, seed = 0;
+    unsigned long long B = 0, seed = 0, lv;
+    ds_limits lim = ds_limits_default();
     const task *t = NULL;
     pe_err e = {0, ""};
     buf out = BUF_INIT;
@@ -634,6 +674,14 @@ int cmd_score(int argc, char **argv)
                         "\"%s\"\n", optarg);
                 return PE_EXIT_USAGE;
             }
+            break;
+        case 'F': case 'L':
+            if (parse_count(optarg, SIZE_MAX, &lv) != 0) {
+                fprintf(stderr, "persona-eval score: %s wants a byte count, not \"%s\"\n",
+                        c == 'F' ? "--max-file-bytes" : "--max-field-bytes", optarg);
+                return PE_EXIT_USAGE;
+            }
+            *(c == 'F' ? &lim.max_file_bytes : &lim.max_field_bytes) = (size_t)lv;
             break;
         case 'h': fputs(usage, stdout); return PE_OK;
         case ':':
@@ -670,8 +718,8 @@ int cmd_score(int argc, char **argv)
         fprintf(stderr, "persona-eval score: %s\n", e.msg);
         return e.code;
     }
-    rc = dir ? score_rundir(t, dir, (size_t)B, seed, &out, &e)
-             : score_files(t, golds, preds, (size_t)B, seed, &out, &e);
+    rc = dir ? score_rundir(t, dir, (size_t)B, seed, &lim, &out, &e)
+             : score_files(t, golds, preds, (size_t)B, seed, &lim, &out, &e);
     if (rc) {
         fprintf(stderr, "persona-eval score: %s\n", e.msg);
     } else {

@@ -10,9 +10,14 @@
 #include "buf.h"
 #include "jsonu.h"
 
-/* Largest input file we read (a full LaMP split is a few hundred MB). */
-#define DS_MAX_FILE ((size_t)4 << 30)
 #define NOPOS SIZE_MAX
+
+ds_limits ds_limits_default(void)
+{
+    ds_limits l = {DS_DEFAULT_MAX_FILE_BYTES, DS_DEFAULT_MAX_FIELD_BYTES,
+                   DS_DEFAULT_MAX_PROFILE_ITEMS};
+    return l;
+}
 
 /* ---- small string map (open addressing; keys are borrowed) ---- */
 
@@ -229,6 +234,7 @@ typedef struct ctx {
     long elem;       /* index in the top-level array, -1 when none */
     size_t elem_off; /* offset of that element (or of the root) in data */
     const char *user;
+    const ds_limits *lim;
 } ctx;
 
 /* Record an error at arr[idx].field of the current element (arr NULL: the element itself;
@@ -291,6 +297,14 @@ static int get_text(const ctx *c, const cJSON *o, const char *arr, long idx, con
     *out = jsonu_text(v);
     if (!*out)
         return cerr(c, e, arr, idx, key, "must be a string, not %s", jsonu_type(v));
+    if (c->lim->max_field_bytes && strlen(*out) > c->lim->max_field_bytes) {
+        size_t n = strlen(*out);
+        free(*out);
+        *out = NULL;
+        return cerr(c, e, arr, idx, key,
+                    "is %zu bytes, over the limit of %zu (raise it with --max-field-bytes)", n,
+                    c->lim->max_field_bytes);
+    }
     return 0;
 }
 
@@ -483,6 +497,7 @@ typedef struct loader {
     size_t npending, pcap;
     const char *const *paths;
     size_t npaths;
+    const ds_limits *lim;
 } loader;
 
 static int task_matches(const task *t, const char *name)
@@ -522,6 +537,10 @@ static int parse_list(const ctx *c, const cJSON *arr, const char *name, int quer
 {
     const cJSON *it;
     size_t n = (size_t)cJSON_GetArraySize(arr), j = 0;
+    if (!queries && c->lim->max_profile_items && n > c->lim->max_profile_items)
+        return cerr(c, e, name, -1, NULL,
+                    "has %zu items, over the limit of %zu (raise it with --max-profile-items)",
+                    n, c->lim->max_profile_items);
     if (queries)
         u->queries = xcalloc(n, sizeof *u->queries);
     else
@@ -714,25 +733,18 @@ static int ends_with(const char *s, const char *suffix)
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-/* Read a file, checking size, emptiness and UTF-8. */
-static int read_input(const char *path, char **data, size_t *len, pe_err *e)
+/* Check a file's text for emptiness and UTF-8. */
+static int check_text(const char *path, const char *data, size_t len, pe_err *e)
 {
     size_t bad, line, col;
-    int rc = pe_read_file(path, DS_MAX_FILE, data, len, e);
-    if (rc)
-        return rc;
-    if (skip_ws(*data, *len, 0) == *len)
-        rc = pe_errf(e, PE_EXIT_DATA, "%s: file is empty", path);
-    else if (!pe_utf8_valid(*data, *len, &bad)) {
-        jsonu_line_col(*data, bad, &line, &col);
-        rc = pe_errf(e, PE_EXIT_DATA, "%s:%zu:%zu: invalid UTF-8 at byte offset %zu", path,
-                     line, col, bad);
+    if (skip_ws(data, len, 0) == len)
+        return pe_errf(e, PE_EXIT_DATA, "%s: file is empty", path);
+    if (!pe_utf8_valid(data, len, &bad)) {
+        jsonu_line_col(data, bad, &line, &col);
+        return pe_errf(e, PE_EXIT_DATA, "%s:%zu:%zu: invalid UTF-8 at byte offset %zu", path,
+                       line, col, bad);
     }
-    if (rc) {
-        free(*data);
-        *data = NULL;
-    }
-    return rc;
+    return 0;
 }
 
 static int is_outputs(const cJSON *j)
@@ -740,17 +752,18 @@ static int is_outputs(const cJSON *j)
     return cJSON_IsObject(j) && cJSON_GetObjectItemCaseSensitive(j, "golds");
 }
 
-/* Load one file. format: NULL/"auto" detects; an outputs file is recognized in any mode. */
-static int load_file(loader *L, const char *path, const char *format, pe_err *e)
+/* Load one file's text (NUL-terminated; the caller frees it). format: NULL/"auto" detects;
+ * an outputs file is recognized in any mode. */
+static int load_text(loader *L, const char *path, const char *data, size_t len,
+                     const char *format, pe_err *e)
 {
-    char *data;
-    size_t len, start, erroff, line, col;
+    size_t start, erroff, line, col;
     cJSON *root = NULL;
-    ctx c = {L->t, path, NULL, 0, 0, -1, 0, NULL};
+    ctx c = {L->t, path, NULL, 0, 0, -1, 0, NULL, L->lim};
     const char *fmt;
     int auto_fmt = !format || !strcmp(format, "auto"), rc;
 
-    if ((rc = read_input(path, &data, &len, e)))
+    if ((rc = check_text(path, data, len, e)))
         return rc;
     c.data = data;
     c.len = len;
@@ -826,6 +839,22 @@ static int load_file(loader *L, const char *path, const char *format, pe_err *e)
     }
 done:
     cJSON_Delete(root);
+    return rc;
+}
+
+static int load_file(loader *L, const char *path, const char *format, pe_err *e)
+{
+    char *data;
+    size_t len;
+    int rc = pe_read_file(path, L->lim->max_file_bytes, &data, &len, e);
+    if (rc == PE_EXIT_DATA)
+        return pe_errf(e, PE_EXIT_DATA,
+                       "%s: file is larger than the limit of %zu bytes (raise it with "
+                       "--max-file-bytes)",
+                       path, L->lim->max_file_bytes);
+    if (rc)
+        return rc;
+    rc = load_text(L, path, data, len, format, e);
     free(data);
     return rc;
 }
@@ -876,10 +905,13 @@ static int check_unique_users(loader *L, pe_err *e)
     return rc;
 }
 
-int dataset_load(dataset *d, const task *t, const char *const *paths, size_t npaths,
-                 const char *format, pe_err *e)
+/* Load paths (or, when mem is non-NULL, the text mem named paths[0]). */
+static int load_all(dataset *d, const task *t, const char *const *paths, size_t npaths,
+                    const char *mem, size_t memlen, const char *format, const ds_limits *lim,
+                    pe_err *e)
 {
     loader L;
+    ds_limits deflim = ds_limits_default();
     int rc = 0;
 
     memset(d, 0, sizeof *d);
@@ -897,9 +929,17 @@ int dataset_load(dataset *d, const task *t, const char *const *paths, size_t npa
     L.d = d;
     L.paths = paths;
     L.npaths = npaths;
-    for (size_t i = 0; i < npaths && !rc; i++)
+    L.lim = lim ? lim : &deflim;
+    if (mem) {
+        char *copy = xmalloc(memlen + 1);
+        memcpy(copy, mem, memlen);
+        copy[memlen] = '\0';
+        rc = load_text(&L, paths[0], copy, memlen, format, e);
+        free(copy);
+    }
+    for (size_t i = 0; i < npaths && !rc && !mem; i++)
         rc = load_file(&L, paths[i], format, e);
-    for (size_t i = 0; i < L.npending && !rc; i++)
+    for (size_t i = 0; i < L.npending && !rc && !mem; i++)
         rc = load_file(&L, L.pending[i], "lamp", e);
     if (!rc)
         rc = apply_golds(&L, e);
@@ -921,6 +961,24 @@ int dataset_load(dataset *d, const task *t, const char *const *paths, size_t npa
     if (rc)
         dataset_free(d);
     return rc;
+}
+
+int dataset_load(dataset *d, const task *t, const char *const *paths, size_t npaths,
+                 const char *format, pe_err *e)
+{
+    return load_all(d, t, paths, npaths, NULL, 0, format, NULL, e);
+}
+
+int dataset_load_limits(dataset *d, const task *t, const char *const *paths, size_t npaths,
+                        const char *format, const ds_limits *lim, pe_err *e)
+{
+    return load_all(d, t, paths, npaths, NULL, 0, format, lim, e);
+}
+
+int dataset_load_mem(dataset *d, const task *t, const char *name, const char *data,
+                     size_t len, const char *format, const ds_limits *lim, pe_err *e)
+{
+    return load_all(d, t, &name, 1, data ? data : "", len, format, lim, e);
 }
 
 /* ---- writing ---- */

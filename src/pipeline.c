@@ -256,6 +256,7 @@ static int run_plan(const run_shared *rs, llm_worker *w, const plan *p, agent_re
     o.text_fallback = rs->text_fallback;
     o.prompts = rs->prompts;
     o.temperature = rs->temperature;
+    o.max_observation_chars = rs->max_obs_chars;
     return agent_run(w, &o, r, e);
 }
 

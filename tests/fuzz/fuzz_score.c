@@ -1,0 +1,10 @@
+/* libFuzzer target: fz_score (tests/fuzz/targets.h). */
+#include "targets.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    (void)fz_score(data, size);
+    return 0;
+}
