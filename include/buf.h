@@ -28,6 +28,8 @@ int buf_addc(buf *b, char c);
 int buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Append s as a JSON string literal, quotes included. */
 int buf_json_str(buf *b, const char *s);
+/* The same, or null when s is NULL. */
+int buf_json_str_or_null(buf *b, const char *s);
 /* Append s as an RFC 4180 CSV field (quoted only when needed). */
 int buf_csv_field(buf *b, const char *s);
 /* The contents as a string ("" when empty; never NULL). */

@@ -112,6 +112,11 @@ int buf_json_str(buf *b, const char *s)
     return buf_addc(b, '"');
 }
 
+int buf_json_str_or_null(buf *b, const char *s)
+{
+    return s ? buf_json_str(b, s) : buf_adds(b, "null");
+}
+
 int buf_csv_field(buf *b, const char *s)
 {
     if (!strpbrk(s, ",\"\r\n"))

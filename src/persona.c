@@ -165,14 +165,6 @@ static int default_replay(const task *t, const ds_item *it, char **input, char *
     return *input ? 0 : -1;
 }
 
-static void json_opt(buf *b, const char *s)
-{
-    if (s)
-        buf_json_str(b, s);
-    else
-        buf_adds(b, "null");
-}
-
 int persona_align(const persona_llm *pl, const ds_user *u, const persona_align_opts *o,
                   char **persona, buf *log, llm_acct *acct, pe_err *e)
 {
@@ -227,13 +219,13 @@ int persona_align(const persona_llm *pl, const ds_user *u, const persona_align_o
             buf_printf(log, "%s{\"id\":", i ? "," : "");
             buf_json_str(log, u->items[j->item].id);
             buf_adds(log, ",\"expected\":");
-            json_opt(log, j->expected);
+            buf_json_str_or_null(log, j->expected);
             buf_adds(log, ",\"answer\":");
-            json_opt(log, j->answer);
+            buf_json_str_or_null(log, j->answer);
             buf_adds(log, ",\"feedback\":");
-            json_opt(log, j->feedback);
+            buf_json_str_or_null(log, j->feedback);
             buf_adds(log, ",\"error\":");
-            json_opt(log, j->error);
+            buf_json_str_or_null(log, j->error);
             buf_addc(log, '}');
             if (j->feedback && *j->feedback)
                 buf_printf(&agg, "%zu. %s\n", ++k, j->feedback);

@@ -341,14 +341,6 @@ static int lamp1_replay(void *ctx, size_t item, char **input, char **expected)
     return 0;
 }
 
-static void json_str_or_null(buf *b, const char *s)
-{
-    if (s)
-        buf_json_str(b, s);
-    else
-        buf_adds(b, "null");
-}
-
 /* One line of personas.jsonl: turn 0 is the preparation before the user's
  * queries, turn t > 0 a re-alignment after t answers (--online). */
 static void log_persona(const run_shared *rs, const user_state *us, size_t mi, size_t turn,
@@ -364,15 +356,15 @@ static void log_persona(const run_shared *rs, const user_state *us, size_t mi, s
     buf_adds(&line, ",\"method\":");
     buf_json_str(&line, rs->methods[mi]->name);
     buf_printf(&line, ",\"turn\":%zu,\"summary\":", turn);
-    json_str_or_null(&line, summary);
+    buf_json_str_or_null(&line, summary);
     buf_adds(&line, ",\"error\":");
-    json_str_or_null(&line, um->prep_error);
+    buf_json_str_or_null(&line, um->prep_error);
     buf_adds(&line, ",\"initial\":");
-    json_str_or_null(&line, initial);
+    buf_json_str_or_null(&line, initial);
     buf_adds(&line, ",\"alignment\":");
     buf_adds(&line, alignment->len ? buf_str(alignment) : "[]");
     buf_adds(&line, ",\"final\":");
-    json_str_or_null(&line, um->persona);
+    buf_json_str_or_null(&line, um->persona);
     buf_printf(&line, ",\"alignment_calls\":%ld}", calls);
     report_append_persona(rs->out, buf_str(&line), NULL);
     buf_free(&line);

@@ -165,14 +165,6 @@ static void json_num_or_null(buf *b, long v)
         buf_printf(b, "%ld", v);
 }
 
-static void json_str_or_null(buf *b, const char *s)
-{
-    if (s)
-        buf_json_str(b, s);
-    else
-        buf_adds(b, "null");
-}
-
 int report_append_prediction(report_writer *w, const pred_record *r, pe_err *e)
 {
     buf b = BUF_INIT;
@@ -186,13 +178,13 @@ int report_append_prediction(report_writer *w, const pred_record *r, pe_err *e)
     buf_adds(&b, ",\"method\":");
     buf_json_str(&b, r->method);
     buf_adds(&b, ",\"gold\":");
-    json_str_or_null(&b, r->gold);
+    buf_json_str_or_null(&b, r->gold);
     buf_adds(&b, ",\"raw\":");
-    json_str_or_null(&b, r->raw);
+    buf_json_str_or_null(&b, r->raw);
     buf_adds(&b, ",\"pred\":");
-    json_str_or_null(&b, r->pred);
+    buf_json_str_or_null(&b, r->pred);
     buf_printf(&b, ",\"valid\":%s,\"error\":", r->valid ? "true" : "false");
-    json_str_or_null(&b, r->error);
+    buf_json_str_or_null(&b, r->error);
     buf_printf(&b, ",\"calls\":%ld,\"prompt_tokens\":", r->calls);
     json_num_or_null(&b, r->prompt_tokens);
     buf_adds(&b, ",\"completion_tokens\":");
