@@ -585,8 +585,11 @@ static int fatal_early_update(llm_client *c, int ok, long status, int tools_reje
     int fatal;
     pthread_mutex_lock(&c->mu);
     if (!c->fatal && !c->succeeded && c->completed < FATAL_EARLY_N) {
-        int counts = !ok && !tools_rejected && status >= 400 && status < 500 &&
-                     !http_status_retryable(status);
+        /* a non-retryable 4xx (key, model, path), or no answer at all after every
+         * retry (wrong host or port) */
+        int counts = !ok && !tools_rejected &&
+                     ((status >= 400 && status < 500 && !http_status_retryable(status)) ||
+                      status == 0);
         c->completed++;
         if (ok) {
             c->succeeded = 1;
@@ -599,8 +602,8 @@ static int fatal_early_update(llm_client *c, int ok, long status, int tools_reje
         if (c->completed == FATAL_EARLY_N && c->same) {
             c->fatal = 1;
             snprintf(c->fatal_msg, sizeof c->fatal_msg,
-                     "the endpoint refused the first %d requests with the same error; "
-                     "stopping (check the key, model and base URL): %.900s",
+                     "the first %d requests to the endpoint failed with the same error; "
+                     "stopping (check the base URL, the key and the model): %.900s",
                      FATAL_EARLY_N, msg);
         }
     } else if (ok) {

@@ -307,6 +307,38 @@ START_TEST(tools_rejected)
 }
 END_TEST
 
+START_TEST(fatal_early_unreachable)
+{
+    /* nothing listens on the port: every request fails without an answer */
+    lb_server *s = lb_start(NULL);
+    char *base = lb_base_ctl(s, "latency=0");
+    llm_config c;
+    llm_client *cl;
+    llm_worker *w;
+    llm_response r;
+    llm_request rq = simple_request();
+    pe_err e = {0};
+
+    lb_stop(s); /* the port is closed from here on */
+    test_config(&c, base);
+    c.http.retries = 1;
+    cl = llm_client_new(&c, NULL);
+    w = llm_worker_new(cl);
+    ck_assert_int_eq(llm_chat(w, &rq, &r, &e), PE_EXIT_RUNERRORS);
+    ck_assert_int_eq(r.http_status, 0);
+    llm_response_free(&r);
+    ck_assert_int_eq(llm_chat(w, &rq, &r, &e), PE_EXIT_RUNERRORS);
+    llm_response_free(&r);
+    ck_assert_int_eq(llm_chat(w, &rq, &r, &e), PE_EXIT_UNAVAILABLE);
+    llm_response_free(&r);
+    ck_assert_ptr_nonnull(strstr(e.msg, "the first 3 requests to the endpoint failed"));
+    ck_assert_ptr_nonnull(strstr(e.msg, "onnect")); /* libcurl's connect error */
+    llm_worker_free(w);
+    llm_client_free(cl);
+    free(base);
+}
+END_TEST
+
 START_TEST(fatal_early_stop)
 {
     lb_server *s = lb_start(NULL);
@@ -329,7 +361,7 @@ START_TEST(fatal_early_stop)
     llm_response_free(&r);
     ck_assert_int_eq(llm_chat(w, &rq, &r, &e), PE_EXIT_UNAVAILABLE);
     llm_response_free(&r);
-    ck_assert_ptr_nonnull(strstr(e.msg, "refused the first 3 requests"));
+    ck_assert_ptr_nonnull(strstr(e.msg, "the first 3 requests to the endpoint failed"));
     ck_assert_int_eq(llm_chat(w, &rq, &r, &e), PE_EXIT_UNAVAILABLE); /* no request sent */
     llm_response_free(&r);
     ck_assert_int_eq(lb_count(s), 3);
@@ -720,6 +752,7 @@ int main(void)
     tcase_add_test(tc, malformed_json_and_bad_args_from_server);
     tcase_add_test(tc, tools_rejected);
     tcase_add_test(tc, fatal_early_stop);
+    tcase_add_test(tc, fatal_early_unreachable);
     tcase_add_test(tc, cache_hits_and_modes);
     tcase_add_test(tc, errors_are_not_cached_and_key_not_leaked);
     tcase_add_test(tc, adaptive_inflight_cap);
