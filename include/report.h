@@ -66,6 +66,10 @@ typedef struct method_summary {
     size_t n, invalid, errors, users;
     double value[2];  /* the task's two metrics (metrics_names order) */
     double lo[2], hi[2]; /* bootstrap 95% interval; NAN when B = 0 */
+    /* what the queries cost (preparation calls are in run.json's totals) */
+    long calls, prompt_tokens, completion_tokens; /* tokens: as reported */
+    size_t tokens_unknown;                         /* queries with calls but no usage */
+    double cost_usd;
 } method_summary;
 
 typedef struct summary_opts {

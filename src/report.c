@@ -477,7 +477,20 @@ static void score_range(const task *t, keyed *k, size_t from, size_t to, size_t 
     metrics_result r, lo, hi;
 
     s->n = s->invalid = s->errors = 0;
+    s->calls = s->prompt_tokens = s->completion_tokens = 0;
+    s->tokens_unknown = 0;
+    s->cost_usd = 0;
     for (size_t i = from; i < to; i++) {
+        const pred_record *rec = k[i].r;
+        s->calls += rec->calls;
+        if (rec->prompt_tokens >= 0 && rec->completion_tokens >= 0) {
+            s->prompt_tokens += rec->prompt_tokens;
+            s->completion_tokens += rec->completion_tokens;
+        } else if (rec->calls > 0) {
+            s->tokens_unknown++;
+        }
+        if (rec->cost_usd > 0)
+            s->cost_usd += rec->cost_usd;
         if (k[i].r->error) {
             s->errors++;
             continue;
@@ -532,7 +545,11 @@ static void summary_json(buf *b, const task *t, const method_summary *s, size_t 
             fmt_metric(hi, sizeof hi, s[i].hi[k]);
             buf_printf(b, "%s\"%s\":[%s,%s]", k ? "," : "", names[k], lo, hi);
         }
-        buf_adds(b, "}}");
+        pe_fmt_double(v, sizeof v, s[i].cost_usd);
+        buf_printf(b, "},\"calls\":%ld,\"prompt_tokens\":%ld,\"completion_tokens\":%ld,"
+                      "\"tokens_unknown\":%zu,\"cost_usd\":%s}",
+                   s[i].calls, s[i].prompt_tokens, s[i].completion_tokens, s[i].tokens_unknown,
+                   v);
     }
     buf_adds(b, "]}\n");
 }
@@ -566,7 +583,9 @@ int report_summarize(const char *dir, const task *t, pred_record *recs, size_t n
     }
     qsort(k, n, sizeof *k, keyed_cmp);
 
-    buf_printf(&users, "method,user,n,invalid,errors,%s,%s\n", names[0], names[1]);
+    buf_printf(&users, "method,user,n,invalid,errors,%s,%s,calls,prompt_tokens,"
+                       "completion_tokens,tokens_unknown,cost_usd\n",
+               names[0], names[1]);
     for (size_t i = 0; i < n;) {
         size_t j = i;
         method_summary *s;
@@ -592,8 +611,11 @@ int report_summarize(const char *dir, const task *t, pred_record *recs, size_t n
             buf_csv_field(&users, k[u].r->user);
             fmt_metric(a, sizeof a, us.value[0]);
             fmt_metric(c, sizeof c, us.value[1]);
-            buf_printf(&users, ",%zu,%zu,%zu,%s,%s\n", us.n, us.invalid, us.errors,
+            buf_printf(&users, ",%zu,%zu,%zu,%s,%s", us.n, us.invalid, us.errors,
                        strcmp(a, "null") ? a : "", strcmp(c, "null") ? c : "");
+            pe_fmt_double(a, sizeof a, us.cost_usd);
+            buf_printf(&users, ",%ld,%ld,%ld,%zu,%s\n", us.calls, us.prompt_tokens,
+                       us.completion_tokens, us.tokens_unknown, a);
             u = v;
         }
         i = j;
@@ -672,10 +694,15 @@ int report_table(buf *out, const char *fmt, const task *t, const method_summary 
     const char *names[2];
     metrics_names(t, names);
     if (strcmp(fmt, "md") == 0) {
-        buf_printf(out, "%s| method | n | %s%s | %s%s | invalid | errors |\n",
+        int llm = 0;
+        for (size_t i = 0; i < n; i++)
+            llm |= s[i].calls > 0;
+        buf_printf(out, "%s| method | n | %s%s | %s%s | invalid | errors |%s\n",
                    labels ? "| run " : "", names[0], metrics_higher_is_better(t, 0) ? " ↑" : " ↓",
-                   names[1], metrics_higher_is_better(t, 1) ? " ↑" : " ↓");
-        buf_printf(out, "%s|---|---:|---|---|---:|---:|\n", labels ? "|---" : "");
+                   names[1], metrics_higher_is_better(t, 1) ? " ↑" : " ↓",
+                   llm ? " calls | tokens in / out | cost (USD) |" : "");
+        buf_printf(out, "%s|---|---:|---|---|---:|---:|%s\n", labels ? "|---" : "",
+                   llm ? "---:|---:|---:|" : "");
         for (size_t i = 0; i < n; i++) {
             if (labels)
                 buf_printf(out, "| %s ", labels[i]);
@@ -683,14 +710,22 @@ int report_table(buf *out, const char *fmt, const task *t, const method_summary 
             cell(out, s[i].value[0], s[i].lo[0], s[i].hi[0], 1);
             buf_adds(out, " | ");
             cell(out, s[i].value[1], s[i].lo[1], s[i].hi[1], 1);
-            buf_printf(out, " | %zu | %zu |\n", s[i].invalid, s[i].errors);
+            buf_printf(out, " | %zu | %zu |", s[i].invalid, s[i].errors);
+            if (llm) {
+                buf_printf(out, " %ld | %ld / %ld", s[i].calls, s[i].prompt_tokens,
+                           s[i].completion_tokens);
+                if (s[i].tokens_unknown)
+                    buf_printf(out, " (%zu queries unreported)", s[i].tokens_unknown);
+                buf_printf(out, " | %.4f |", s[i].cost_usd);
+            }
+            buf_addc(out, '\n');
         }
-        buf_printf(out, "\nTask %s; %s%s with 95%% bootstrap intervals in brackets.\n",
-                   t->name, t->rating ? "MAE and RMSE (lower is better)"
-                                      : "accuracy and macro-F1 (higher is better)",
-                   "");
+        buf_printf(out, "\nTask %s; %s with 95%% bootstrap intervals in brackets.\n", t->name,
+                   t->rating ? "MAE and RMSE (lower is better)"
+                             : "accuracy and macro-F1 (higher is better)");
     } else if (strcmp(fmt, "csv") == 0) {
-        buf_printf(out, "%stask,method,n,invalid,errors,%s,%s_lo,%s_hi,%s,%s_lo,%s_hi\n",
+        buf_printf(out, "%stask,method,n,invalid,errors,%s,%s_lo,%s_hi,%s,%s_lo,%s_hi,calls,"
+                        "prompt_tokens,completion_tokens,tokens_unknown,cost_usd\n",
                    labels ? "run," : "", names[0], names[0], names[0], names[1], names[1],
                    names[1]);
         for (size_t i = 0; i < n; i++) {
@@ -704,7 +739,12 @@ int report_table(buf *out, const char *fmt, const task *t, const method_summary 
             cell(out, s[i].value[0], s[i].lo[0], s[i].hi[0], 0);
             buf_addc(out, ',');
             cell(out, s[i].value[1], s[i].lo[1], s[i].hi[1], 0);
-            buf_addc(out, '\n');
+            {
+                char c[64];
+                pe_fmt_double(c, sizeof c, s[i].cost_usd);
+                buf_printf(out, ",%ld,%ld,%ld,%zu,%s\n", s[i].calls, s[i].prompt_tokens,
+                           s[i].completion_tokens, s[i].tokens_unknown, c);
+            }
         }
     } else if (strcmp(fmt, "json") == 0) {
         buf_adds(out, "[");
@@ -726,6 +766,11 @@ int report_table(buf *out, const char *fmt, const task *t, const method_summary 
                 fmt_metric(hi, sizeof hi, s[i].hi[k]);
                 buf_printf(out, ",\"%s\":%s,\"%s_ci\":[%s,%s]", names[k], v, names[k], lo, hi);
             }
+            pe_fmt_double(v, sizeof v, s[i].cost_usd);
+            buf_printf(out, ",\"calls\":%ld,\"prompt_tokens\":%ld,\"completion_tokens\":%ld,"
+                            "\"tokens_unknown\":%zu,\"cost_usd\":%s",
+                       s[i].calls, s[i].prompt_tokens, s[i].completion_tokens,
+                       s[i].tokens_unknown, v);
             buf_addc(out, '}');
         }
         buf_adds(out, "]\n");
@@ -782,6 +827,18 @@ int report_read_summary(const char *dir, const task **t, method_summary **out, s
         x->users = (size_t)num_or_nan(cJSON_GetObjectItemCaseSensitive(m, "users"));
         x->invalid = (size_t)num_or_nan(cJSON_GetObjectItemCaseSensitive(m, "invalid"));
         x->errors = (size_t)num_or_nan(cJSON_GetObjectItemCaseSensitive(m, "errors"));
+        {
+            double v = num_or_nan(cJSON_GetObjectItemCaseSensitive(m, "calls"));
+            x->calls = isnan(v) ? 0 : (long)v;
+            v = num_or_nan(cJSON_GetObjectItemCaseSensitive(m, "prompt_tokens"));
+            x->prompt_tokens = isnan(v) ? 0 : (long)v;
+            v = num_or_nan(cJSON_GetObjectItemCaseSensitive(m, "completion_tokens"));
+            x->completion_tokens = isnan(v) ? 0 : (long)v;
+            v = num_or_nan(cJSON_GetObjectItemCaseSensitive(m, "tokens_unknown"));
+            x->tokens_unknown = isnan(v) ? 0 : (size_t)v;
+            v = num_or_nan(cJSON_GetObjectItemCaseSensitive(m, "cost_usd"));
+            x->cost_usd = isnan(v) ? 0 : v;
+        }
         for (size_t k = 0; k < 2; k++) {
             const cJSON *iv = cJSON_GetObjectItemCaseSensitive(ci, names[k]);
             x->value[k] = num_or_nan(cJSON_GetObjectItemCaseSensitive(m, names[k]));

@@ -37,6 +37,10 @@ START_TEST(append_and_load)
     pred_record a = rec("knn", "u1", "q1", "comedy", "comedy", NULL);
     pred_record b = rec("knn", "u1", "q2", "action", NULL, "HTTP 500: boom");
     pred_record c = rec("knn", "u1", "q1", "comedy", "action", NULL); /* later wins */
+    c.calls = 3;
+    c.prompt_tokens = 120;
+    c.completion_tokens = 7;
+    c.cost_usd = 0.25;
 
     ck_assert_int_eq(report_open(dir, &w, &e), 0);
     ck_assert_int_eq(report_append_prediction(w, &a, &e), 0);
@@ -53,7 +57,10 @@ START_TEST(append_and_load)
     ck_assert_ptr_null(recs[0].pred);
     ck_assert_str_eq(recs[1].id, "q1");
     ck_assert_str_eq(recs[1].pred, "action");
-    ck_assert_int_eq(recs[1].prompt_tokens, -1);
+    ck_assert_int_eq(recs[1].prompt_tokens, 120);
+    ck_assert_int_eq(recs[1].calls, 3);
+    ck_assert_double_eq(recs[1].cost_usd, 0.25);
+    ck_assert_int_eq(recs[0].prompt_tokens, -1);
     report_free_predictions(recs, n);
 
     /* a broken line that is not the last one is an error naming the line */
@@ -87,6 +94,10 @@ START_TEST(summarize_classification)
         rec("m", "u2", "e", "action", NULL, "timeout"),
     };
     r[3].valid = 0;
+    /* tokens: two queries reported usage, one made calls without usage */
+    r[0].calls = 2, r[0].prompt_tokens = 100, r[0].completion_tokens = 10, r[0].cost_usd = 0.5;
+    r[1].calls = 1, r[1].prompt_tokens = 40, r[1].completion_tokens = 4, r[1].cost_usd = 0.25;
+    r[2].calls = 4;
     o.bootstrap = 200;
     o.seed = 7;
     ck_assert_int_eq(report_summarize(dir, t, r, 5, &o, &s, &ns, &e), 0);
@@ -95,13 +106,20 @@ START_TEST(summarize_classification)
     ck_assert_uint_eq(s[0].errors, 1);
     ck_assert_uint_eq(s[0].invalid, 1);
     ck_assert_uint_eq(s[0].users, 2);
+    ck_assert_int_eq(s[0].calls, 7);
+    ck_assert_int_eq(s[0].prompt_tokens, 140);
+    ck_assert_int_eq(s[0].completion_tokens, 14);
+    ck_assert_uint_eq(s[0].tokens_unknown, 1);
+    ck_assert_double_eq_tol(s[0].cost_usd, 0.75, 1e-12);
     ck_assert_double_eq_tol(s[0].value[0], 0.5, 1e-15);
     ck_assert_double_eq_tol(s[0].value[1], (2.0 / 3 + 0.5) / 15, 1e-15);
     ck_assert(s[0].lo[0] <= 0.5 && s[0].hi[0] >= 0.5);
     {
         char *csv = tu_path(dir, "users.csv"), *txt = tu_read(csv);
         /* u1 (b, c): 1 of 2 right */
-        ck_assert_ptr_nonnull(strstr(txt, "method,user,n,invalid,errors,accuracy,f1\n"));
+        ck_assert_ptr_nonnull(strstr(txt, "method,user,n,invalid,errors,accuracy,f1,calls,"
+                                          "prompt_tokens,completion_tokens,tokens_unknown,"
+                                          "cost_usd\n"));
         ck_assert_ptr_nonnull(strstr(txt, "m,u1,2,0,0,0.5,"));
         ck_assert_ptr_nonnull(strstr(txt, "m,u2,2,1,1,0.5,"));
         free(txt);
@@ -113,6 +131,8 @@ START_TEST(summarize_classification)
     ck_assert_double_eq(back[0].value[1], s[0].value[1]);
     ck_assert_double_eq(back[0].lo[0], s[0].lo[0]);
     ck_assert_uint_eq(back[0].errors, 1);
+    ck_assert_int_eq(back[0].prompt_tokens, 140);
+    ck_assert_double_eq_tol(back[0].cost_usd, 0.75, 1e-12);
     {
         buf b = BUF_INIT;
         report_table(&b, "md", t, back, nb, NULL);
