@@ -18,6 +18,7 @@
 #include "methods.h"
 #include "report.h"
 #include "offline.h"
+#include "progress.h"
 #include "prompts.h"
 #include "runner.h"
 #include "tools.h"
@@ -666,6 +667,20 @@ static void free_llm(llm_setup *ls)
     free(ls->cache_dir);
 }
 
+/* The status line's LLM part: cache hits, in-flight cap after 429s, retries. */
+static void progress_llm(void *ctx, buf *out)
+{
+    llm_setup *ls = ctx;
+    llm_totals t;
+    int cap = llm_inflight_cap(ls->client);
+    llm_get_totals(ls->client, &t);
+    buf_printf(out, "cache hits %lu", t.cache_hits);
+    if (t.retries)
+        buf_printf(out, ", retries %lu", t.retries);
+    if (t.rate_limited)
+        buf_printf(out, ", 429s %lu (in flight <= %d)", t.rate_limited, cap);
+}
+
 /* argv as recorded in run.json: header values may carry credentials. */
 static void json_argv(buf *b, int argc, char **argv)
 {
@@ -1025,6 +1040,8 @@ int cmd_run(int argc, char **argv)
     ro.out = w;
     ro.stop = &stop_flag;
     runctl_runner_opts(&c.ctl, &ro, c.quiet);
+    if (ls.client)
+        progress_set_extra(c.ctl.prog, progress_llm, &ls);
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);

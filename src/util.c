@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,7 +162,10 @@ int pe_read_file(const char *path, size_t max, char **data, size_t *len, pe_err 
 
 int pe_write_atomic(const char *path, const void *data, size_t len, pe_err *e)
 {
-    char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+    /* unique per process and call, so threads and processes never share a temp file */
+    static atomic_ulong seq;
+    char *tmp = xasprintf("%s.tmp.%ld.%lu", path, (long)getpid(),
+                          (unsigned long)atomic_fetch_add(&seq, 1));
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     const char *p = data;
     size_t left = len;
