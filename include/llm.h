@@ -102,6 +102,8 @@ typedef struct llm_config {
     cache *cache;                /* borrowed; NULL = no cache */
     int cache_shared;            /* 1: the endpoint URL is not part of the cache key */
     void (*log)(void *ctx, const char *msg); /* warnings (429 episodes), may be NULL */
+    int verbose;                 /* 1: log failed requests with their raw body (the key
+                                    redacted); 2: also the cache key text of each miss */
     void *log_ctx;
 } llm_config;
 

@@ -581,6 +581,7 @@ static int setup_llm(const run_config *c, llm_setup *ls, pe_err *e)
     cfg.price_out = c->price_out;
     cfg.cache_shared = c->cache_shared;
     cfg.log = log_stderr;
+    cfg.verbose = c->verbose;
     /* the offline responder answers instantly: no cache unless asked for */
     ls->cache_mode = c->offline_cache ? "offline"
                      : c->cache_mode  ? c->cache_mode

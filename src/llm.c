@@ -477,6 +477,35 @@ int llm_parse_chat(const char *body, size_t len, llm_response *out, pe_err *e)
     return 0;
 }
 
+/* -v: a failed request and the start of its body, with the key never shown
+ * even if the server echoed it. */
+static void log_failure(llm_client *c, const char *msg, const char *raw)
+{
+    buf b = BUF_INIT;
+    const char *p;
+    if (c->cfg.verbose < 1 || !c->cfg.log)
+        return;
+    buf_printf(&b, "request failed: %s; body: %s", msg, raw ? raw : "(none)");
+    if (c->api_key && *c->api_key) {
+        size_t kl = strlen(c->api_key);
+        while ((p = strstr(buf_str(&b), c->api_key)) != NULL) {
+            buf rest = BUF_INIT;
+            size_t at = (size_t)(p - b.data);
+            buf_adds(&rest, p + kl);
+            b.len = at;
+            b.data[at] = '\0';
+            buf_adds(&b, "<redacted>");
+            buf_adds(&b, buf_str(&rest));
+            buf_free(&rest);
+        }
+    }
+    for (size_t i = 0; i < b.len; i++)
+        if (b.data[i] == '\n' || b.data[i] == '\r')
+            b.data[i] = ' ';
+    c->cfg.log(c->cfg.log_ctx, buf_str(&b));
+    buf_free(&b);
+}
+
 /* ---- gate, rate limit, fatal-early ---------------------------------------------- */
 
 static void logf_client(llm_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -699,6 +728,8 @@ static int post_cached(llm_worker *w, const char *url, const cJSON *body, const 
         pthread_mutex_lock(&c->mu);
         c->tot.cache_misses++;
         pthread_mutex_unlock(&c->mu);
+        if (c->cfg.verbose >= 2) /* what the key was made of, to debug unexpected misses */
+            logf_client(c, "cache miss %.16s for %s: %.300s", hex, what, keytext);
         if (cache_get_mode(c->cfg.cache) == CACHE_OFFLINE)
             return pe_errf(e, PE_EXIT_RUNERRORS, "cache miss in offline cache mode for %s "
                            "(key %.16s)", what, hex);
@@ -714,6 +745,7 @@ static int post_cached(llm_worker *w, const char *url, const cJSON *body, const 
         if (hr->body && hr->len)
             err_out->error_raw = xstrndup(hr->body, hr->len < ERROR_RAW_MAX ? hr->len
                                                                               : ERROR_RAW_MAX);
+        log_failure(c, e->msg, err_out->error_raw);
         return rc;
     }
     rc = parse(hr->body, hr->len, out, e);
@@ -721,6 +753,7 @@ static int post_cached(llm_worker *w, const char *url, const cJSON *body, const 
         pe_err_prefix(e, "%s: ", url);
         err_out->http_status = hr->status;
         err_out->error_raw = xstrndup(hr->body, hr->len < ERROR_RAW_MAX ? hr->len : ERROR_RAW_MAX);
+        log_failure(c, e->msg, err_out->error_raw);
         return rc;
     }
     if (c->cfg.cache) {

@@ -8,6 +8,7 @@
 
 #include "cache.h"
 #include "jsonu.h"
+#include "buf.h"
 #include "llm.h"
 #include "loopback.h"
 #include "testutil.h"
@@ -485,6 +486,45 @@ START_TEST(cache_hits_and_modes)
 }
 END_TEST
 
+static void capture_log(void *ctx, const char *msg)
+{
+    buf *b = ctx;
+    buf_adds(b, msg);
+    buf_addc(b, '\n');
+}
+
+START_TEST(verbose_failure_log_redacts_the_key)
+{
+    /* a server that echoes the key in its error body */
+    lb_server *s = lb_start("{\"/v1/chat/completions\":[{\"status\":401,\"body\":{\"error\":"
+                            "{\"message\":\"bad key sk-echo-4711 given\"}}}]}");
+    llm_config c;
+    llm_client *cl;
+    llm_worker *w;
+    llm_response r;
+    llm_request rq = simple_request();
+    pe_err e = {0};
+    buf log = BUF_INIT;
+
+    test_config(&c, s->base);
+    c.api_key = "sk-echo-4711";
+    c.log = capture_log;
+    c.log_ctx = &log;
+    c.verbose = 1;
+    cl = llm_client_new(&c, NULL);
+    w = llm_worker_new(cl);
+    ck_assert_int_eq(llm_chat(w, &rq, &r, &e), PE_EXIT_RUNERRORS);
+    llm_response_free(&r);
+    ck_assert_ptr_nonnull(strstr(buf_str(&log), "request failed:"));
+    ck_assert_ptr_nonnull(strstr(buf_str(&log), "bad key <redacted> given"));
+    ck_assert_ptr_null(strstr(buf_str(&log), "sk-echo-4711"));
+    buf_free(&log);
+    llm_worker_free(w);
+    llm_client_free(cl);
+    lb_stop(s);
+}
+END_TEST
+
 START_TEST(errors_are_not_cached_and_key_not_leaked)
 {
     lb_server *s = lb_start("{\"/v1/chat/completions\":[{\"status\":400,\"body\":{\"error\":"
@@ -753,6 +793,7 @@ int main(void)
     tcase_add_test(tc, tools_rejected);
     tcase_add_test(tc, fatal_early_stop);
     tcase_add_test(tc, fatal_early_unreachable);
+    tcase_add_test(tc, verbose_failure_log_redacts_the_key);
     tcase_add_test(tc, cache_hits_and_modes);
     tcase_add_test(tc, errors_are_not_cached_and_key_not_leaked);
     tcase_add_test(tc, adaptive_inflight_cap);
