@@ -57,7 +57,8 @@ char *task_item_text(const task *t, const char *const *field_values);
  * exact after stripping whitespace; unless strict, else the one label found
  * case-insensitively inside the answer at word boundaries (a label that lies
  * inside another found label, as "comedy" in "dark comedy", does not count
- * separately); several different labels → -1. */
+ * separately); several different labels → -1. lamp1 also takes a lone 1 or
+ * 2 ("Reference 2") when no bracketed label is there. */
 int task_normalize(const task *t, const char *answer, int strict);
 
 #endif

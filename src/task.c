@@ -262,6 +262,21 @@ int task_normalize(const task *t, const char *answer, int strict)
         found = sp[i].label;
     }
     free(sp);
+    /* lamp1 answers often drop the brackets: a lone 1 or 2 names the reference */
+    if (nsp == 0 && t->id == TASK_LAMP1) {
+        int digit = 0;
+        for (const char *p = s; *p; p++)
+            if ((*p == '1' || *p == '2') && (p == s || !is_word((unsigned char)p[-1])) &&
+                !is_word((unsigned char)p[1])) {
+                if (digit && digit != *p) {
+                    digit = -1;
+                    break;
+                }
+                digit = *p;
+            }
+        if (digit > 0)
+            found = digit == '1' ? 0 : 1;
+    }
     free(s);
     return found;
 }

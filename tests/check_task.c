@@ -113,6 +113,11 @@ START_TEST(normalize)
     ck_assert_int_eq(task_normalize(c, "The answer is [2].", 0), 1);
     ck_assert_int_eq(task_normalize(c, "[1]", 1), 0);
     ck_assert_int_eq(task_normalize(c, NULL, 0), -1);
+    ck_assert_int_eq(task_normalize(c, "2", 0), 1);
+    ck_assert_int_eq(task_normalize(c, "Reference 1.", 0), 0);
+    ck_assert_int_eq(task_normalize(c, "1 or 2", 0), -1);
+    ck_assert_int_eq(task_normalize(c, "12", 0), -1);
+    ck_assert_int_eq(task_normalize(c, "2", 1), -1); /* strict: exact labels only */
 }
 END_TEST
 
