@@ -49,6 +49,24 @@ while [ "$trial" -le 5 ]; do
     trial=$((trial + 1))
 done
 
+# the same for LLM methods (offline responder): preparation (summary, persona,
+# alignment) is redone for unfinished users and gives the same answers
+L="--task lamp2m --method personaagent,rag --users 6 --max-queries 3 -j 2 -q --bootstrap 200"
+# shellcheck disable=SC2086
+"$BIN" $L --out "$tmp/lref" 2>/dev/null
+for trial in 1 2; do
+    d="$tmp/l$trial"
+    delay=$(awk -v s="$$$trial" 'BEGIN { srand(s); printf "%.2f", 0.3 + rand() * 0.6 }')
+    # shellcheck disable=SC2086
+    PE_TEST_QUERY_DELAY_MS=60 "$BIN" $L --out "$d" 2>/dev/null & pid=$!
+    sleep "$delay"
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    # shellcheck disable=SC2086
+    "$BIN" $L --resume "$d" 2>/dev/null
+    same "$tmp/lref" "$d"
+done
+
 # a torn last line (a writer killed mid-line) is cut before appending
 d="$tmp/torn"
 # shellcheck disable=SC2086
