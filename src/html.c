@@ -1406,6 +1406,28 @@ int html_write_run(const char *dir, pe_err *e)
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sum, "incomplete")))
         buf_adds(&b, "<p class=\"warn\"><strong>Incomplete run:</strong> interrupted before "
                      "every query was answered; the numbers cover the answered queries.</p>");
+    {
+        /* who answered: a model, or the offline responder (which is not one) */
+        const cJSON *llm = cJSON_GetObjectItemCaseSensitive(run, "llm");
+        const char *backend = jsonu_str(llm, "backend"), *model = jsonu_str(llm, "model");
+        const char *endpoint = jsonu_str(llm, "endpoint");
+        if (backend && strcmp(backend, "offline") == 0) {
+            buf_adds(&b, "<p class=\"warn\"><strong>Offline responder:</strong> the LLM "
+                         "methods were answered by ");
+            html_escape(&b, jsonu_str(llm, "note") ? jsonu_str(llm, "note")
+                                                   : "the offline responder");
+            buf_adds(&b, "; these numbers say nothing about any model.</p>");
+        } else if (backend && model) {
+            buf_adds(&b, "<p class=\"sub\">Model <strong>");
+            html_escape(&b, model);
+            buf_adds(&b, "</strong>");
+            if (endpoint) {
+                buf_adds(&b, " at ");
+                html_escape(&b, endpoint);
+            }
+            buf_adds(&b, ".</p>");
+        }
+    }
     buf_adds(&b, "<section id=\"summary\"><h2>Summary</h2>");
     summary_table(&b, t, s, ns, NULL, "summary-table");
     buf_printf(&b, "<p class=\"note\">%s pooled over all queries; 95%% percentile bootstrap "

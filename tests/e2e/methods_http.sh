@@ -36,6 +36,8 @@ cp "$tmp/requests.jsonl" "$tmp/text.requests"
 run auto /c/agent,rejecttools/v1 --method personaagent-nopersona --tools auto --retries 0
 cp "$tmp/requests.jsonl" "$tmp/auto.requests"
 
+grep -q "Model <strong>test-model</strong>" "$tmp/native/report.html"
+! grep -q "Offline responder" "$tmp/native/report.html"
 python3 - "$tmp" prompts <<'PY'
 import json, sys
 tmp, prompts = sys.argv[1:]

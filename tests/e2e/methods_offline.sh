@@ -12,6 +12,7 @@ for t in lamp1 lamp2m lamp2n lamp3; do
     "$BIN" --task "$t" --method all --users 4 --max-queries 3 --out "$tmp/$t" -q -j 4 \
         --bootstrap 100 2> "$tmp/$t.err"
     grep -q "offline responder" "$tmp/$t.err"
+    grep -q "say nothing about any model" "$tmp/$t/report.html"
     python3 - "$tmp/$t" "data/sample/$t.jsonl" "$t" <<'PY'
 import json, sys, re
 run, data, task = sys.argv[1:]
