@@ -584,7 +584,8 @@ static void svg_distribution(buf *b, const char *metric, int unit, dist *d, size
             buf_printf(b, "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" "
                           "stroke=\"#f0f2f4\"/>",
                        L, yc - RH / 2, L + w, yc - RH / 2);
-        memcpy(sv, m->v, m->n * sizeof *sv);
+        if (m->n) /* no user has a score when every query ended in error */
+            memcpy(sv, m->v, m->n * sizeof *sv);
         qsort(sv, m->n, sizeof *sv, cmp_double);
         if (m->n) {
             double q1 = quantile(sv, m->n, 0.25), med = quantile(sv, m->n, 0.5),
