@@ -1033,8 +1033,8 @@ int cmd_run(int argc, char **argv)
     rs.out = w;
     rs.online = c.online;
     rs.align_every = c.align_every;
-    /* one BLAS thread per worker when workers run in parallel */
-    topk_set_blas_threads(c.jobs > 1 ? 1 : 0);
+    /* one BLAS thread per worker when workers run in parallel; all cores for one */
+    topk_set_blas_threads(c.jobs > 1 ? 1 : (int)sysconf(_SC_NPROCESSORS_ONLN));
     ro.methods = methods;
     ro.nmethods = nmethods;
     ro.jobs = c.jobs;
