@@ -52,6 +52,9 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int pe_read_file(const char *path, size_t max, char **data, size_t *len, pe_err *e);
 /* Write data to path atomically: temporary file in the same folder, fsync, rename. */
 int pe_write_atomic(const char *path, const void *data, size_t len, pe_err *e);
+/* The same for the file name inside folder dir. */
+int pe_write_atomic_in(const char *dir, const char *name, const void *data, size_t len,
+                       pe_err *e);
 /* mkdir -p. */
 int pe_mkdirs(const char *path, pe_err *e);
 int pe_file_exists(const char *path);

@@ -166,14 +166,6 @@ static char *merged_run_json(part *p, size_t n, const char **order, size_t total
     return text;
 }
 
-static int write_in(const char *dir, const char *name, const char *data, size_t len, pe_err *e)
-{
-    char *p = xasprintf("%s/%s", dir, name);
-    int rc = pe_write_atomic(p, data, len, e);
-    free(p);
-    return rc;
-}
-
 static int merge(char **dirs, size_t n, const char *out, int quiet, pe_err *e)
 {
     part *p = xcalloc(n, sizeof *p);
@@ -247,7 +239,7 @@ static int merge(char **dirs, size_t n, const char *out, int quiet, pe_err *e)
             for (size_t i = 0; i < n && !rc; i++)
                 rc = append_lines(&lines, p[i].sp.dir, files[f], e);
             if (!rc)
-                rc = write_in(out, files[f], buf_str(&lines), lines.len, e);
+                rc = pe_write_atomic_in(out, files[f], buf_str(&lines), lines.len, e);
         }
     }
     if (!rc)
@@ -265,7 +257,7 @@ static int merge(char **dirs, size_t n, const char *out, int quiet, pe_err *e)
     }
     if (!rc) {
         rj = merged_run_json(p, n, order, total, incomplete, sorted_dirs);
-        rc = write_in(out, "run.json", rj, strlen(rj), e);
+        rc = pe_write_atomic_in(out, "run.json", rj, strlen(rj), e);
         free(rj);
     }
     if (!rc && !quiet) {

@@ -130,14 +130,6 @@ static int load(const char *dir, char **method, persona_rec **out, size_t *nout,
     return 0;
 }
 
-static int write_in(const char *dir, const char *name, const buf *b, pe_err *e)
-{
-    char *p = xasprintf("%s/%s", dir, name);
-    int rc = pe_write_atomic(p, buf_str(b), b->len, e);
-    free(p);
-    return rc;
-}
-
 int cmd_personas(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -227,9 +219,9 @@ int cmd_personas(int argc, char **argv)
         analysis_svg_heatmap(&svg, title, labels, n, m);
         free(title);
     }
-    if ((rc = write_in(dir, "personas_jaccard.csv", &csv, &e)) ||
-        (rc = write_in(dir, "personas_jaccard.svg", &svg, &e)) ||
-        (rc = write_in(dir, "personas_drift.csv", &dcsv, &e)))
+    if ((rc = pe_write_atomic_in(dir, "personas_jaccard.csv", buf_str(&csv), csv.len, &e)) ||
+        (rc = pe_write_atomic_in(dir, "personas_jaccard.svg", buf_str(&svg), svg.len, &e)) ||
+        (rc = pe_write_atomic_in(dir, "personas_drift.csv", buf_str(&dcsv), dcsv.len, &e)))
         goto fail;
     printf("%zu personas of %s: mean pairwise Jaccard %.3f, mean drift from the initial "
            "persona (1 - Jaccard) %.3f\nwrote %s/personas_jaccard.csv, personas_jaccard.svg, "

@@ -531,6 +531,45 @@ static char *url_public(const char *url)
     return buf_detach(&b);
 }
 
+/* What every client of the run shares: headers, timeouts, retries, limits, the
+ * cache and the logs. */
+static void client_config(const run_config *c, const llm_setup *ls, llm_config *cfg)
+{
+    llm_config_default(cfg);
+    cfg->headers = c->headers;
+    cfg->nheaders = c->nheaders;
+    if (c->timeout > 0)
+        cfg->http.timeout_s = c->timeout;
+    cfg->http.retries = (int)c->retries;
+    cfg->http.max_body = (size_t)c->max_response;
+    cfg->http.insecure = c->insecure;
+    cfg->rps = c->rps;
+    /* -j bounds the requests in flight, alignment replays included */
+    cfg->max_inflight = c->jobs;
+    cfg->cache = ls->cache;
+    cfg->cache_shared = c->cache_shared;
+    cfg->log = log_stderr;
+    cfg->verbose = c->verbose;
+}
+
+/* The request cache, opened once for the run; the offline responder answers
+ * instantly, so a run that only uses it has no cache unless asked for. */
+static int open_cache(const run_config *c, llm_setup *ls, int offline, pe_err *e)
+{
+    if (ls->cache_mode)
+        return 0;
+    ls->cache_mode = c->offline_cache ? "offline"
+                     : c->cache_mode  ? c->cache_mode
+                     : offline        ? "off"
+                                      : "rw";
+    if (strcmp(ls->cache_mode, "off") == 0)
+        return 0;
+    ls->cache_dir = c->cache_dir ? xstrdup(c->cache_dir) : cache_default_dir();
+    if (!(ls->cache = cache_open(ls->cache_dir, (cache_mode)cache_mode_parse(ls->cache_mode), e)))
+        return e->code ? e->code : PE_EXIT_IO;
+    return 0;
+}
+
 static int setup_llm(const run_config *c, llm_setup *ls, pe_err *e)
 {
     const char *endpoint = c->endpoint ? c->endpoint : getenv("OPENAI_BASE_URL");
@@ -551,7 +590,9 @@ static int setup_llm(const run_config *c, llm_setup *ls, pe_err *e)
                                          "--model (or OPENAI_MODEL)");
     if (c->api_key_env && !key)
         return pe_errf(e, PE_EXIT_USAGE, "--api-key-env: the variable %s is not set", keyvar);
-    llm_config_default(&cfg);
+    if ((rc = open_cache(c, ls, ls->offline, e)))
+        return rc;
+    client_config(c, ls, &cfg);
     if (ls->offline) {
         cfg.backend = LLM_BACKEND_OFFLINE;
         fprintf(stderr, "persona-eval: no endpoint: answering with the %s\n", OFFLINE_LABEL);
@@ -563,37 +604,12 @@ static int setup_llm(const run_config *c, llm_setup *ls, pe_err *e)
         cfg.model = model;
         cfg.api_key = key;
     }
-    cfg.headers = c->headers;
-    cfg.nheaders = c->nheaders;
     cfg.extra_body = c->extra_body;
     cfg.temperature = c->temperature;
-    if (c->timeout > 0)
-        cfg.http.timeout_s = c->timeout;
-    cfg.http.retries = (int)c->retries;
-    cfg.http.max_body = (size_t)c->max_response;
-    cfg.http.insecure = c->insecure;
     if (c->insecure)
         fprintf(stderr, "persona-eval: warning: TLS certificates are not verified (--insecure)\n");
-    cfg.rps = c->rps;
-    /* -j bounds the requests in flight, alignment replays included */
-    cfg.max_inflight = c->jobs;
     cfg.price_in = c->price_in;
     cfg.price_out = c->price_out;
-    cfg.cache_shared = c->cache_shared;
-    cfg.log = log_stderr;
-    cfg.verbose = c->verbose;
-    /* the offline responder answers instantly: no cache unless asked for */
-    ls->cache_mode = c->offline_cache ? "offline"
-                     : c->cache_mode  ? c->cache_mode
-                     : ls->offline    ? "off"
-                                      : "rw";
-    if (strcmp(ls->cache_mode, "off") != 0) {
-        ls->cache_dir = c->cache_dir ? xstrdup(c->cache_dir) : cache_default_dir();
-        if (!(ls->cache = cache_open(ls->cache_dir, (cache_mode)cache_mode_parse(ls->cache_mode),
-                                     e)))
-            return e->code ? e->code : PE_EXIT_IO;
-        cfg.cache = ls->cache;
-    }
     if ((rc = http_global_init(e)))
         return rc;
     if (!(ls->client = llm_client_new(&cfg, e)))
@@ -613,7 +629,6 @@ static int setup_encoder(const run_config *c, llm_setup *ls, encoder_opts *o, pe
                                                : getenv("OPENAI_BASE_URL");
     const char *model = c->embed_model ? c->embed_model : c->model ? c->model
                                                                    : getenv("OPENAI_MODEL");
-    const char *key = getenv(c->api_key_env ? c->api_key_env : "OPENAI_API_KEY");
     llm_config cfg;
     int rc;
 
@@ -628,23 +643,14 @@ static int setup_encoder(const run_config *c, llm_setup *ls, encoder_opts *o, pe
     if (!endpoint || !*endpoint || !model || !*model)
         return pe_errf(e, PE_EXIT_USAGE, "--embed http needs --embed-endpoint or --endpoint, and "
                                          "--embed-model or --model");
-    llm_config_default(&cfg);
+    if ((rc = open_cache(c, ls, 0, e)))
+        return rc;
+    client_config(c, ls, &cfg);
     ls->embed_endpoint = url_public(endpoint);
     ls->embed_model = xstrdup(model);
     cfg.base_url = endpoint;
     cfg.model = model;
-    cfg.api_key = key;
-    cfg.headers = c->headers;
-    cfg.nheaders = c->nheaders;
-    if (c->timeout > 0)
-        cfg.http.timeout_s = c->timeout;
-    cfg.http.retries = (int)c->retries;
-    cfg.http.max_body = (size_t)c->max_response;
-    cfg.http.insecure = c->insecure;
-    cfg.rps = c->rps;
-    cfg.cache = ls->cache;
-    cfg.cache_shared = c->cache_shared;
-    cfg.log = log_stderr;
+    cfg.api_key = getenv(c->api_key_env ? c->api_key_env : "OPENAI_API_KEY");
     if ((rc = http_global_init(e)))
         return rc;
     if (!(ls->embed_client = llm_client_new(&cfg, e)))
@@ -885,14 +891,6 @@ static char *run_json(const run_config *c, const dataset *d, const method *const
     return buf_detach(&b);
 }
 
-static int write_run_json(const char *dir, const char *text, pe_err *e)
-{
-    char *p = xasprintf("%s/run.json", dir);
-    int rc = pe_write_atomic(p, text, strlen(text), e);
-    free(p);
-    return rc;
-}
-
 int cmd_run(int argc, char **argv)
 {
     run_config c = {0};
@@ -1000,7 +998,7 @@ int cmd_run(int argc, char **argv)
     if ((rc = report_open(out, &w, &e)))
         goto fail;
     rj = run_json(&c, &d, methods, nmethods, argc, argv, started, NULL, NULL, 1, &ls);
-    rc = write_run_json(out, rj, &e);
+    rc = pe_write_atomic_in(out, "run.json", rj, strlen(rj), &e);
     free(rj);
     if (rc)
         goto fail;
@@ -1089,7 +1087,7 @@ summarize:
         rj = run_json(&c, &d, methods, nmethods, argc, argv, started, finished, &st,
                       incomplete, &ls);
         if (!src)
-            src = write_run_json(out, rj, &e2);
+            src = pe_write_atomic_in(out, "run.json", rj, strlen(rj), &e2);
         if (!src)
             src = html_write_run(out, &e2);
         free(rj);

@@ -554,14 +554,6 @@ static void summary_json(buf *b, const task *t, const method_summary *s, size_t 
     buf_adds(b, "]}\n");
 }
 
-static int write_file(const char *dir, const char *name, const buf *b, pe_err *e)
-{
-    char *p = xasprintf("%s/%s", dir, name);
-    int rc = pe_write_atomic(p, buf_str(b), b->len, e);
-    free(p);
-    return rc;
-}
-
 int report_summarize(const char *dir, const task *t, pred_record *recs, size_t n,
                      const summary_opts *o, method_summary **out, size_t *nout, pe_err *e)
 {
@@ -634,20 +626,20 @@ int report_summarize(const char *dir, const task *t, pred_record *recs, size_t n
         free(ids);
     }
     summary_json(&b, t, ms, nms, nusers, o);
-    rc = write_file(dir, "summary.json", &b, e);
+    rc = pe_write_atomic_in(dir, "summary.json", buf_str(&b), b.len, e);
     if (!rc)
-        rc = write_file(dir, "users.csv", &users, e);
+        rc = pe_write_atomic_in(dir, "users.csv", buf_str(&users), users.len, e);
     if (!rc) {
         buf_reset(&b);
         report_table(&b, "csv", t, ms, nms, NULL);
-        rc = write_file(dir, "summary.csv", &b, e);
+        rc = pe_write_atomic_in(dir, "summary.csv", buf_str(&b), b.len, e);
     }
     if (!rc) {
         buf_reset(&b);
         if (o->incomplete)
             buf_adds(&b, "**Incomplete run**: interrupted before every query was answered.\n\n");
         report_table(&b, "md", t, ms, nms, NULL);
-        rc = write_file(dir, "summary.md", &b, e);
+        rc = pe_write_atomic_in(dir, "summary.md", buf_str(&b), b.len, e);
     }
     buf_free(&b);
     buf_free(&users);

@@ -160,20 +160,17 @@ int sweep_run(int argc, char **argv, const char *spec, const char *out_dir,
         free(flag);
     }
     {
-        char *p = xasprintf("%s/sweep.csv", out_dir);
-        int rc = pe_write_atomic(p, buf_str(&csv), csv.len, &e);
-        free(p);
+        int rc = pe_write_atomic_in(out_dir, "sweep.csv", buf_str(&csv), csv.len, &e);
         for (size_t k = 0; !rc && t && k < 2; k++) {
             const char *mn[2];
             buf svg = BUF_INIT;
-            char *title;
+            char *title, svgname[64];
             metrics_names(t, mn);
             title = xasprintf("%s against %s (%s)", mn[k], name, t->name);
             analysis_svg_lines(&svg, title, name, mn[k], x, nvals, (const char *const *)labels,
                                nlabels, y[k]);
-            p = xasprintf("%s/sweep_%s.svg", out_dir, mn[k]);
-            rc = pe_write_atomic(p, buf_str(&svg), svg.len, &e);
-            free(p);
+            snprintf(svgname, sizeof svgname, "sweep_%s.svg", mn[k]);
+            rc = pe_write_atomic_in(out_dir, svgname, buf_str(&svg), svg.len, &e);
             free(title);
             buf_free(&svg);
         }

@@ -205,6 +205,15 @@ int pe_write_atomic(const char *path, const void *data, size_t len, pe_err *e)
     return 0;
 }
 
+int pe_write_atomic_in(const char *dir, const char *name, const void *data, size_t len,
+                       pe_err *e)
+{
+    char *p = xasprintf("%s/%s", dir, name);
+    int rc = pe_write_atomic(p, data, len, e);
+    free(p);
+    return rc;
+}
+
 int pe_mkdirs(const char *path, pe_err *e)
 {
     char *p = xstrdup(path);
