@@ -606,6 +606,34 @@ static void count_log(void *ctx, const char *msg)
         __atomic_add_fetch(&nlogs, 1, __ATOMIC_SEQ_CST);
 }
 
+START_TEST(inflight_cap_from_the_start)
+{
+    /* 6 threads, 200 ms per request, at most 2 in flight: the 6 requests need three
+     * rounds, so they cannot all be done in less than 0.6 s (unbounded: ~0.2 s) */
+    lb_server *s = lb_start(NULL);
+    char *base = lb_base_ctl(s, "latency=0.2");
+    llm_config c;
+    llm_client *cl;
+    int ok, logs_before = nlogs;
+    double t0;
+
+    test_config(&c, base);
+    c.max_inflight = 2;
+    c.log = count_log;
+    cl = llm_client_new(&c, NULL);
+    t0 = pe_now();
+    run_threads(cl, 6, 1, &ok);
+    ck_assert_int_eq(ok, 6);
+    ck_assert_msg(pe_now() - t0 >= 0.6, "6 requests finished in %.3f s with 2 in flight",
+                  pe_now() - t0);
+    ck_assert_int_eq(llm_inflight_cap(cl), 2);
+    ck_assert_int_eq(nlogs, logs_before); /* no 429: nothing to report */
+    llm_client_free(cl);
+    free(base);
+    lb_stop(s);
+}
+END_TEST
+
 START_TEST(adaptive_inflight_cap)
 {
     lb_server *s = lb_start("{\"/v1/chat/completions\":[{\"status\":429,\"repeat\":8,"
@@ -793,6 +821,7 @@ int main(void)
     tcase_add_test(tc, tools_rejected);
     tcase_add_test(tc, fatal_early_stop);
     tcase_add_test(tc, fatal_early_unreachable);
+    tcase_add_test(tc, inflight_cap_from_the_start);
     tcase_add_test(tc, verbose_failure_log_redacts_the_key);
     tcase_add_test(tc, cache_hits_and_modes);
     tcase_add_test(tc, errors_are_not_cached_and_key_not_leaked);
