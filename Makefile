@@ -28,8 +28,16 @@ ALL_CFLAGS = $(BASE_CFLAGS) $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SAN) -pthread $(LDFLAGS)
 LIBS := $(PKG_LIBS) -lm
 
-LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c))
+# Layers, lowest first: each folder of src/ is one layer, and a module uses only
+# modules of its own or lower layers (docs/DESIGN.md). The library is every
+# layer but tool/, which turns argv and the environment into a configuration.
+LAYERS := base data retrieval llm agent report run
+LIB_SRC := $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c))
 LIB_OBJ := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(BUILD)/obj/prompts_data.o
+TOOL_SRC := $(wildcard src/tool/*.c)
+TOOL_OBJ := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(TOOL_SRC))
+# The subcommands without main(), for the tests and fuzz targets that drive one.
+TOOL_LIB := $(BUILD)/libpetool.a
 LIB := $(BUILD)/libpersonaeval.a
 PROMPTS := $(sort $(wildcard prompts/*.txt))
 
@@ -76,16 +84,20 @@ $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BIN): $(BUILD)/obj/main.o $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(BUILD)/obj/main.o $(LIB) $(LIBS)
+$(TOOL_LIB): $(filter-out $(BUILD)/obj/tool/main.o,$(TOOL_OBJ))
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BIN): $(TOOL_OBJ) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(TOOL_OBJ) $(LIB) $(LIBS)
 
 $(BUILD)/obj/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests -c -o $@ $<
 
-$(BUILD)/tests/check_%: $(BUILD)/obj/tests/check_%.o $(TEST_UTIL_OBJ) $(LIB)
+$(BUILD)/tests/check_%: $(BUILD)/obj/tests/check_%.o $(TEST_UTIL_OBJ) $(TOOL_LIB) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_UTIL_OBJ) $(LIB) $(CHECK_LIBS) $(LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_UTIL_OBJ) $(TOOL_LIB) $(LIB) $(CHECK_LIBS) $(LIBS)
 
 $(BUILD)/tests/bench_%: $(BUILD)/obj/tests/bench_%.o $(TEST_UTIL_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
@@ -136,10 +148,10 @@ fuzz:
 
 fuzz-build: $(FUZZ_BIN)
 
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/targets.c tests/fuzz/targets.h $(LIB)
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/targets.c tests/fuzz/targets.h $(TOOL_LIB) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -Itests/fuzz -o $@ $< tests/fuzz/targets.c $(LIB) \
-		$(LIBS)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -Itests/fuzz -o $@ $< tests/fuzz/targets.c $(TOOL_LIB) \
+		$(LIB) $(LIBS)
 
 # Every Check suite under valgrind (no fork, so leaks in the tested code are
 # seen), then the binary on a small sample run. Suites in VALGRIND_NOLEAK fork
@@ -182,4 +194,4 @@ uninstall:
 clean:
 	rm -rf build build-asan build-fuzz persona-eval libpersonaeval.a
 
--include $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/tests/*.d)
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/*/*.d)
