@@ -23,7 +23,6 @@
 #include "task.h"
 #include "util.h"
 
-struct report_writer;
 struct wiki_client;
 struct encoder_opts;
 
@@ -41,6 +40,15 @@ enum {
     M_RAG = 1u << 9,         /* retrieved items in LaMP's prompt layout */
     M_MEMBANK = 1u << 10     /* memory tool scores decay with age, grow with recall */
 };
+
+/* Where the agent layer sends its records: one JSON object per call, without
+ * a newline (traces.jsonl and personas.jsonl lines). The run connects them to
+ * its run directory; NULL functions drop the records. */
+typedef struct run_sink {
+    void (*trace)(void *ctx, const char *json_line);
+    void (*persona)(void *ctx, const char *json_line);
+    void *ctx;
+} run_sink;
 
 /* Everything a method may read during a run (read-only once the run starts). */
 typedef struct run_shared {
@@ -68,7 +76,7 @@ typedef struct run_shared {
     size_t align_batch, align_iters;
     double temperature;
     double price_in, price_out;
-    struct report_writer *out; /* traces.jsonl and personas.jsonl */
+    run_sink sink;             /* agent traces and persona records */
     /* --online: each user's queries in time order, each gold revealed after its
      * answer; the persona re-aligned every align_every answers */
     int online;

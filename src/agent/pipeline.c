@@ -7,7 +7,6 @@
 #include "buf.h"
 #include "memory.h"
 #include "persona.h"
-#include "report.h"
 #include "tools.h"
 #include "topk.h"
 
@@ -224,7 +223,7 @@ static void write_trace(const run_shared *rs, const char *user, const char *id, 
                         const char *phase, const char *trace)
 {
     buf b = BUF_INIT;
-    if (!rs->out)
+    if (!rs->sink.trace)
         return;
     buf_adds(&b, "{\"user\":");
     buf_json_str(&b, user);
@@ -237,7 +236,7 @@ static void write_trace(const run_shared *rs, const char *user, const char *id, 
     buf_adds(&b, ",\"steps\":");
     buf_adds(&b, trace && *trace ? trace : "[]");
     buf_addc(&b, '}');
-    report_append_trace(rs->out, buf_str(&b), NULL);
+    rs->sink.trace(rs->sink.ctx, buf_str(&b));
     buf_free(&b);
 }
 
@@ -349,7 +348,7 @@ static void log_persona(const run_shared *rs, const user_state *us, size_t mi, s
 {
     const user_method *um = &us->per[mi];
     buf line = BUF_INIT;
-    if (!rs->out)
+    if (!rs->sink.persona)
         return;
     buf_adds(&line, "{\"user\":");
     buf_json_str(&line, us->user->id);
@@ -366,7 +365,7 @@ static void log_persona(const run_shared *rs, const user_state *us, size_t mi, s
     buf_adds(&line, ",\"final\":");
     buf_json_str_or_null(&line, um->persona);
     buf_printf(&line, ",\"alignment_calls\":%ld}", calls);
-    report_append_persona(rs->out, buf_str(&line), NULL);
+    rs->sink.persona(rs->sink.ctx, buf_str(&line));
     buf_free(&line);
 }
 

@@ -9,6 +9,7 @@
 #include "cmd.h"
 #include "jsonu.h"
 #include "report.h"
+#include "run_config.h"
 #include "settings.h"
 #include "shard.h"
 
@@ -185,7 +186,7 @@ static int merge(char **dirs, size_t n, const char *out, int quiet, pe_err *e)
     for (size_t i = 1; i < n && !rc; i++)
         if (strcmp(jsonu_str(p[i].run, "config_hash"), jsonu_str(p[0].run, "config_hash"))) {
             buf d = BUF_INIT;
-            settings_diff(cJSON_GetObjectItemCaseSensitive(p[0].run, "config"),
+            run_config_diff(cJSON_GetObjectItemCaseSensitive(p[0].run, "config"),
                           cJSON_GetObjectItemCaseSensitive(p[i].run, "config"), &d);
             rc = pe_errf(e, PE_EXIT_USAGE,
                          "merge: %s and %s were run with different settings (config_hash): %s",

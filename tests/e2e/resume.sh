@@ -115,8 +115,18 @@ rc=0
 # shellcheck disable=SC2086
 "$BIN" $A --k 5 --strict-answers --resume "$tmp/ref" 2> "$tmp/err" || rc=$?
 [ "$rc" -eq 2 ] || { echo "mismatched resume: expected exit 2, got $rc"; exit 1; }
-grep -q "k (recorded 4, now 5)" "$tmp/err" && grep -q "strict_answers" "$tmp/err"
+grep -q -- "--k (recorded 4, now 5)" "$tmp/err" && grep -q -- "--strict-answers" "$tmp/err"
 cmp "$tmp/before" "$tmp/ref/predictions.jsonl"
+
+# a setting that changes only what the model sees is result-changing too
+obs="--method prompt --llm offline --max-queries 1 --users 2 -q --bootstrap 10 --cache off"
+# shellcheck disable=SC2086
+"$BIN" --task lamp2m $obs --out "$tmp/obs" 2>/dev/null
+rc=0
+# shellcheck disable=SC2086
+"$BIN" --task lamp2m $obs --max-observation-chars 100 --resume "$tmp/obs" 2> "$tmp/err" || rc=$?
+[ "$rc" -eq 2 ] || { echo "--max-observation-chars on resume: expected exit 2, got $rc"; exit 1; }
+grep -q -- "--max-observation-chars (recorded 4000, now 100)" "$tmp/err"
 rc=0
 # shellcheck disable=SC2086
 "$BIN" $A --resume "$tmp/nothing-here" 2> "$tmp/err" || rc=$?

@@ -1,11 +1,10 @@
 /*
  * cli_common: helpers shared by the subcommands: number parsing for flags,
- * getopt error messages, library versions.
+ * getopt error messages.
  */
 #ifndef PE_CLI_COMMON_H
 #define PE_CLI_COMMON_H
 
-#include "buf.h"
 #include "util.h"
 
 /* The method run when --method is not given. */
@@ -16,9 +15,5 @@ int cli_parse_count(const char *flag, const char *s, unsigned long long min,
                     unsigned long long *out, pe_err *e);
 /* The message for getopt_long's '?' (unknown option) or ':' (missing value). */
 int cli_getopt_error(int argc, char **argv, int ch, pe_err *e);
-/* {"libcurl": "...", "cjson": "...", "openblas": "..."} */
-void cli_versions_json(buf *b);
-/* One line per library, for --version. */
-void cli_versions_text(buf *b);
 
 #endif
