@@ -54,6 +54,11 @@ typedef struct run_sink {
 typedef struct run_shared {
     const task *task;
     const dataset *data;
+    /* Every loaded user sorted by id, whatever the selection and the shard:
+     * what is drawn from other users (ICL demonstrations, lamp1 replays) comes
+     * from here, so results do not depend on sharding. NULL: data's users. */
+    const ds_user *const *pool;
+    size_t npool;
     int strict_answers;
     size_t k;                /* retrieved memories (default 4) */
     uint64_t seed;
@@ -140,6 +145,14 @@ int methods_parse_list(const char *list, const method ***out, size_t *n, pe_err 
 
 /* 1 when any of the methods calls the LLM. */
 int methods_need_llm(const method *const *m, size_t n);
+
+/* The pool of run_shared (or data's users when it has none): its size, its
+ * user i, and the position of the user with this id (npool when absent). */
+size_t methods_pool_size(const run_shared *rs);
+const ds_user *methods_pool_user(const run_shared *rs, size_t i);
+size_t methods_pool_find(const run_shared *rs, const char *id);
+/* Sort users by id into a pool (the caller frees the array). */
+const ds_user **methods_pool_new(const ds_user *const *users, size_t n);
 
 /* Global statistics for the reference methods, over every loaded history. */
 void methods_global_stats(const dataset *d, int *label, double *mean);

@@ -32,6 +32,7 @@ typedef struct runctl {
     shard sh;
     size_t users_total;   /* users selected before sharding */
     size_t *positions;    /* each kept user's position before sharding */
+    dataset rest;         /* the users of the other shards */
     const dataset *data;
     cJSON *settings;
     char hash[65];

@@ -1193,11 +1193,14 @@ int dataset_prepare(const dataset *in, const ds_prepare_opts *o, dataset *out, p
     return 0;
 }
 
-int dataset_select(dataset *d, size_t n, const char *const *ids, size_t nids,
+int dataset_select(dataset *d, dataset *rest, size_t n, const char *const *ids, size_t nids,
                    size_t max_queries, pe_err *e)
 {
     unsigned char *keep;
     size_t k = 0;
+
+    if (rest)
+        memset(rest, 0, sizeof *rest);
 
     if (nids > 0) {
         smap m = {0};
@@ -1217,9 +1220,14 @@ int dataset_select(dataset *d, size_t n, const char *const *ids, size_t nids,
     } else {
         keep = top_users(d, n, 0);
     }
+    if (rest)
+        rest->users = xcalloc(d->nusers ? d->nusers : 1, sizeof *rest->users);
     for (size_t i = 0; i < d->nusers; i++) {
         if (!keep[i]) {
-            user_free(&d->users[i]);
+            if (rest)
+                rest->users[rest->nusers++] = d->users[i];
+            else
+                user_free(&d->users[i]);
             continue;
         }
         d->users[k] = d->users[i];

@@ -15,6 +15,8 @@ typedef struct run_state {
     const pe_run_config *c;
     const task *task;
     dataset data;
+    dataset unselected;         /* users left out by --users/--user */
+    const ds_user **pool;       /* every loaded user, by id */
     const method **methods;
     size_t nmethods;
     run_llm llm;
@@ -119,6 +121,25 @@ static int write_run_json(const run_state *s, const char *out, const runner_stat
     return rc;
 }
 
+/* Every loaded user, sorted by id, for what is drawn from other users. */
+static void make_pool(run_state *s, run_shared *rs)
+{
+    const dataset *parts[3] = {&s->data, &s->unselected, &s->ctl.rest};
+    size_t n = 0;
+    const ds_user **all;
+    for (size_t p = 0; p < 3; p++)
+        n += parts[p]->nusers;
+    all = xcalloc(n ? n : 1, sizeof *all);
+    n = 0;
+    for (size_t p = 0; p < 3; p++)
+        for (size_t i = 0; i < parts[p]->nusers; i++)
+            all[n++] = &parts[p]->users[i];
+    s->pool = methods_pool_new(all, n);
+    free(all);
+    rs->pool = s->pool;
+    rs->npool = n;
+}
+
 /* Everything up to the first query: data, users, LLM, encoder, resume, the
  * run directory and its first run.json. */
 static int prepare(run_state *s, pe_run_result *r, run_shared *rs, pe_err *e)
@@ -137,7 +158,8 @@ static int prepare(run_state *s, pe_run_result *r, run_shared *rs, pe_err *e)
     if ((rc = load_data(s, e)))
         return rc;
     methods_global_stats(&s->data, &rs->global_label, &rs->global_mean);
-    if ((rc = dataset_select(&s->data, c->users, c->user_ids, c->nuser_ids, c->max_queries, e)))
+    if ((rc = dataset_select(&s->data, &s->unselected, c->users, c->user_ids, c->nuser_ids,
+                             c->max_queries, e)))
         return rc;
     if (methods_need_llm(s->methods, s->nmethods) && (rc = run_llm_setup(c, &s->llm, e)))
         return rc;
@@ -146,6 +168,7 @@ static int prepare(run_state *s, pe_run_result *r, run_shared *rs, pe_err *e)
     r->offline = s->llm.client && s->llm.offline;
     if ((rc = runctl_prepare(&s->ctl, &s->data, settings_of(s), &out, e)))
         return rc;
+    make_pool(s, rs);
     pe_utc_iso(s->started, sizeof s->started);
     r->out = out ? xstrdup(out) : default_out(s);
     pp = xasprintf("%s/predictions.jsonl", r->out);
@@ -238,6 +261,8 @@ static void release(run_state *s)
     if (s->w)
         report_close(s->w, NULL);
     dataset_free(&s->data);
+    dataset_free(&s->unselected);
+    free(s->pool);
     run_llm_free(&s->llm);
     free(s->methods);
     free(s->default_data);

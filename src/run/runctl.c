@@ -88,7 +88,6 @@ static int prepare_resume(runctl *r, pe_err *e)
 
 int runctl_prepare(runctl *r, dataset *d, cJSON *settings, const char **out, pe_err *e)
 {
-    dataset rest;
     int rc;
 
     r->settings = settings;
@@ -96,8 +95,7 @@ int runctl_prepare(runctl *r, dataset *d, cJSON *settings, const char **out, pe_
     if ((rc = resolve_shard(r, e)))
         return rc;
     r->users_total = d->nusers;
-    shard_split(d, &r->sh, &rest, &r->positions);
-    dataset_free(&rest);
+    shard_split(d, &r->sh, &r->rest, &r->positions);
     r->data = d;
     if (!r->resume)
         return 0;
@@ -157,6 +155,7 @@ void runctl_free(runctl *r)
 {
     cJSON_Delete(r->settings);
     free(r->positions);
+    dataset_free(&r->rest);
     resume_set_free(r->done);
     progress_free(r->prog);
     memset(r, 0, sizeof *r);

@@ -152,7 +152,7 @@ int cmd_prepare(int argc, char **argv)
     rc = dataset_prepare(&in, &po, &prep, &e);
     dataset_free(&in);
     if (!rc)
-        rc = dataset_select(&prep, 0, users, nusers, (size_t)maxq, &e);
+        rc = dataset_select(&prep, NULL, 0, users, nusers, (size_t)maxq, &e);
     if (!rc)
         rc = dataset_write_jsonl(&prep, out, &e);
     if (rc) {
