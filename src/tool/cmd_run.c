@@ -1,5 +1,6 @@
 /* persona-eval [run]: argv and the environment -> a pe_run_config; pe_run() does the rest. */
 #include <getopt.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,356 +135,244 @@ enum { O_TASK = 256, O_DATA, O_FORMAT, O_METHOD, O_OUT, O_USERS, O_USER, O_MAXQ,
        O_TIMEOUT, O_RETRIES, O_MAXRESP, O_INSECURE, O_RPS, O_PIN, O_POUT, O_TOOLS, O_CACHE,
        O_CACHEDIR, O_CACHESHARED, O_OFFLINE, O_PROMPTS, O_WIKI, O_MAXSTEPS, O_SUMITEMS,
        O_ABATCH, O_AITERS, O_ONLINE, O_AEVERY, O_SWEEP, O_EMBED, O_EMBEP, O_EMBMODEL,
-       O_TOKENIZE, O_DIM };
+       O_TOKENIZE, O_DIM, O_MAXFILE, O_MAXFIELD, O_MAXPROF, O_MAXOBS, O_RESUME, O_SHARD,
+       O_SHARDS, O_GRACE, O_PROGRESS };
 
-static int parse_number(const char *flag, const char *s, double min, double *out, pe_err *e)
+#define R required_argument
+static const struct option OPTS[] = {
+    {"task", R, NULL, O_TASK}, {"data", R, NULL, O_DATA}, {"format", R, NULL, O_FORMAT},
+    {"method", R, NULL, O_METHOD}, {"methods", R, NULL, O_METHOD}, {"out", R, NULL, O_OUT},
+    {"users", R, NULL, O_USERS}, {"user", R, NULL, O_USER}, {"max-queries", R, NULL, O_MAXQ},
+    {"k", R, NULL, O_K}, {"strict-answers", no_argument, NULL, O_STRICT},
+    {"bootstrap", R, NULL, O_BOOT}, {"seed", R, NULL, O_SEED}, {"jobs", R, NULL, 'j'},
+    {"quiet", no_argument, NULL, 'q'}, {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'}, {"llm", R, NULL, O_LLM}, {"endpoint", R, NULL, O_ENDPOINT},
+    {"model", R, NULL, O_MODEL}, {"api-key-env", R, NULL, O_KEYENV},
+    {"header", R, NULL, O_HEADER}, {"extra-body", R, NULL, O_EXTRA},
+    {"temperature", R, NULL, O_TEMP}, {"timeout", R, NULL, O_TIMEOUT},
+    {"retries", R, NULL, O_RETRIES}, {"max-response-bytes", R, NULL, O_MAXRESP},
+    {"insecure", no_argument, NULL, O_INSECURE}, {"rps", R, NULL, O_RPS},
+    {"price-in", R, NULL, O_PIN}, {"price-out", R, NULL, O_POUT}, {"tools", R, NULL, O_TOOLS},
+    {"cache", R, NULL, O_CACHE}, {"cache-dir", R, NULL, O_CACHEDIR},
+    {"cache-shared", no_argument, NULL, O_CACHESHARED},
+    {"offline", no_argument, NULL, O_OFFLINE}, {"prompts", R, NULL, O_PROMPTS},
+    {"wiki", R, NULL, O_WIKI}, {"max-steps", R, NULL, O_MAXSTEPS},
+    {"summary-items", R, NULL, O_SUMITEMS}, {"align-batch", R, NULL, O_ABATCH},
+    {"align-iters", R, NULL, O_AITERS}, {"online", no_argument, NULL, O_ONLINE},
+    {"align-every", R, NULL, O_AEVERY}, {"sweep", R, NULL, O_SWEEP},
+    {"embed", R, NULL, O_EMBED}, {"embed-endpoint", R, NULL, O_EMBEP},
+    {"embed-model", R, NULL, O_EMBMODEL}, {"tokenize", R, NULL, O_TOKENIZE},
+    {"dim", R, NULL, O_DIM}, {"resume", R, NULL, O_RESUME}, {"shard", R, NULL, O_SHARD},
+    {"shards", R, NULL, O_SHARDS}, {"grace", R, NULL, O_GRACE},
+    {"progress", R, NULL, O_PROGRESS}, {"max-file-bytes", R, NULL, O_MAXFILE},
+    {"max-field-bytes", R, NULL, O_MAXFIELD}, {"max-profile-items", R, NULL, O_MAXPROF},
+    {"max-observation-chars", R, NULL, O_MAXOBS}, {NULL, 0, NULL, 0},
+};
+#undef R
+
+/* Options stored as they are: a string, a flag, a whole number >= min, or a
+ * number >= min, at an offset of pe_run_config. */
+typedef enum { V_STR, V_FLAG, V_SIZE, V_ULL, V_NUM } vkind;
+#define C(f) offsetof(pe_run_config, f)
+static const struct {
+    int ch;
+    vkind kind;
+    double min;
+    size_t at;
+} VALUES[] = {
+    {O_FORMAT, V_STR, 0, C(format)},        {O_METHOD, V_STR, 0, C(methods)},
+    {O_OUT, V_STR, 0, C(out)},              {O_ENDPOINT, V_STR, 0, C(endpoint)},
+    {O_MODEL, V_STR, 0, C(model)},          {O_KEYENV, V_STR, 0, C(api_key_env)},
+    {O_CACHEDIR, V_STR, 0, C(cache_dir)},   {O_PROMPTS, V_STR, 0, C(prompts_dir)},
+    {O_WIKI, V_STR, 0, C(wiki)},            {O_EMBEP, V_STR, 0, C(embed_endpoint)},
+    {O_EMBMODEL, V_STR, 0, C(embed_model)}, {O_RESUME, V_STR, 0, C(resume)},
+    {O_SHARD, V_STR, 0, C(shard)},          {O_STRICT, V_FLAG, 0, C(strict_answers)},
+    {O_INSECURE, V_FLAG, 0, C(insecure)},   {O_CACHESHARED, V_FLAG, 0, C(cache_shared)},
+    {O_OFFLINE, V_FLAG, 0, C(offline_cache)}, {O_ONLINE, V_FLAG, 0, C(online)},
+    {O_USERS, V_SIZE, 1, C(users)},         {O_MAXQ, V_SIZE, 1, C(max_queries)},
+    {O_K, V_SIZE, 1, C(k)},                 {O_BOOT, V_SIZE, 0, C(bootstrap)},
+    {O_MAXSTEPS, V_SIZE, 1, C(max_steps)},  {O_SUMITEMS, V_SIZE, 0, C(summary_items)},
+    {O_ABATCH, V_SIZE, 0, C(align_batch)},  {O_AITERS, V_SIZE, 0, C(align_iters)},
+    {O_AEVERY, V_SIZE, 0, C(align_every)},  {O_DIM, V_SIZE, 1, C(dim)},
+    {O_SHARDS, V_SIZE, 1, C(shards)},       {O_MAXFILE, V_SIZE, 0, C(limits.max_file_bytes)},
+    {O_MAXFIELD, V_SIZE, 0, C(limits.max_field_bytes)},
+    {O_MAXPROF, V_SIZE, 0, C(limits.max_profile_items)},
+    {O_SEED, V_ULL, 0, C(seed)},            {O_RETRIES, V_ULL, 0, C(retries)},
+    {O_MAXRESP, V_ULL, 1024, C(max_response_bytes)},
+    {O_MAXOBS, V_ULL, 1, C(max_observation_chars)},
+    {O_TEMP, V_NUM, 0, C(temperature)},     {O_TIMEOUT, V_NUM, 0.001, C(timeout)},
+    {O_RPS, V_NUM, 0, C(rps)},              {O_PIN, V_NUM, 0, C(price_in)},
+    {O_POUT, V_NUM, 0, C(price_out)},       {O_GRACE, V_NUM, 0, C(grace_s)},
+};
+#undef C
+
+/* The option's name as the user spelled it, for messages. */
+static char *flag_name(int ch)
 {
-    char *end;
-    double v = strtod(s, &end);
-    if (!*s || *end || !(v >= min) || v > 1e12)
-        return pe_errf(e, PE_EXIT_USAGE, "%s: \"%s\" is not a number >= %g", flag, s, min);
-    *out = v;
-    return 0;
+    for (size_t i = 0; OPTS[i].name; i++)
+        if (OPTS[i].val == ch)
+            return xasprintf("--%s", OPTS[i].name);
+    return xasprintf("-%c", ch);
 }
 
-/* Options for limits on what is read (docs/robustness.md). */
-enum { O_MAXFILE = 2000, O_MAXFIELD, O_MAXPROF, O_MAXOBS, O_RESUME, O_SHARD, O_SHARDS, O_GRACE,
-       O_PROGRESS };
+static int parse_value(pe_run_config *c, int ch, const char *arg, pe_err *e)
+{
+    for (size_t i = 0; i < sizeof VALUES / sizeof VALUES[0]; i++) {
+        char *p = (char *)c + VALUES[i].at, *flag, *end;
+        unsigned long long v = 0;
+        double d;
+        int rc = 0;
+        if (VALUES[i].ch != ch)
+            continue;
+        flag = flag_name(ch);
+        switch (VALUES[i].kind) {
+        case V_STR:
+            *(const char **)p = arg;
+            break;
+        case V_FLAG:
+            *(int *)p = 1;
+            break;
+        case V_SIZE:
+        case V_ULL:
+            if ((rc = cli_parse_count(flag, arg, (unsigned long long)VALUES[i].min, &v, e)))
+                break;
+            if (VALUES[i].kind == V_SIZE)
+                *(size_t *)p = (size_t)v;
+            else
+                *(unsigned long long *)p = v;
+            break;
+        case V_NUM:
+            d = strtod(arg, &end);
+            if (!*arg || *end || !(d >= VALUES[i].min) || d > 1e12)
+                rc = pe_errf(e, PE_EXIT_USAGE, "%s: \"%s\" is not a number >= %g", flag, arg,
+                             VALUES[i].min);
+            else
+                *(double *)p = d;
+            break;
+        }
+        free(flag);
+        return rc;
+    }
+    return PE_EXIT_INTERNAL;
+}
+
+/* Append to a growing list the configuration points at. */
+static const char **push(const char **list, size_t *n, const char *v)
+{
+    list = xrealloc(list, (*n + 1) * sizeof *list);
+    list[(*n)++] = v;
+    return list;
+}
+
+/* The options whose values are checked against a fixed set, or collected. */
+static int parse_special(run_args *a, int ch, const char *arg, pe_err *e)
+{
+    pe_run_config *c = &a->c;
+    unsigned long long v;
+    int rc;
+    switch (ch) {
+    case O_TASK:
+        if (!task_get(arg))
+            return pe_errf(e, PE_EXIT_USAGE, "unknown task \"%s\" (tasks: %s)", arg,
+                           task_names());
+        c->task = arg;
+        return 0;
+    case O_DATA:
+        c->data = a->data = push(a->data, &c->ndata, arg);
+        return 0;
+    case O_USER:
+        c->user_ids = a->user_ids = push(a->user_ids, &c->nuser_ids, arg);
+        return 0;
+    case O_HEADER:
+        if (!strchr(arg, ':'))
+            return pe_errf(e, PE_EXIT_USAGE, "--header: expected \"Name: value\"");
+        c->headers = a->headers = push(a->headers, &c->nheaders, arg);
+        return 0;
+    case 'j':
+        if ((rc = cli_parse_count("--jobs", arg, 1, &v, e)))
+            return rc;
+        if (v > 1024)
+            return pe_errf(e, PE_EXIT_USAGE, "--jobs: at most 1024");
+        c->jobs = (int)v;
+        return 0;
+    case O_EXTRA: {
+        cJSON *j = cJSON_Parse(arg);
+        int ok = cJSON_IsObject(j);
+        cJSON_Delete(j);
+        if (!ok)
+            return pe_errf(e, PE_EXIT_USAGE, "--extra-body: not a JSON object");
+        c->extra_body = arg;
+        return 0;
+    }
+    case O_LLM:
+        if (strcmp(arg, "http") && strcmp(arg, "offline"))
+            return pe_errf(e, PE_EXIT_USAGE, "--llm: http or offline, not \"%s\"", arg);
+        c->llm = arg;
+        return 0;
+    case O_TOOLS:
+        if (strcmp(arg, "native") && strcmp(arg, "text") && strcmp(arg, "auto"))
+            return pe_errf(e, PE_EXIT_USAGE, "--tools: native, text or auto, not \"%s\"", arg);
+        c->tools = arg;
+        return 0;
+    case O_CACHE:
+        if (cache_mode_parse(arg) < 0 || !strcmp(arg, "offline"))
+            return pe_errf(e, PE_EXIT_USAGE, "--cache: rw, ro or off, not \"%s\"", arg);
+        c->cache = arg;
+        return 0;
+    case O_EMBED: {
+        encoder_kind k;
+        if (encoder_kind_parse(arg, &k) != 0)
+            return pe_errf(e, PE_EXIT_USAGE, "--embed: %s, not \"%s\"", ENCODER_KINDS, arg);
+        c->embed = arg;
+        return 0;
+    }
+    case O_TOKENIZE: {
+        encoder_tok tk;
+        if (encoder_tok_parse(arg, &tk) != 0)
+            return pe_errf(e, PE_EXIT_USAGE, "--tokenize: %s, not \"%s\"", ENCODER_TOKENIZERS,
+                           arg);
+        c->tokenize = arg;
+        return 0;
+    }
+    case O_PROGRESS:
+        a->progress_given = 1;
+        return progress_parse_mode(arg, &c->progress, e);
+    case O_SWEEP:
+        a->sweep = arg;
+        return 0;
+    default:
+        return parse_value(c, ch, arg, e);
+    }
+}
 
 static int parse_args(int argc, char **argv, run_args *a, pe_err *e)
 {
-    static const struct option opts[] = {
-        {"task", required_argument, NULL, O_TASK},
-        {"data", required_argument, NULL, O_DATA},
-        {"format", required_argument, NULL, O_FORMAT},
-        {"method", required_argument, NULL, O_METHOD},
-        {"methods", required_argument, NULL, O_METHOD},
-        {"out", required_argument, NULL, O_OUT},
-        {"users", required_argument, NULL, O_USERS},
-        {"user", required_argument, NULL, O_USER},
-        {"max-queries", required_argument, NULL, O_MAXQ},
-        {"k", required_argument, NULL, O_K},
-        {"strict-answers", no_argument, NULL, O_STRICT},
-        {"bootstrap", required_argument, NULL, O_BOOT},
-        {"seed", required_argument, NULL, O_SEED},
-        {"jobs", required_argument, NULL, 'j'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {"llm", required_argument, NULL, O_LLM},
-        {"endpoint", required_argument, NULL, O_ENDPOINT},
-        {"model", required_argument, NULL, O_MODEL},
-        {"api-key-env", required_argument, NULL, O_KEYENV},
-        {"header", required_argument, NULL, O_HEADER},
-        {"extra-body", required_argument, NULL, O_EXTRA},
-        {"temperature", required_argument, NULL, O_TEMP},
-        {"timeout", required_argument, NULL, O_TIMEOUT},
-        {"retries", required_argument, NULL, O_RETRIES},
-        {"max-response-bytes", required_argument, NULL, O_MAXRESP},
-        {"insecure", no_argument, NULL, O_INSECURE},
-        {"rps", required_argument, NULL, O_RPS},
-        {"price-in", required_argument, NULL, O_PIN},
-        {"price-out", required_argument, NULL, O_POUT},
-        {"tools", required_argument, NULL, O_TOOLS},
-        {"cache", required_argument, NULL, O_CACHE},
-        {"cache-dir", required_argument, NULL, O_CACHEDIR},
-        {"cache-shared", no_argument, NULL, O_CACHESHARED},
-        {"offline", no_argument, NULL, O_OFFLINE},
-        {"prompts", required_argument, NULL, O_PROMPTS},
-        {"wiki", required_argument, NULL, O_WIKI},
-        {"max-steps", required_argument, NULL, O_MAXSTEPS},
-        {"summary-items", required_argument, NULL, O_SUMITEMS},
-        {"align-batch", required_argument, NULL, O_ABATCH},
-        {"align-iters", required_argument, NULL, O_AITERS},
-        {"online", no_argument, NULL, O_ONLINE},
-        {"align-every", required_argument, NULL, O_AEVERY},
-        {"sweep", required_argument, NULL, O_SWEEP},
-        {"embed", required_argument, NULL, O_EMBED},
-        {"embed-endpoint", required_argument, NULL, O_EMBEP},
-        {"embed-model", required_argument, NULL, O_EMBMODEL},
-        {"tokenize", required_argument, NULL, O_TOKENIZE},
-        {"dim", required_argument, NULL, O_DIM},
-        {"resume", required_argument, NULL, O_RESUME},
-        {"shard", required_argument, NULL, O_SHARD},
-        {"shards", required_argument, NULL, O_SHARDS},
-        {"grace", required_argument, NULL, O_GRACE},
-        {"progress", required_argument, NULL, O_PROGRESS},
-        {"max-file-bytes", required_argument, NULL, O_MAXFILE},
-        {"max-field-bytes", required_argument, NULL, O_MAXFIELD},
-        {"max-profile-items", required_argument, NULL, O_MAXPROF},
-        {"max-observation-chars", required_argument, NULL, O_MAXOBS},
-        {NULL, 0, NULL, 0},
-    };
-    pe_run_config *c = &a->c;
     int ch, rc;
-    unsigned long long v;
 
     optind = 1;
     opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":j:qvh", opts, NULL)) != -1) {
-        switch (ch) {
-        case O_TASK:
-            if (!task_get(optarg))
-                return pe_errf(e, PE_EXIT_USAGE, "unknown task \"%s\" (tasks: %s)", optarg,
-                               task_names());
-            c->task = optarg;
-            break;
-        case O_DATA:
-            a->data = xrealloc(a->data, (c->ndata + 1) * sizeof *a->data);
-            a->data[c->ndata++] = optarg;
-            c->data = a->data;
-            break;
-        case O_FORMAT:
-            c->format = optarg;
-            break;
-        case O_METHOD:
-            c->methods = optarg;
-            break;
-        case O_OUT:
-            c->out = optarg;
-            break;
-        case O_USERS:
-            if ((rc = cli_parse_count("--users", optarg, 1, &v, e)))
-                return rc;
-            c->users = (size_t)v;
-            break;
-        case O_USER:
-            a->user_ids = xrealloc(a->user_ids, (c->nuser_ids + 1) * sizeof *a->user_ids);
-            a->user_ids[c->nuser_ids++] = optarg;
-            c->user_ids = a->user_ids;
-            break;
-        case O_MAXQ:
-            if ((rc = cli_parse_count("--max-queries", optarg, 1, &v, e)))
-                return rc;
-            c->max_queries = (size_t)v;
-            break;
-        case O_K:
-            if ((rc = cli_parse_count("--k", optarg, 1, &v, e)))
-                return rc;
-            c->k = (size_t)v;
-            break;
-        case O_STRICT:
-            c->strict_answers = 1;
-            break;
-        case O_BOOT:
-            if ((rc = cli_parse_count("--bootstrap", optarg, 0, &v, e)))
-                return rc;
-            c->bootstrap = (size_t)v;
-            break;
-        case O_SEED:
-            if ((rc = cli_parse_count("--seed", optarg, 0, &v, e)))
-                return rc;
-            c->seed = v;
-            break;
-        case 'j':
-            if ((rc = cli_parse_count("--jobs", optarg, 1, &v, e)))
-                return rc;
-            if (v > 1024)
-                return pe_errf(e, PE_EXIT_USAGE, "--jobs: at most 1024");
-            c->jobs = (int)v;
-            break;
-        case 'q':
-            a->quiet = 1;
-            break;
-        case 'v':
-            c->verbose++;
-            break;
-        case 'h':
+    while ((ch = getopt_long(argc, argv, ":j:qvh", OPTS, NULL)) != -1) {
+        if (ch == 'h') {
             usage(stdout);
             return -1;
-        case O_LLM:
-            if (strcmp(optarg, "http") && strcmp(optarg, "offline"))
-                return pe_errf(e, PE_EXIT_USAGE, "--llm: http or offline, not \"%s\"", optarg);
-            c->llm = optarg;
-            break;
-        case O_ENDPOINT:
-            c->endpoint = optarg;
-            break;
-        case O_MODEL:
-            c->model = optarg;
-            break;
-        case O_KEYENV:
-            c->api_key_env = optarg;
-            break;
-        case O_HEADER:
-            if (!strchr(optarg, ':'))
-                return pe_errf(e, PE_EXIT_USAGE, "--header: expected \"Name: value\"");
-            a->headers = xrealloc(a->headers, (c->nheaders + 1) * sizeof *a->headers);
-            a->headers[c->nheaders++] = optarg;
-            c->headers = a->headers;
-            break;
-        case O_EXTRA: {
-            cJSON *j = cJSON_Parse(optarg);
-            int ok = cJSON_IsObject(j);
-            cJSON_Delete(j);
-            if (!ok)
-                return pe_errf(e, PE_EXIT_USAGE, "--extra-body: not a JSON object");
-            c->extra_body = optarg;
-            break;
-        }
-        case O_TEMP:
-            if ((rc = parse_number("--temperature", optarg, 0, &c->temperature, e)))
-                return rc;
-            break;
-        case O_TIMEOUT:
-            if ((rc = parse_number("--timeout", optarg, 0.001, &c->timeout, e)))
-                return rc;
-            break;
-        case O_RETRIES:
-            if ((rc = cli_parse_count("--retries", optarg, 0, &c->retries, e)))
-                return rc;
-            break;
-        case O_MAXRESP:
-            if ((rc = cli_parse_count("--max-response-bytes", optarg, 1024,
-                                      &c->max_response_bytes, e)))
-                return rc;
-            break;
-        case O_INSECURE:
-            c->insecure = 1;
-            break;
-        case O_RPS:
-            if ((rc = parse_number("--rps", optarg, 0, &c->rps, e)))
-                return rc;
-            break;
-        case O_PIN:
-            if ((rc = parse_number("--price-in", optarg, 0, &c->price_in, e)))
-                return rc;
-            break;
-        case O_POUT:
-            if ((rc = parse_number("--price-out", optarg, 0, &c->price_out, e)))
-                return rc;
-            break;
-        case O_TOOLS:
-            if (strcmp(optarg, "native") && strcmp(optarg, "text") && strcmp(optarg, "auto"))
-                return pe_errf(e, PE_EXIT_USAGE, "--tools: native, text or auto, not \"%s\"",
-                               optarg);
-            c->tools = optarg;
-            break;
-        case O_CACHE:
-            if (cache_mode_parse(optarg) < 0 || !strcmp(optarg, "offline"))
-                return pe_errf(e, PE_EXIT_USAGE, "--cache: rw, ro or off, not \"%s\"", optarg);
-            c->cache = optarg;
-            break;
-        case O_CACHEDIR:
-            c->cache_dir = optarg;
-            break;
-        case O_CACHESHARED:
-            c->cache_shared = 1;
-            break;
-        case O_OFFLINE:
-            c->offline_cache = 1;
-            break;
-        case O_PROMPTS:
-            c->prompts_dir = optarg;
-            break;
-        case O_WIKI:
-            c->wiki = optarg;
-            break;
-        case O_MAXSTEPS:
-            if ((rc = cli_parse_count("--max-steps", optarg, 1, &v, e)))
-                return rc;
-            c->max_steps = (size_t)v;
-            break;
-        case O_SUMITEMS:
-            if ((rc = cli_parse_count("--summary-items", optarg, 0, &v, e)))
-                return rc;
-            c->summary_items = (size_t)v;
-            break;
-        case O_ABATCH:
-            if ((rc = cli_parse_count("--align-batch", optarg, 0, &v, e)))
-                return rc;
-            c->align_batch = (size_t)v;
-            break;
-        case O_AITERS:
-            if ((rc = cli_parse_count("--align-iters", optarg, 0, &v, e)))
-                return rc;
-            c->align_iters = (size_t)v;
-            break;
-        case O_ONLINE:
-            c->online = 1;
-            break;
-        case O_AEVERY:
-            if ((rc = cli_parse_count("--align-every", optarg, 0, &v, e)))
-                return rc;
-            c->align_every = (size_t)v;
-            break;
-        case O_SWEEP:
-            a->sweep = optarg;
-            break;
-        case O_EMBED: {
-            encoder_kind k;
-            if (encoder_kind_parse(optarg, &k) != 0)
-                return pe_errf(e, PE_EXIT_USAGE, "--embed: %s, not \"%s\"", ENCODER_KINDS,
-                               optarg);
-            c->embed = optarg;
-            break;
-        }
-        case O_EMBEP:
-            c->embed_endpoint = optarg;
-            break;
-        case O_EMBMODEL:
-            c->embed_model = optarg;
-            break;
-        case O_TOKENIZE: {
-            encoder_tok tk;
-            if (encoder_tok_parse(optarg, &tk) != 0)
-                return pe_errf(e, PE_EXIT_USAGE, "--tokenize: %s, not \"%s\"",
-                               ENCODER_TOKENIZERS, optarg);
-            c->tokenize = optarg;
-            break;
-        }
-        case O_DIM:
-            if ((rc = cli_parse_count("--dim", optarg, 1, &v, e)))
-                return rc;
-            c->dim = (size_t)v;
-            break;
-        case O_MAXFILE: case O_MAXFIELD: case O_MAXPROF: case O_MAXOBS:
-            if ((rc = cli_parse_count(ch == O_MAXFILE    ? "--max-file-bytes"
-                                      : ch == O_MAXFIELD ? "--max-field-bytes"
-                                      : ch == O_MAXPROF  ? "--max-profile-items"
-                                                         : "--max-observation-chars",
-                                      optarg, ch == O_MAXOBS, &v, e)))
-                return rc;
-            if (ch == O_MAXOBS)
-                c->max_observation_chars = v;
-            else
-                *(ch == O_MAXFILE ? &c->limits.max_file_bytes
-                  : ch == O_MAXFIELD ? &c->limits.max_field_bytes
-                                     : &c->limits.max_profile_items) = (size_t)v;
-            break;
-        case O_RESUME:
-            c->resume = optarg;
-            break;
-        case O_SHARD:
-            c->shard = optarg;
-            break;
-        case O_SHARDS:
-            if ((rc = cli_parse_count("--shards", optarg, 1, &v, e)))
-                return rc;
-            if (v > 1000000)
-                return pe_errf(e, PE_EXIT_USAGE, "--shards: at most 1000000");
-            c->shards = (size_t)v;
-            break;
-        case O_GRACE:
-            if ((rc = parse_number("--grace", optarg, 0, &c->grace_s, e)))
-                return rc;
-            break;
-        case O_PROGRESS:
-            if ((rc = progress_parse_mode(optarg, &c->progress, e)))
-                return rc;
-            a->progress_given = 1;
-            break;
-        default:
+        } else if (ch == 'q') {
+            a->quiet = 1;
+        } else if (ch == 'v') {
+            a->c.verbose++;
+        } else if (ch == '?' || ch == ':') {
             return cli_getopt_error(argc, argv, ch, e);
+        } else if ((rc = parse_special(a, ch, optarg, e))) {
+            return rc;
         }
     }
+    if (a->c.shards > 1000000)
+        return pe_errf(e, PE_EXIT_USAGE, "--shards: at most 1000000");
     if (optind < argc)
         return pe_errf(e, PE_EXIT_USAGE, "unexpected argument \"%s\"", argv[optind]);
-    if (!c->task)
+    if (!a->c.task)
         return pe_errf(e, PE_EXIT_USAGE, "--task is required (tasks: %s)", task_names());
     return 0;
 }
-
 
 /* Print what a finished (or stopped) run produced; returns the exit status. */
 static int finish(const run_args *a, const pe_run_result *r, int rc, const pe_err *e)
