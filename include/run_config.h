@@ -74,7 +74,8 @@ typedef struct pe_run_config {
     progress_mode progress;
     int verbose;
     /* what the run records and how it is told to stop */
-    const char *const *command;       /* argv, recorded in run.json (headers redacted) */
+    const char *const *command;       /* the command line, recorded in run.json as given:
+                                         canonical and without secrets (the tool's job) */
     size_t ncommand;
     volatile sig_atomic_t *stop;      /* set to SIGINT or SIGTERM to stop starting queries */
     void (*log)(void *ctx, const char *msg); /* notices and warnings; NULL: none */

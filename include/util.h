@@ -24,6 +24,7 @@ enum {
     PE_EXIT_NOINPUT = 66,    /* an input file does not exist or cannot be opened */
     PE_EXIT_UNAVAILABLE = 69,/* the endpoint refuses every request (key, model, path) */
     PE_EXIT_IO = 74,         /* reading or writing files failed */
+    PE_EXIT_LOCKED = 75,     /* another run is using the run folder */
     PE_EXIT_SIGINT = 130,
     PE_EXIT_SIGTERM = 143
 };

@@ -1,9 +1,13 @@
 /* pe_run(): one evaluation, from a configuration to a run directory. */
 #include "pe_run.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "html.h"
@@ -24,6 +28,7 @@ typedef struct run_state {
     runctl ctl;
     report_writer *w;
     char *default_data;
+    int lock_fd;                /* the run folder's lock, held for the whole run */
     char started[32], finished[32];
     run_shared rs;
     runner_opts ro;
@@ -121,6 +126,33 @@ static int write_run_json(const run_state *s, const char *out, const runner_stat
     return rc;
 }
 
+/* Claim the run folder before anything is written to it: one run at a time
+ * (flock: released by the kernel when the process ends, however it ends). */
+static int lock_folder(run_state *s, const char *dir, pe_err *e)
+{
+    char *path = xasprintf("%s/.lock", dir), pid[32];
+    int rc = pe_mkdirs(dir, e), n;
+    if (!rc && (s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+        rc = pe_errf(e, PE_EXIT_IO, "%s: %s", path, strerror(errno));
+    if (!rc && flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        char other[32] = "";
+        ssize_t got = pread(s->lock_fd, other, sizeof other - 1, 0);
+        other[got > 0 ? got : 0] = '\0';
+        other[strcspn(other, "\n")] = '\0';
+        rc = errno == EWOULDBLOCK
+                 ? pe_errf(e, PE_EXIT_LOCKED, "%s is in use by another run (process %s)", dir,
+                           *other ? other : "?")
+                 : pe_errf(e, PE_EXIT_IO, "%s: %s", path, strerror(errno));
+    }
+    if (!rc) {
+        n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+        if (ftruncate(s->lock_fd, 0) != 0 || pwrite(s->lock_fd, pid, (size_t)n, 0) != n)
+            rc = pe_errf(e, PE_EXIT_IO, "%s: %s", path, strerror(errno));
+    }
+    free(path);
+    return rc;
+}
+
 /* Every loaded user, sorted by id, for what is drawn from other users. */
 static void make_pool(run_state *s, run_shared *rs)
 {
@@ -166,11 +198,16 @@ static int prepare(run_state *s, pe_run_result *r, run_shared *rs, pe_err *e)
     if ((rc = run_encoder_setup(c, &s->llm, &s->enc, e)))
         return rc;
     r->offline = s->llm.client && s->llm.offline;
+    if (c->resume && out && strcmp(out, c->resume) != 0)
+        return pe_errf(e, PE_EXIT_USAGE, "--out %s and --resume %s name different folders", out,
+                       c->resume);
+    r->out = c->resume ? xstrdup(c->resume) : out ? xstrdup(out) : default_out(s);
+    if ((rc = lock_folder(s, r->out, e)))
+        return rc;
     if ((rc = runctl_prepare(&s->ctl, &s->data, settings_of(s), &out, e)))
         return rc;
     make_pool(s, rs);
     pe_utc_iso(s->started, sizeof s->started);
-    r->out = out ? xstrdup(out) : default_out(s);
     pp = xasprintf("%s/predictions.jsonl", r->out);
     exists = pe_file_exists(pp);
     free(pp);
@@ -257,6 +294,8 @@ static int summarize(run_state *s, pe_run_result *r, pe_err *e)
 /* Frees s itself too. */
 static void release(run_state *s)
 {
+    if (s->lock_fd >= 0)
+        close(s->lock_fd);
     runctl_free(&s->ctl);
     if (s->w)
         report_close(s->w, NULL);
@@ -273,6 +312,7 @@ int pe_run(const pe_run_config *c, pe_run_result *r, pe_err *e)
 {
     /* on the heap: after an abandoned stop the workers still read it */
     run_state *s = xcalloc(1, sizeof *s);
+    s->lock_fd = -1;
     runner_opts *ro = &s->ro;
     int rc, runrc, src;
     pe_err e2 = {0};

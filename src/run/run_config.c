@@ -103,6 +103,7 @@ static const run_setting table[] = {
     KEEP("--shards", "with --shard auto"),
     KEEP("--grace", "how long a stop waits for queries in flight"),
     KEEP("--progress", "the status line"),
+    KEEP("--share-results", "who may read the run folder"),
     KEEP("-q|--quiet", "what is printed"),
     KEEP("-v|--verbose", "what is logged"),
     KEEP("-h|--help", "prints help"),

@@ -29,24 +29,13 @@ void pe_versions_text(buf *b)
     buf_printf(b, "%s\n", openblas_get_config());
 }
 
-/* argv as recorded in run.json: header values may carry credentials. */
-static void json_argv(buf *b, const char *const *argv, size_t argc)
+static void str_list(buf *b, const char *const *v, size_t n)
 {
-    int redact_next = 0;
     buf_addc(b, '[');
-    for (size_t i = 0; i < argc; i++) {
-        const char *a = argv[i];
+    for (size_t i = 0; i < n; i++) {
         if (i)
             buf_adds(b, ", ");
-        if (redact_next || strncmp(a, "--header=", 9) == 0) {
-            const char *colon = strchr(a, ':');
-            char *r = xasprintf("%.*s: <redacted>", colon ? (int)(colon - a) : (int)strlen(a), a);
-            buf_json_str(b, r);
-            free(r);
-        } else {
-            buf_json_str(b, a);
-        }
-        redact_next = strcmp(a, "--header") == 0;
+        buf_json_str(b, v[i]);
     }
     buf_addc(b, ']');
 }
@@ -101,17 +90,6 @@ static void llm_json(buf *b, const pe_run_config *c, run_llm *ls)
     buf_addc(b, '}');
 }
 
-static void str_list(buf *b, const char *const *v, size_t n)
-{
-    buf_addc(b, '[');
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            buf_adds(b, ", ");
-        buf_json_str(b, v[i]);
-    }
-    buf_addc(b, ']');
-}
-
 char *run_json_text(const run_record *r)
 {
     const pe_run_config *c = r->config;
@@ -130,7 +108,7 @@ char *run_json_text(const run_record *r)
     buf_adds(&b, ",\n  \"libraries\": ");
     pe_versions_json(&b);
     buf_adds(&b, ",\n  \"command\": ");
-    json_argv(&b, c->command, c->ncommand);
+    str_list(&b, c->command, c->ncommand);
     buf_adds(&b, ",\n  \"task\": ");
     buf_json_str(&b, c->task);
     buf_adds(&b, ",\n  \"methods\": [");

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -16,15 +17,27 @@
 #include "offline.h"
 #include "pe_run.h"
 #include "progress.h"
+#include "run_command.h"
 #include "sweep.h"
 
 /* The configuration and what the tool itself keeps beside it. */
 typedef struct run_args {
     pe_run_config c;
     const char **data, **user_ids, **headers; /* the arrays c points to */
+    run_words cmd;                            /* the canonical command line */
+    run_words file_headers;                   /* headers read from files or the environment */
     const char *sweep;
-    int quiet, progress_given;
+    int quiet, progress_given, share;
 } run_args;
+
+static void run_args_free(run_args *a)
+{
+    free(a->data);
+    free(a->user_ids);
+    free(a->headers);
+    run_words_free(&a->cmd);
+    run_words_free(&a->file_headers);
+}
 
 static volatile sig_atomic_t stop_signal;
 
@@ -114,6 +127,8 @@ static void usage(FILE *f)
         "  --grace S           on SIGINT/SIGTERM, wait S seconds for queries in flight\n"
         "                      (default 30)\n"
         "  --progress WHEN     auto, always or never: the status line on stderr (default auto)\n"
+        "  --share-results     keep the umask for the run folder (default: private,\n"
+        "                      files 0600 and folders 0700)\n"
         "  -q, --quiet         no summary table on stdout\n"
         "  -v, --verbose       more log lines on stderr\n"
         "  -h, --help          this help\n"
@@ -136,7 +151,7 @@ enum { O_TASK = 256, O_DATA, O_FORMAT, O_METHOD, O_OUT, O_USERS, O_USER, O_MAXQ,
        O_CACHEDIR, O_CACHESHARED, O_OFFLINE, O_PROMPTS, O_WIKI, O_MAXSTEPS, O_SUMITEMS,
        O_ABATCH, O_AITERS, O_ONLINE, O_AEVERY, O_SWEEP, O_EMBED, O_EMBEP, O_EMBMODEL,
        O_TOKENIZE, O_DIM, O_MAXFILE, O_MAXFIELD, O_MAXPROF, O_MAXOBS, O_RESUME, O_SHARD,
-       O_SHARDS, O_GRACE, O_PROGRESS };
+       O_SHARDS, O_GRACE, O_PROGRESS, O_SHARE };
 
 #define R required_argument
 static const struct option OPTS[] = {
@@ -166,7 +181,8 @@ static const struct option OPTS[] = {
     {"shards", R, NULL, O_SHARDS}, {"grace", R, NULL, O_GRACE},
     {"progress", R, NULL, O_PROGRESS}, {"max-file-bytes", R, NULL, O_MAXFILE},
     {"max-field-bytes", R, NULL, O_MAXFIELD}, {"max-profile-items", R, NULL, O_MAXPROF},
-    {"max-observation-chars", R, NULL, O_MAXOBS}, {NULL, 0, NULL, 0},
+    {"max-observation-chars", R, NULL, O_MAXOBS}, {"share-results", no_argument, NULL, O_SHARE},
+    {NULL, 0, NULL, 0},
 };
 #undef R
 
@@ -284,8 +300,16 @@ static int parse_special(run_args *a, int ch, const char *arg, pe_err *e)
         c->user_ids = a->user_ids = push(a->user_ids, &c->nuser_ids, arg);
         return 0;
     case O_HEADER:
+        if (arg[0] == '@') {
+            size_t from = a->file_headers.n;
+            if ((rc = run_command_file_headers(arg + 1, &a->file_headers, e)))
+                return rc;
+            for (size_t i = from; i < a->file_headers.n; i++)
+                c->headers = a->headers = push(a->headers, &c->nheaders, a->file_headers.v[i]);
+            return 0;
+        }
         if (!strchr(arg, ':'))
-            return pe_errf(e, PE_EXIT_USAGE, "--header: expected \"Name: value\"");
+            return pe_errf(e, PE_EXIT_USAGE, "--header: expected \"Name: value\" or @FILE");
         c->headers = a->headers = push(a->headers, &c->nheaders, arg);
         return 0;
     case 'j':
@@ -340,6 +364,9 @@ static int parse_special(run_args *a, int ch, const char *arg, pe_err *e)
     case O_SWEEP:
         a->sweep = arg;
         return 0;
+    case O_SHARE:
+        a->share = 1;
+        return 0;
     default:
         return parse_value(c, ch, arg, e);
     }
@@ -347,11 +374,19 @@ static int parse_special(run_args *a, int ch, const char *arg, pe_err *e)
 
 static int parse_args(int argc, char **argv, run_args *a, pe_err *e)
 {
-    int ch, rc;
+    int ch, rc, li = -1;
+    size_t from;
 
     optind = 1;
     opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":j:qvh", OPTS, NULL)) != -1) {
+    run_words_add(&a->cmd, "persona-eval");
+    run_words_add(&a->cmd, "run");
+    while ((ch = getopt_long(argc, argv, ":j:qvh", OPTS, &li)) != -1) {
+        if (ch != '?' && ch != ':' && ch != 'h') /* full option names, secrets replaced */
+            run_command_option(&a->cmd, li >= 0 ? OPTS[li].name
+                                        : ch == 'j' ? "jobs" : ch == 'q' ? "quiet" : "verbose",
+                               ch == 'j' || (li >= 0 && OPTS[li].has_arg) ? optarg : NULL);
+        li = -1;
         if (ch == 'h') {
             usage(stdout);
             return -1;
@@ -365,12 +400,15 @@ static int parse_args(int argc, char **argv, run_args *a, pe_err *e)
             return rc;
         }
     }
+    from = a->file_headers.n;
+    if ((rc = run_command_env_headers(&a->file_headers, e)))
+        return rc;
+    for (size_t i = from; i < a->file_headers.n; i++)
+        a->c.headers = a->headers = push(a->headers, &a->c.nheaders, a->file_headers.v[i]);
     if (a->c.shards > 1000000)
         return pe_errf(e, PE_EXIT_USAGE, "--shards: at most 1000000");
     if (optind < argc)
         return pe_errf(e, PE_EXIT_USAGE, "unexpected argument \"%s\"", argv[optind]);
-    if (!a->c.task)
-        return pe_errf(e, PE_EXIT_USAGE, "--task is required (tasks: %s)", task_names());
     return 0;
 }
 
@@ -431,6 +469,7 @@ static int run_sweep(const run_args *a, pe_err *e)
 int cmd_run(int argc, char **argv)
 {
     run_args a;
+    run_words resumed = {0};
     pe_run_result r;
     pe_err e = {0};
     int rc;
@@ -440,6 +479,19 @@ int cmd_run(int argc, char **argv)
     run_config_init(&a.c);
     a.c.methods = CLI_DEFAULT_METHOD;
     rc = parse_args(argc, argv, &a, &e);
+    if (rc == 0 && a.c.resume) { /* continue from the recorded command, new options on top */
+        char *dir = xstrdup(a.c.resume);
+        run_args_free(&a);
+        memset(&a, 0, sizeof a);
+        run_config_init(&a.c);
+        a.c.methods = CLI_DEFAULT_METHOD;
+        rc = run_command_resume(dir, argc, argv, &resumed, &e);
+        if (!rc)
+            rc = parse_args((int)resumed.n, resumed.v, &a, &e);
+        free(dir);
+    }
+    if (rc == 0 && !a.c.task)
+        rc = pe_errf(&e, PE_EXIT_USAGE, "--task is required (tasks: %s)", task_names());
     if (rc == -1) {
         rc = 0;
         goto done;
@@ -450,8 +502,12 @@ int cmd_run(int argc, char **argv)
     }
     if (a.quiet && !a.progress_given)
         a.c.progress = PROGRESS_NEVER;
-    a.c.command = (const char *const *)argv;
-    a.c.ncommand = (size_t)argc;
+    if (!a.share) { /* run folders hold user histories and personas: private by default */
+        mode_t old = umask(0);
+        umask(old | 077);
+    }
+    a.c.command = (const char *const *)a.cmd.v;
+    a.c.ncommand = a.cmd.n;
     a.c.stop = &stop_signal;
     a.c.log = log_stderr;
     if (a.sweep) {
@@ -465,8 +521,7 @@ int cmd_run(int argc, char **argv)
     rc = finish(&a, &r, pe_run(&a.c, &r, &e), &e);
     pe_run_result_free(&r);
 done:
-    free(a.data);
-    free(a.user_ids);
-    free(a.headers);
+    run_args_free(&a);
+    run_words_free(&resumed);
     return rc;
 }
