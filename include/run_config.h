@@ -16,6 +16,7 @@
 
 #include <cJSON.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -78,6 +79,8 @@ typedef struct pe_run_config {
                                          canonical and without secrets (the tool's job) */
     size_t ncommand;
     volatile sig_atomic_t *stop;      /* set to SIGINT or SIGTERM to stop starting queries */
+    volatile sig_atomic_t *stop_now;  /* set to give up on the queries in flight at once */
+    atomic_int *in_flight;            /* kept equal to the jobs being worked on (or NULL) */
     void (*log)(void *ctx, const char *msg); /* notices and warnings; NULL: none */
     void *log_ctx;
 } pe_run_config;

@@ -332,6 +332,8 @@ int pe_run(const pe_run_config *c, pe_run_result *r, pe_err *e)
     ro->jobs = c->jobs > 0 ? c->jobs : 1;
     ro->out = s->w;
     ro->stop = c->stop;
+    ro->stop_now = c->stop_now;
+    ro->in_flight = c->in_flight;
     runctl_runner_opts(&s->ctl, ro);
     if (s->llm.client)
         progress_set_extra(s->ctl.prog, run_llm_progress, &s->llm);

@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <stddef.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,13 +40,35 @@ static void run_args_free(run_args *a)
     run_words_free(&a->file_headers);
 }
 
-static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_signal, stop_now;
+static atomic_int in_flight;
+static char grace_text[96]; /* the rest of the first message, made before the handler is set */
+
+/* Only async-signal-safe calls: write(2) of text formatted here. */
+static void say(const char *a, int n, const char *b)
+{
+    char num[24], *p = num + sizeof num;
+    ssize_t ignored;
+    *--p = '\0';
+    do
+        *--p = (char)('0' + n % 10);
+    while ((n /= 10) > 0 && p > num);
+    ignored = write(2, a, strlen(a));
+    ignored = write(2, p, strlen(p));
+    ignored = write(2, b, strlen(b));
+    (void)ignored;
+}
 
 static void on_signal(int sig)
 {
-    if (stop_signal) /* a second signal: leave at once; files stay consistent (line appends) */
-        _exit(sig == SIGINT ? PE_EXIT_SIGINT : PE_EXIT_SIGTERM);
+    if (stop_signal) { /* the second: give up on the queries in flight, still summarize */
+        stop_now = 1;
+        say("\npersona-eval: stopping now: ", atomic_load(&in_flight),
+            " queries in flight are abandoned\n");
+        return;
+    }
     stop_signal = sig;
+    say("\npersona-eval: stopping: finishing ", atomic_load(&in_flight), grace_text);
 }
 
 static void log_stderr(void *ctx, const char *msg)
@@ -425,8 +448,9 @@ static int finish(const run_args *a, const pe_run_result *r, int rc, const pe_er
         printf("\nResults: %s\n", r->out);
     }
     if (rc == PE_EXIT_SIGINT || rc == PE_EXIT_SIGTERM) {
-        fprintf(stderr, "persona-eval: interrupted; the summary in %s is marked incomplete\n",
-                r->out);
+        fprintf(stderr, "persona-eval: interrupted; the summary in %s is marked incomplete\n"
+                        "persona-eval: continue with: persona-eval --resume %s\n",
+                r->out, r->out);
     } else if (rc == PE_EXIT_RUNERRORS) {
         fprintf(stderr, "persona-eval: %zu of %zu queries ended in error (see %s/"
                         "predictions.jsonl)\n", r->stats.errors, r->stats.queries_done, r->out);
@@ -434,8 +458,8 @@ static int finish(const run_args *a, const pe_run_result *r, int rc, const pe_er
         fprintf(stderr, "persona-eval: %s\n", e->msg);
     }
     if (r->abandoned) { /* workers still use the run's data: leave without freeing it */
-        fprintf(stderr, "persona-eval: %zu queries still in flight after the grace period "
-                        "were abandoned\n", r->abandoned);
+        fprintf(stderr, "persona-eval: %zu queries in flight were abandoned (they run again "
+                        "on --resume)\n", r->abandoned);
         fflush(stdout);
         fflush(stderr);
         _exit(rc);
@@ -514,6 +538,10 @@ int cmd_run(int argc, char **argv)
         rc = run_sweep(&a, &e);
         goto done;
     }
+    snprintf(grace_text, sizeof grace_text,
+             " queries in flight (up to %g s); Ctrl-C again to stop now\n", a.c.grace_s);
+    a.c.stop_now = &stop_now;
+    a.c.in_flight = &in_flight;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
