@@ -147,7 +147,8 @@ START_TEST(algorithm_one)
     llm_client *cl = client(s->base);
     persona_llm pl = {cl, P, task_get("lamp2m"), 0.1, 0, 0};
     sim_log l;
-    persona_align_opts o = {3, 2, 6, simulate, NULL, &l};
+    size_t failed = 9;
+    persona_align_opts o = {3, 2, 6, simulate, NULL, &l, &failed};
     llm_acct acct = {0};
     buf log = BUF_INIT;
     pe_err e = {0};
@@ -159,6 +160,7 @@ START_TEST(algorithm_one)
     pthread_mutex_init(&l.mu, NULL);
     ck_assert_int_eq(persona_align(&pl, &USER, &o, &persona, &log, &acct, &e), 0);
     ck_assert_str_eq(persona, "P2");
+    ck_assert_uint_eq(failed, 0);
     /* iteration 1 replays items 5, 4, 3 with P0; iteration 2 items 2, 1, 0 with P1 */
     for (int i = 0; i < 6; i++) {
         ck_assert_int_eq(l.seen[i], 1);
@@ -211,7 +213,8 @@ START_TEST(cutoff_and_failed_update)
     llm_client *cl = client(s->base);
     persona_llm pl = {cl, P, task_get("lamp2m"), 0.1, 0, 0};
     sim_log l;
-    persona_align_opts o = {2, 1, 3, simulate, NULL, &l};
+    size_t failed = 0;
+    persona_align_opts o = {2, 1, 3, simulate, NULL, &l, &failed};
     llm_acct acct = {0};
     buf log = BUF_INIT;
     pe_err e = {0};
@@ -224,6 +227,7 @@ START_TEST(cutoff_and_failed_update)
     ck_assert_int_eq(l.seen[2] + l.seen[1], 2);
     ck_assert_int_eq(l.seen[0] + l.seen[3] + l.seen[4] + l.seen[5], 0);
     ck_assert_str_eq(persona, "P0");
+    ck_assert_uint_eq(failed, 1);
     ck_assert_ptr_nonnull(strstr(buf_str(&log), "\"update_error\""));
     buf_free(&log);
     free(persona);

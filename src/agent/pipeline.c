@@ -369,14 +369,23 @@ static void log_persona(const run_shared *rs, const user_state *us, size_t mi, s
     buf_free(&line);
 }
 
+/* Algorithm 1 on the persona. A replay, feedback or update that failed makes
+ * the preparation fail (um->prep_error): the method's queries of this user
+ * then end in error rather than being answered by a half-aligned persona. */
 static int align(const run_shared *rs, user_state *us, size_t mi, char **persona, buf *log,
                  llm_acct *acct, pe_err *e)
 {
     persona_llm pl = persona_cfg(rs);
     sim_ctx sc = {rs, us, mi};
+    size_t failed = 0;
     persona_align_opts ao = {rs->align_batch, rs->align_iters, us->user->nitems, simulate,
-                             rs->task->id == TASK_LAMP1 ? lamp1_replay : NULL, &sc};
-    return persona_align(&pl, us->user, &ao, persona, log, acct, e);
+                             rs->task->id == TASK_LAMP1 ? lamp1_replay : NULL, &sc, &failed};
+    int rc = persona_align(&pl, us->user, &ao, persona, log, acct, e);
+    if (!rc && failed && !us->per[mi].prep_error)
+        us->per[mi].prep_error = xasprintf("persona alignment: %zu replay, feedback or update "
+                                           "call%s failed (see personas.jsonl)",
+                                           failed, failed == 1 ? "" : "s");
+    return rc;
 }
 
 int pipeline_prepare(const run_shared *rs, user_state *us, size_t mi, llm_worker *w, pe_err *e)
