@@ -327,9 +327,21 @@ const method *methods_get(const char *name)
 
 int methods_parse_list(const char *list, const method ***out, size_t *n, pe_err *e)
 {
-    const method **v = xcalloc(methods_count(), sizeof *v);
+    const method **v;
     size_t k = 0;
-    char *copy = xstrdup(list), *save = NULL;
+    char *copy, *save = NULL;
+
+    for (const char *p = list;; p++) { /* every item between commas must name something */
+        const char *end = p + strcspn(p, ",");
+        while (p < end && (*p == ' ' || *p == '\t'))
+            p++;
+        if (p == end)
+            return pe_errf(e, PE_EXIT_USAGE, "--method \"%s\": an empty item in the list", list);
+        if (!*(p = end))
+            break;
+    }
+    v = xcalloc(methods_count(), sizeof *v);
+    copy = xstrdup(list);
 
     for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         char *name = pe_strip(tok);

@@ -202,9 +202,13 @@ static int prepare(run_state *s, pe_run_result *r, run_shared *rs, pe_err *e)
         return pe_errf(e, PE_EXIT_USAGE, "--out %s and --resume %s name different folders", out,
                        c->resume);
     r->out = c->resume ? xstrdup(c->resume) : out ? xstrdup(out) : default_out(s);
-    if ((rc = lock_folder(s, r->out, e)))
+    /* a resumed folder is locked before its torn tails are repaired; a new one
+     * only once the options are known to be good (bad input writes nothing) */
+    if (c->resume && (rc = lock_folder(s, r->out, e)))
         return rc;
     if ((rc = runctl_prepare(&s->ctl, &s->data, settings_of(s), &out, e)))
+        return rc;
+    if (!c->resume && (rc = lock_folder(s, r->out, e)))
         return rc;
     make_pool(s, rs);
     pe_utc_iso(s->started, sizeof s->started);

@@ -75,6 +75,20 @@ static int open_cache(const pe_run_config *c, run_llm *ls, int offline, pe_err *
     return 0;
 }
 
+/* An http(s) URL with a host. */
+static int check_url(const char *what, const char *url, pe_err *e)
+{
+    const char *host = NULL;
+    if (strncmp(url, "http://", 7) == 0)
+        host = url + 7;
+    else if (strncmp(url, "https://", 8) == 0)
+        host = url + 8;
+    if (!host || !*host || *host == '/' || *host == ':')
+        return pe_errf(e, PE_EXIT_USAGE, "%s \"%s\" is not an http:// or https:// URL with a "
+                                         "host (e.g. http://127.0.0.1:8000/v1)", what, url);
+    return 0;
+}
+
 static const char *env_or(const char *v, const char *var)
 {
     return v ? v : getenv(var);
@@ -100,6 +114,9 @@ int run_llm_setup(const pe_run_config *c, run_llm *ls, pe_err *e)
                                          "--model (or OPENAI_MODEL)");
     if (c->api_key_env && !key)
         return pe_errf(e, PE_EXIT_USAGE, "--api-key-env: the variable %s is not set", keyvar);
+    if (!ls->offline && (rc = check_url(c->endpoint ? "--endpoint" : "OPENAI_BASE_URL", endpoint,
+                                        e)))
+        return rc;
     if ((rc = open_cache(c, ls, ls->offline, e)))
         return rc;
     client_config(c, ls, &cfg);
@@ -148,6 +165,8 @@ int run_encoder_setup(const pe_run_config *c, run_llm *ls, encoder_opts *o, pe_e
     if (!endpoint || !*endpoint || !model || !*model)
         return pe_errf(e, PE_EXIT_USAGE, "--embed http needs --embed-endpoint or --endpoint, and "
                                          "--embed-model or --model");
+    if ((rc = check_url("--embed-endpoint", endpoint, e)))
+        return rc;
     if ((rc = open_cache(c, ls, 0, e)))
         return rc;
     client_config(c, ls, &cfg);

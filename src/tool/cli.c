@@ -57,6 +57,15 @@ int cli_main(int argc, char **argv)
             }
             return rc;
         }
+    if (argv[1][0] != '-') { /* a word that is no subcommand: a typo, or run's stray argument */
+        const char *names[] = {"run", "prepare", "score", "report", "personas", "merge"};
+        const char *near = cli_closest(argv[1], names, sizeof names / sizeof names[0]);
+        if (near) {
+            fprintf(stderr, "persona-eval: unknown command \"%s\" (did you mean %s?)\n", argv[1],
+                    near);
+            return PE_EXIT_USAGE;
+        }
+    }
     /* no subcommand: run, with argv[0] standing in for the subcommand name */
     {
         int rc = cmd_run(argc, argv);

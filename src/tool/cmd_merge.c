@@ -310,7 +310,7 @@ int cmd_merge(int argc, char **argv)
             usage(stdout);
             return 0;
         default:
-            rc = cli_getopt_error(argc, argv, ch, &e);
+            rc = cli_getopt_error(argc, argv, ch, opts, &e);
             fprintf(stderr, "persona-eval merge: %s\n", e.msg);
             return rc;
         }

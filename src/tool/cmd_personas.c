@@ -158,7 +158,7 @@ int cmd_personas(int argc, char **argv)
             usage(stdout);
             return 0;
         } else {
-            cli_getopt_error(argc, argv, ch, &e);
+            cli_getopt_error(argc, argv, ch, opts, &e);
             fprintf(stderr, "persona-eval: %s\n", e.msg);
             return PE_EXIT_USAGE;
         }

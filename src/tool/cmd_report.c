@@ -139,7 +139,7 @@ int cmd_report(int argc, char **argv)
             usage(stdout);
             return 0;
         default:
-            cli_getopt_error(argc, argv, ch, &e);
+            cli_getopt_error(argc, argv, ch, opts, &e);
             fprintf(stderr, "persona-eval: %s\n", e.msg);
             return PE_EXIT_USAGE;
         }

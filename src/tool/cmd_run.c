@@ -29,6 +29,8 @@ typedef struct run_args {
     run_words file_headers;                   /* headers read from files or the environment */
     const char *sweep;
     int quiet, progress_given, share;
+    int argc;                                 /* the command line being parsed */
+    char **argv;
 } run_args;
 
 static void run_args_free(run_args *a)
@@ -312,12 +314,15 @@ static int parse_special(run_args *a, int ch, const char *arg, pe_err *e)
     switch (ch) {
     case O_TASK:
         if (!task_get(arg))
-            return pe_errf(e, PE_EXIT_USAGE, "unknown task \"%s\" (tasks: %s)", arg,
-                           task_names());
+            return cli_unknown_task(arg, e);
         c->task = arg;
         return 0;
-    case O_DATA:
+    case O_DATA: /* --data A B C: the words up to the next option are files too */
         c->data = a->data = push(a->data, &c->ndata, arg);
+        while (optind < a->argc && a->argv[optind][0] != '-') {
+            run_command_option(&a->cmd, "data", a->argv[optind]);
+            c->data = a->data = push(a->data, &c->ndata, a->argv[optind++]);
+        }
         return 0;
     case O_USER:
         c->user_ids = a->user_ids = push(a->user_ids, &c->nuser_ids, arg);
@@ -402,6 +407,8 @@ static int parse_args(int argc, char **argv, run_args *a, pe_err *e)
 
     optind = 1;
     opterr = 0;
+    a->argc = argc;
+    a->argv = argv;
     run_words_add(&a->cmd, "persona-eval");
     run_words_add(&a->cmd, "run");
     while ((ch = getopt_long(argc, argv, ":j:qvh", OPTS, &li)) != -1) {
@@ -418,7 +425,7 @@ static int parse_args(int argc, char **argv, run_args *a, pe_err *e)
         } else if (ch == 'v') {
             a->c.verbose++;
         } else if (ch == '?' || ch == ':') {
-            return cli_getopt_error(argc, argv, ch, e);
+            return cli_getopt_error(argc, argv, ch, OPTS, e);
         } else if ((rc = parse_special(a, ch, optarg, e))) {
             return rc;
         }
@@ -446,6 +453,8 @@ static int finish(const run_args *a, const pe_run_result *r, int rc, const pe_er
         if (r->offline)
             printf("\nAnswers came from the %s.", OFFLINE_LABEL);
         printf("\nResults: %s\n", r->out);
+    } else if (r->summaries) { /* -q: the run folder alone, for scripts */
+        printf("%s\n", r->out);
     }
     if (rc == PE_EXIT_SIGINT || rc == PE_EXIT_SIGTERM) {
         fprintf(stderr, "persona-eval: interrupted; the summary in %s is marked incomplete\n"
