@@ -49,11 +49,11 @@ void htmlkit_json_value(buf *b, const cJSON *v);
 /* A settings row: <tr><th>key</th><td>value</td></tr>. */
 void htmlkit_kv_row(buf *b, const char *key, const cJSON *v);
 
-/* The summary table of one task (runs[i] labels row i when runs is not NULL)
+/* The summary table of the rows of one task t (a run column when with_run)
  * and one interval chart per metric. */
-void htmlkit_summary_table(buf *b, const task *t, const method_summary *s, size_t n,
-                           const char *const *runs, const char *id);
-void htmlkit_interval_charts(buf *b, const task *t, const method_summary *s, size_t n,
-                             const char *const *runs, svg_colours *col);
+void htmlkit_summary_table(buf *b, const task *t, const report_row *rows, size_t n,
+                           int with_run, const char *id);
+void htmlkit_interval_charts(buf *b, const task *t, const report_row *rows, size_t n,
+                             int with_run, svg_colours *col);
 
 #endif

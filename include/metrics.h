@@ -14,7 +14,10 @@
  *   with no TP, FP or FN; the mean is summed in numpy's pairwise order.
  * - Rating: float() of the stripped prediction, no clamping; an unparsable
  *   prediction becomes whichever of 1.0 and 5.0 is farther from float(gold)
- *   (5.0 on a tie). MAE = mean |p-g|, RMSE = sqrt(mean (p-g)^2), pairwise sums.
+ *   (5.0 on a tie). A prediction that float() reads as inf or nan ("inf",
+ *   "1e400", "nan") counts as unparsable: LaMP's scorer passes it on to
+ *   sklearn, which stops with "Input contains infinity or NaN", so the
+ *   official rule for a non-number is the only one that gives a score. MAE = mean |p-g|, RMSE = sqrt(mean (p-g)^2), pairwise sums.
  *   An unparsable gold (the official scorer crashes on it) yields NAN metrics.
  */
 #ifndef PE_METRICS_H
@@ -37,7 +40,8 @@ void metrics_compute(const task *t, const char *const *golds, const char *const 
                      metrics_result *r);
 
 /* The official rating mapping of one string: float(s.strip()). Returns 1 when
- * it parses (a gold that does not parse makes the official scorer crash). */
+ * it parses to a finite number (a gold that does not makes the official
+ * scorer crash). */
 int metrics_parse_rating(const char *s, double *v);
 
 /* Percentile bootstrap 95% intervals: B resamples of the n pairs with

@@ -7,6 +7,7 @@
 
 #include "htmlkit.h"
 #include "report.h"
+#include "runset.h"
 
 /* The href from the folder holding out_path to dir/file: relative when both
  * resolve, else dir as given. */
@@ -44,15 +45,7 @@ static void rel_href(buf *b, const char *out_path, const char *dir, const char *
     free(od);
 }
 
-typedef struct cmp_run {
-    const char *dir;
-    char *label;
-    const task *t;
-    method_summary *s;
-    size_t n;
-} cmp_run;
-
-static void run_card(buf *b, const char *out_path, const cmp_run *r, size_t idx)
+static void run_card(buf *b, const char *out_path, const runset_run *r, size_t idx)
 {
     pe_err e = {0};
     cJSON *run = htmlkit_json_load(r->dir, "run.json", &e);
@@ -66,9 +59,9 @@ static void run_card(buf *b, const char *out_path, const cmp_run *r, size_t idx)
                has_report ? "full report" : "summary.json");
     htmlkit_wrap(b, "<tr><th>task</th><td>", r->t->name, "</td></tr>");
     if (run) {
-        htmlkit_kv_row(b, "methods", cJSON_GetObjectItemCaseSensitive(run, "methods"));
-        htmlkit_kv_row(b, "started", cJSON_GetObjectItemCaseSensitive(run, "started"));
-        htmlkit_kv_row(b, "incomplete", cJSON_GetObjectItemCaseSensitive(run, "incomplete"));
+        static const char *const keys[] = {"methods", "started", "incomplete"};
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+            htmlkit_kv_row(b, keys[k], cJSON_GetObjectItemCaseSensitive(run, keys[k]));
         buf_adds(b, "<tr><th>LLM calls</th><td>");
         htmlkit_count(b, htmlkit_json_num(stats, "calls"));
         buf_adds(b, "</td></tr><tr><th>tokens (prompt + completion)</th><td>");
@@ -87,70 +80,40 @@ static void run_card(buf *b, const char *out_path, const cmp_run *r, size_t idx)
 
 int html_write_compare(const char *out_path, const char *const *dirs, size_t n, pe_err *e)
 {
-    cmp_run *runs = xcalloc(n ? n : 1, sizeof *runs);
+    runset rs;
     buf b = BUF_INIT;
     svg_colours col = {NULL, 0, 0};
-    size_t nr = 0;
-    int rc = 0;
+    int rc = runset_load(&rs, dirs, n, e);
 
-    for (; nr < n; nr++) {
-        cmp_run *r = &runs[nr];
-        r->dir = dirs[nr];
-        if ((rc = report_read_summary(dirs[nr], &r->t, &r->s, &r->n, e)))
-            goto done;
-        r->label = htmlkit_base_name(dirs[nr]);
-        for (size_t m = 0; m < r->n; m++)
-            svg_colour_of(&col, r->s[m].method);
+    if (rc) {
+        runset_free(&rs);
+        return rc;
     }
+    for (size_t i = 0; i < rs.nrows; i++)
+        svg_colour_of(&col, rs.rows[i].s->method);
     htmlkit_page_begin(&b, "persona-eval: comparison of runs");
     buf_printf(&b, "<header><h1>persona-eval comparison</h1><p class=\"sub\">%zu run(s). "
                    "Methods as rows; 95%% bootstrap intervals.</p></header>\n",
-               nr);
-    /* one table per task, runs in the order given */
-    for (size_t i = 0; i < nr; i++) {
-        size_t total = 0, k = 0;
-        int seen = 0;
-        method_summary *all;
-        const char **labels;
-        char *id;
-        for (size_t j = 0; j < i; j++)
-            seen |= runs[j].t == runs[i].t;
-        if (seen)
-            continue;
-        for (size_t j = i; j < nr; j++)
-            if (runs[j].t == runs[i].t)
-                total += runs[j].n;
-        all = xcalloc(total ? total : 1, sizeof *all);
-        labels = xcalloc(total ? total : 1, sizeof *labels);
-        for (size_t j = i; j < nr; j++)
-            if (runs[j].t == runs[i].t)
-                for (size_t m = 0; m < runs[j].n; m++) {
-                    all[k] = runs[j].s[m];
-                    labels[k++] = runs[j].label;
-                }
+               rs.n);
+    for (size_t i = 0, j; i < rs.nrows; i = j) {
+        const task *t = rs.rows[i].t;
+        char *id = xasprintf("summary-%s", t->name);
+        j = runset_task_end(&rs, i);
         buf_adds(&b, "<section class=\"task\"><h2>Task ");
-        svg_escape(&b, runs[i].t->name);
+        svg_escape(&b, t->name);
         buf_adds(&b, "</h2>");
-        id = xasprintf("summary-%s", runs[i].t->name);
-        htmlkit_summary_table(&b, runs[i].t, all, k, labels, id);
-        htmlkit_interval_charts(&b, runs[i].t, all, k, labels, &col);
+        htmlkit_summary_table(&b, t, rs.rows + i, j - i, 1, id);
+        htmlkit_interval_charts(&b, t, rs.rows + i, j - i, 1, &col);
         buf_adds(&b, "</section>\n");
         free(id);
-        free(all);
-        free(labels);
     }
     buf_adds(&b, "<section id=\"runs\"><h2>Runs</h2><div class=\"charts\">");
-    for (size_t i = 0; i < nr; i++)
-        run_card(&b, out_path, &runs[i], i);
+    for (size_t i = 0; i < rs.n; i++)
+        run_card(&b, out_path, &rs.runs[i], i);
     buf_adds(&b, "</div></section>\n");
     htmlkit_page_end(&b);
     rc = pe_write_atomic(out_path, buf_str(&b), b.len, e);
-done:
-    for (size_t i = 0; i < nr; i++) {
-        report_free_summaries(runs[i].s, runs[i].n);
-        free(runs[i].label);
-    }
-    free(runs);
+    runset_free(&rs);
     buf_free(&b);
     svg_colours_free(&col);
     return rc;

@@ -237,8 +237,8 @@ int htmlkit_has_file(const char *dir, const char *name)
     return r;
 }
 
-void htmlkit_summary_table(buf *b, const task *t, const method_summary *s, size_t n,
-                          const char *const *runs, const char *id)
+void htmlkit_summary_table(buf *b, const task *t, const report_row *rows, size_t n,
+                           int with_run, const char *id)
 {
     const char *names[2];
     int best[2] = {-1, -1};
@@ -246,17 +246,17 @@ void htmlkit_summary_table(buf *b, const task *t, const method_summary *s, size_
     for (size_t k = 0; k < 2; k++)
         for (size_t i = 0; i < n; i++) {
             int hib = metrics_higher_is_better(t, k);
-            double v = s[i].value[k];
+            double v = rows[i].s->value[k];
             if (isnan(v))
                 continue;
-            if (best[k] < 0 || (hib ? v > s[best[k]].value[k] : v < s[best[k]].value[k]))
+            if (best[k] < 0 || (hib ? v > rows[best[k]].s->value[k] : v < rows[best[k]].s->value[k]))
                 best[k] = (int)i;
         }
     htmlkit_wrap(b, "<table class=\"summary\" id=\"", id, "\" data-task=\"");
     svg_escape(b, t->name);
     buf_printf(b, "\"><thead><tr>%s<th>method</th><th class=\"num\">n</th>"
                   "<th class=\"num\">users</th>",
-               runs ? "<th>run</th>" : "");
+               with_run ? "<th>run</th>" : "");
     for (size_t k = 0; k < 2; k++) {
         buf_adds(b, "<th class=\"num\">");
         svg_escape(b, names[k]);
@@ -266,66 +266,66 @@ void htmlkit_summary_table(buf *b, const task *t, const method_summary *s, size_
     buf_adds(b, "<th class=\"num\">invalid</th><th class=\"num\">errors</th></tr></thead><tbody>");
     for (size_t i = 0; i < n; i++) {
         buf_adds(b, "<tr");
-        if (runs) {
+        if (with_run) {
             buf_adds(b, " data-run=\"");
-            svg_escape(b, runs[i]);
+            svg_escape(b, rows[i].run);
             buf_addc(b, '"');
         }
-        htmlkit_wrap(b, " data-method=\"", s[i].method, "\">");
-        if (runs) {
-            htmlkit_wrap(b, "<td>", runs[i], "</td>");
+        htmlkit_wrap(b, " data-method=\"", rows[i].s->method, "\">");
+        if (with_run) {
+            htmlkit_wrap(b, "<td>", rows[i].run, "</td>");
         }
         buf_adds(b, "<td class=\"method\">");
-        svg_escape(b, s[i].method);
-        buf_printf(b, "</td><td class=\"num\">%zu</td><td class=\"num\">%zu</td>", s[i].n,
-                   s[i].users);
+        svg_escape(b, rows[i].s->method);
+        buf_printf(b, "</td><td class=\"num\">%zu</td><td class=\"num\">%zu</td>", rows[i].s->n,
+                   rows[i].s->users);
         for (size_t k = 0; k < 2; k++) {
             buf_printf(b, "<td class=\"num%s\" data-metric=\"%s\"",
                        best[k] == (int)i && n > 1 ? " best" : "", names[k]);
-            htmlkit_attr_num(b, "data-value", s[i].value[k]);
+            htmlkit_attr_num(b, "data-value", rows[i].s->value[k]);
             buf_addc(b, '>');
-            htmlkit_fixed(b, s[i].value[k], 3);
+            htmlkit_fixed(b, rows[i].s->value[k], 3);
             buf_printf(b, "</td><td class=\"ci\" data-metric=\"%s\"", names[k]);
-            htmlkit_attr_num(b, "data-lo", s[i].lo[k]);
-            htmlkit_attr_num(b, "data-hi", s[i].hi[k]);
+            htmlkit_attr_num(b, "data-lo", rows[i].s->lo[k]);
+            htmlkit_attr_num(b, "data-hi", rows[i].s->hi[k]);
             buf_addc(b, '>');
-            if (isnan(s[i].lo[k]) || isnan(s[i].hi[k])) {
+            if (isnan(rows[i].s->lo[k]) || isnan(rows[i].s->hi[k])) {
                 buf_adds(b, HTMLKIT_DASH);
             } else {
-                buf_printf(b, "[%.3f, %.3f]", s[i].lo[k], s[i].hi[k]);
+                buf_printf(b, "[%.3f, %.3f]", rows[i].s->lo[k], rows[i].s->hi[k]);
             }
             buf_adds(b, "</td>");
         }
-        buf_printf(b, "<td class=\"num\">%zu</td><td class=\"num\">%zu</td></tr>", s[i].invalid,
-                   s[i].errors);
+        buf_printf(b, "<td class=\"num\">%zu</td><td class=\"num\">%zu</td></tr>", rows[i].s->invalid,
+                   rows[i].s->errors);
     }
     buf_adds(b, "</tbody></table>");
 }
 
-void htmlkit_interval_charts(buf *b, const task *t, const method_summary *s, size_t n,
-                            const char *const *runs, svg_colours *col)
+void htmlkit_interval_charts(buf *b, const task *t, const report_row *rows, size_t n,
+                             int with_run, svg_colours *col)
 {
     const char *names[2];
-    chart_interval *rows = xcalloc(n ? n : 1, sizeof *rows);
+    chart_interval *ci = xcalloc(n ? n : 1, sizeof *ci);
     char **labels = xcalloc(n ? n : 1, sizeof *labels);
     metrics_names(t, names);
     for (size_t i = 0; i < n; i++)
-        labels[i] = runs ? xasprintf("%s \xc2\xb7 %s", runs[i], s[i].method)
-                         : xstrdup(s[i].method);
+        labels[i] = with_run ? xasprintf("%s \xc2\xb7 %s", rows[i].run, rows[i].s->method)
+                         : xstrdup(rows[i].s->method);
     buf_adds(b, "<div class=\"charts\">");
     for (size_t k = 0; k < 2; k++) {
         for (size_t i = 0; i < n; i++) {
-            rows[i].label = labels[i];
-            rows[i].colour = svg_colour_of(col, s[i].method);
-            rows[i].v = s[i].value[k];
-            rows[i].lo = s[i].lo[k];
-            rows[i].hi = s[i].hi[k];
+            ci[i].label = labels[i];
+            ci[i].colour = svg_colour_of(col, rows[i].s->method);
+            ci[i].v = rows[i].s->value[k];
+            ci[i].lo = rows[i].s->lo[k];
+            ci[i].hi = rows[i].s->hi[k];
         }
-        chart_intervals(b, names[k], metrics_higher_is_better(t, k), !t->rating, rows, n);
+        chart_intervals(b, names[k], metrics_higher_is_better(t, k), !t->rating, ci, n);
     }
     buf_adds(b, "</div>");
     for (size_t i = 0; i < n; i++)
         free(labels[i]);
     free(labels);
-    free(rows);
+    free(ci);
 }

@@ -420,15 +420,17 @@ static void section_settings(buf *b, const cJSON *run, const cJSON *sum, const c
     if (cJSON_IsArray(o)) {
         buf_adds(b, "<h3>Data files</h3><table id=\"data-files\"><thead><tr><th>path</th>"
                     "<th>format</th><th>SHA-256</th></tr></thead><tbody>");
+        static const char *const cols[][2] = {
+            {"path", "<td class=\"mono\">"}, {"format", "<td>"}, {"sha256", "<td class=\"mono sha\">"}};
         cJSON_ArrayForEach(x, o)
         {
-            buf_adds(b, "<tr><td class=\"mono\">");
-            htmlkit_json_value(b, cJSON_GetObjectItemCaseSensitive(x, "path"));
-            buf_adds(b, "</td><td>");
-            htmlkit_json_value(b, cJSON_GetObjectItemCaseSensitive(x, "format"));
-            buf_adds(b, "</td><td class=\"mono sha\">");
-            htmlkit_json_value(b, cJSON_GetObjectItemCaseSensitive(x, "sha256"));
-            buf_adds(b, "</td></tr>");
+            buf_adds(b, "<tr>");
+            for (size_t k = 0; k < 3; k++) {
+                buf_adds(b, cols[k][1]);
+                htmlkit_json_value(b, cJSON_GetObjectItemCaseSensitive(x, cols[k][0]));
+                buf_adds(b, "</td>");
+            }
+            buf_adds(b, "</tr>");
         }
         buf_adds(b, "</tbody></table>");
     }
@@ -475,6 +477,7 @@ int html_write_run(const char *dir, pe_err *e)
 {
     const task *t;
     method_summary *s;
+    report_row *rows;
     size_t ns;
     pe_err re = {0}, se = {0};
     cJSON *run, *sum;
@@ -546,12 +549,18 @@ int html_write_run(const char *dir, pe_err *e)
         }
     }
     buf_adds(&b, "<section id=\"summary\"><h2>Summary</h2>");
-    htmlkit_summary_table(&b, t, s, ns, NULL, "summary-table");
+    rows = xcalloc(ns ? ns : 1, sizeof *rows);
+    for (size_t i = 0; i < ns; i++) {
+        rows[i].t = t;
+        rows[i].s = &s[i];
+    }
+    htmlkit_summary_table(&b, t, rows, ns, 0, "summary-table");
     buf_printf(&b, "<p class=\"note\">%s pooled over all queries; 95%% percentile bootstrap "
                    "intervals over queries. <strong>Bold</strong>: the best method.</p>",
                t->rating ? "MAE and RMSE (lower is better)"
                          : "Accuracy and macro-F1 (higher is better)");
-    htmlkit_interval_charts(&b, t, s, ns, NULL, &col);
+    htmlkit_interval_charts(&b, t, rows, ns, 0, &col);
+    free(rows);
     buf_adds(&b, "</section>\n");
     section_users(&b, dir, t, s, ns, &col);
     buf_addc(&b, '\n');

@@ -31,7 +31,10 @@ int metrics_parse_rating(const char *s, double *v)
     size_t len;
     const char *p = pe_strip_span(s, &len);
     char *c = xstrndup(p, len);
-    int ok = pe_parse_pyfloat(c, v);
+    /* float("inf") and float("nan") succeed in Python, but LaMP's scorer then
+     * hands them to sklearn, which rejects non-finite input: a rating that is
+     * not a finite number is no rating */
+    int ok = pe_parse_pyfloat(c, v) && isfinite(*v);
     free(c);
     return ok;
 }

@@ -11,6 +11,7 @@
 #include "html.h"
 #include "metrics.h"
 #include "report.h"
+#include "runset.h"
 
 static void usage(FILE *f)
 {
@@ -32,20 +33,8 @@ static void usage(FILE *f)
         "  -h, --help       this help\n");
 }
 
-static const char *base_name(const char *p)
-{
-    const char *s = strrchr(p, '/');
-    return s ? s + 1 : p;
-}
-
-typedef struct run_sum {
-    const char *dir;
-    const task *t;
-    method_summary *s;
-    size_t n;
-} run_sum;
-
-static int compare_baseline(const run_sum *base, const run_sum *cur, double tol, int has_tol)
+static int compare_baseline(const runset_run *base, const runset_run *cur, double tol,
+                            int has_tol)
 {
     const char *names[2];
     int worse = 0;
@@ -104,9 +93,10 @@ int cmd_report(int argc, char **argv)
     double tol = 0;
     int has_tol = 0, ch, rc = 0;
     pe_err e = {0};
-    run_sum *runs = NULL, base = {0};
-    size_t nruns = 0;
+    runset rs, base;
 
+    memset(&rs, 0, sizeof rs);
+    memset(&base, 0, sizeof base);
     optind = 1;
     opterr = 0;
     while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -156,67 +146,37 @@ int cmd_report(int argc, char **argv)
         fprintf(stderr, "persona-eval: --baseline compares exactly one run directory\n");
         return PE_EXIT_USAGE;
     }
-    runs = xcalloc((size_t)(argc - optind), sizeof *runs);
     for (int i = optind; i < argc; i++) {
-        run_sum *r = &runs[nruns];
         size_t l = strlen(argv[i]);
         while (l > 1 && argv[i][l - 1] == '/')
             argv[i][--l] = '\0';
-        r->dir = argv[i];
-        if ((rc = report_read_summary(argv[i], &r->t, &r->s, &r->n, &e)))
-            goto fail;
-        nruns++;
     }
+    if ((rc = runset_load(&rs, (const char *const *)argv + optind, (size_t)(argc - optind), &e)))
+        goto fail;
     if (html) {
-        if ((rc = html_write_compare(html, (const char *const *)argv + optind, nruns, &e)))
+        if ((rc = html_write_compare(html, (const char *const *)argv + optind, rs.n, &e)))
             goto fail;
         fprintf(stderr, "wrote %s\n", html);
         goto done;
     }
     if (baseline) {
-        base.dir = baseline;
-        if ((rc = report_read_summary(baseline, &base.t, &base.s, &base.n, &e)))
+        const char *bd[1] = {baseline};
+        if ((rc = runset_load(&base, bd, 1, &e)))
             goto fail;
-        rc = compare_baseline(&base, &runs[0], tol, has_tol);
+        rc = compare_baseline(&base.runs[0], &rs.runs[0], tol, has_tol);
         goto done;
     }
-    /* one table per task, runs in the order given */
-    for (size_t i = 0; i < nruns; i++) {
-        int seen = 0;
-        size_t total = 0, k = 0;
-        method_summary *all;
-        const char **labels;
+    {
         buf out = BUF_INIT;
-        for (size_t j = 0; j < i; j++)
-            seen |= runs[j].t == runs[i].t;
-        if (seen)
-            continue;
-        for (size_t j = i; j < nruns; j++)
-            if (runs[j].t == runs[i].t)
-                total += runs[j].n;
-        all = xcalloc(total ? total : 1, sizeof *all);
-        labels = xcalloc(total ? total : 1, sizeof *labels);
-        for (size_t j = i; j < nruns; j++)
-            if (runs[j].t == runs[i].t)
-                for (size_t m = 0; m < runs[j].n; m++) {
-                    all[k] = runs[j].s[m];
-                    labels[k++] = base_name(runs[j].dir);
-                }
-        if (strcmp(fmt, "md") == 0 && i)
-            buf_addc(&out, '\n');
-        report_table(&out, fmt, runs[i].t, all, k, nruns > 1 ? labels : NULL);
+        report_rows_table(&out, fmt, rs.rows, rs.nrows, rs.n > 1);
         fputs(buf_str(&out), stdout);
         buf_free(&out);
-        free(all);
-        free(labels);
     }
     goto done;
 fail:
     fprintf(stderr, "persona-eval: %s\n", e.msg);
 done:
-    for (size_t i = 0; i < nruns; i++)
-        report_free_summaries(runs[i].s, runs[i].n);
-    report_free_summaries(base.s, base.n);
-    free(runs);
+    runset_free(&rs);
+    runset_free(&base);
     return rc;
 }

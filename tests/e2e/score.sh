@@ -87,4 +87,17 @@ expect_rc missing 66 'nonexistent.json' \
     "$BIN" score --task lamp3 --golds $D/lamp3_golds.json --preds $D/nonexistent.json
 expect_rc bad-flag 2 'unknown option' "$BIN" score --frobnicate
 expect_rc no-task 2 '--task' "$BIN" score --golds $D/lamp3_golds.json --preds $D/lamp3_preds.json
+# the one predictions reader keys on (method, user, id): two users may share a
+# query id and both count; a repeated line for the same user replaces the first.
+mkdir -p "$TMP/shared"
+printf '{"task": "lamp2m"}\n' > "$TMP/shared/run.json"
+cat > "$TMP/shared/predictions.jsonl" <<'EOF2'
+{"user":"u1","id":"q1","method":"m","gold":"comedy","pred":"action","error":null}
+{"user":"u2","id":"q1","method":"m","gold":"action","pred":"action","error":null}
+{"user":"u1","id":"q1","method":"m","gold":"comedy","pred":"comedy","error":null}
+EOF2
+# u1 q1 comedy/comedy (the later line), u2 q1 action/action: accuracy 1, F1 = 2/15
+expect_out shared-ids \
+    '{"task": "lamp2m", "methods": [{"method": "m", "n": 2, "invalid": 0, "errors": 0, "accuracy": 1.0, "f1": 0.13333333333333333}]}' \
+    "$BIN" score "$TMP/shared"
 exit $fail
