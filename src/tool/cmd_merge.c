@@ -61,7 +61,7 @@ static size_t num(const cJSON *o, const char *k, size_t dflt)
 /* The shard record of one run.json. */
 static int load_part(const char *dir, part *p, pe_err *e)
 {
-    const cJSON *sh, *users, *pos, *x;
+    const cJSON *sh, *users, *pos, *x, *q;
     size_t n, i = 0;
     int rc = read_json(dir, "run.json", &p->run, e);
     if (rc)
@@ -76,14 +76,17 @@ static int load_part(const char *dir, part *p, pe_err *e)
     n = (size_t)cJSON_GetArraySize(users);
     p->users = xcalloc(n ? n : 1, sizeof *p->users);
     p->positions = xcalloc(n ? n : 1, sizeof *p->positions);
+    /* walk both arrays together: cJSON_GetArrayItem is linear, a lookup per
+     * user would make this quadratic */
+    q = pos->child;
     cJSON_ArrayForEach(x, users)
     {
-        const cJSON *q = cJSON_GetArrayItem(pos, (int)i);
         if (!cJSON_IsString(x) || !cJSON_IsNumber(q) || q->valuedouble < 0)
             return pe_errf(e, PE_EXIT_DATA, "%s/run.json: \"users\"[%zu] or "
                            "\"user_positions\"[%zu] has the wrong type", dir, i, i);
         p->users[i] = x->valuestring;
         p->positions[i++] = (size_t)q->valuedouble;
+        q = q->next;
     }
     sh = cJSON_GetObjectItemCaseSensitive(p->run, "shard");
     p->sp.dir = dir;
