@@ -52,6 +52,17 @@ int metrics_parse_rating(const char *s, double *v);
 void metrics_bootstrap(const task *t, const char *const *golds, const char *const *preds, size_t n,
                        size_t B, uint64_t seed, metrics_result *lo, metrics_result *hi);
 
+/* Paired bootstrap of the difference between two runs over the same n
+ * queries (run A: golds ga, predictions pa; run B: gb, pb): d[m] = metric m of
+ * B minus that of A; lo/hi the percentile interval of level (0.95: the 2.5th
+ * and 97.5th percentiles) of the same difference over B resamples, each
+ * drawing the same query indices for both runs (seeded). NAN when n == 0;
+ * lo/hi NAN when B == 0. */
+void metrics_paired_bootstrap(const task *t, const char *const *ga, const char *const *pa,
+                              const char *const *gb, const char *const *pb, size_t n, size_t B,
+                              uint64_t seed, double level, double d[2], double lo[2],
+                              double hi[2]);
+
 /* The task's two metrics in order, by their official keys: ("accuracy", "f1")
  * or ("MAE", "RMSE"); returns 2. */
 size_t metrics_names(const task *t, const char **names /* [2] */);

@@ -132,6 +132,12 @@ int report_rows_table(struct buf *out, const char *fmt, const report_row *rows, 
 /* A metric for JSON: its shortest exact form, or null when not finite. */
 void report_fmt_metric(char *b, size_t n, double v);
 
+/* Read dir/name (at most max bytes; 0: no limit) as a JSON object into *out
+ * (the caller deletes it); an error names file, line and column. */
+struct cJSON;
+int report_read_json(const char *dir, const char *name, size_t max, struct cJSON **out,
+                     pe_err *e);
+
 /* Read a run directory's summary.json back (and its task). */
 int report_read_summary(const char *dir, const task **t, method_summary **out, size_t *nout,
                         pe_err *e);

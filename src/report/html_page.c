@@ -98,21 +98,8 @@ double htmlkit_json_num(const cJSON *o, const char *k)
 
 cJSON *htmlkit_json_load(const char *dir, const char *name, pe_err *e)
 {
-    char *path = xasprintf("%s/%s", dir, name), *data;
-    size_t len, off;
-    cJSON *j = NULL;
-    if (pe_read_file(path, MAX_JSON_BYTES, &data, &len, e) == 0) {
-        j = jsonu_parse(data, len, &off);
-        if (!j || !cJSON_IsObject(j)) {
-            size_t l, c;
-            jsonu_line_col(data, off, &l, &c);
-            pe_errf(e, PE_EXIT_DATA, "%s:%zu:%zu: not a JSON object", path, l, c);
-            cJSON_Delete(j);
-            j = NULL;
-        }
-        free(data);
-    }
-    free(path);
+    cJSON *j;
+    report_read_json(dir, name, MAX_JSON_BYTES, &j, e);
     return j;
 }
 

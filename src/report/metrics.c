@@ -241,6 +241,59 @@ void metrics_bootstrap(const task *t, const char *const *golds, const char *cons
     prepared_free(&p);
 }
 
+void metrics_paired_bootstrap(const task *t, const char *const *ga, const char *const *pa,
+                              const char *const *gb, const char *const *pb, size_t n, size_t B,
+                              uint64_t seed, double level, double d[2], double lo[2],
+                              double hi[2])
+{
+    prepared a, b;
+    pe_rng rng;
+    size_t *idx;
+    double *scratch, *vals[2];
+    metrics_result ra, rb;
+
+    prepare(t, ga, pa, n, &a);
+    prepare(t, gb, pb, n, &b);
+    for (size_t m = 0; m < 2; m++)
+        d[m] = lo[m] = hi[m] = NAN;
+    if (n == 0) {
+        prepared_free(&a);
+        prepared_free(&b);
+        return;
+    }
+    scratch = xmalloc(scratch_len(&a) * sizeof *scratch);
+    score(&a, NULL, scratch, &ra);
+    score(&b, NULL, scratch, &rb);
+    for (size_t m = 0; m < 2; m++)
+        d[m] = metrics_value(&rb, m) - metrics_value(&ra, m);
+    if (B > 0) {
+        pe_rng_seed(&rng, seed);
+        idx = xmalloc(n * sizeof *idx);
+        vals[0] = xmalloc(B * sizeof(double));
+        vals[1] = xmalloc(B * sizeof(double));
+        for (size_t k = 0; k < B; k++) {
+            /* the same resampled queries for both runs: the pairing */
+            for (size_t i = 0; i < n; i++)
+                idx[i] = (size_t)pe_rng_below(&rng, n);
+            score(&a, idx, scratch, &ra);
+            score(&b, idx, scratch, &rb);
+            for (size_t m = 0; m < 2; m++)
+                vals[m][k] = metrics_value(&rb, m) - metrics_value(&ra, m);
+        }
+        for (size_t m = 0; m < 2; m++) {
+            qsort(vals[m], B, sizeof(double), cmp_double);
+            lo[m] = percentile(vals[m], B, (1 - level) / 2);
+            hi[m] = percentile(vals[m], B, 1 - (1 - level) / 2);
+        }
+        free(vals[0]);
+        free(vals[1]);
+        free(idx);
+    }
+    free(scratch);
+    prepared_free(&a);
+    prepared_free(&b);
+}
+
 size_t metrics_names(const task *t, const char **names)
 {
     names[0] = t->rating ? "MAE" : "accuracy";

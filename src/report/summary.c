@@ -362,6 +362,27 @@ int report_summarize(const char *dir, const task *t, pred_record *recs, size_t n
     return 0;
 }
 
+int report_read_json(const char *dir, const char *name, size_t max, cJSON **out, pe_err *e)
+{
+    char *path = xasprintf("%s/%s", dir, name), *data;
+    size_t len, off;
+    int rc = pe_read_file(path, max, &data, &len, e);
+    *out = NULL;
+    if (!rc) {
+        *out = jsonu_parse(data, len, &off);
+        if (!cJSON_IsObject(*out)) {
+            size_t line, col;
+            jsonu_line_col(data, off, &line, &col);
+            rc = pe_errf(e, PE_EXIT_DATA, "%s:%zu:%zu: not a JSON object", path, line, col);
+            cJSON_Delete(*out);
+            *out = NULL;
+        }
+        free(data);
+    }
+    free(path);
+    return rc;
+}
+
 static double num_or_nan(const cJSON *o, const char *k)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);

@@ -33,25 +33,6 @@ static void usage(FILE *f)
         "  -h, --help    this help\n");
 }
 
-static int read_json(const char *dir, const char *name, cJSON **out, pe_err *e)
-{
-    char *p = xasprintf("%s/%s", dir, name), *data;
-    size_t len, off;
-    int rc = pe_read_file(p, 0, &data, &len, e);
-    *out = NULL;
-    if (!rc) {
-        *out = jsonu_parse(data, len, &off);
-        if (!cJSON_IsObject(*out)) {
-            size_t line, col;
-            jsonu_line_col(data, off, &line, &col);
-            rc = pe_errf(e, PE_EXIT_DATA, "%s:%zu:%zu: not a JSON object", p, line, col);
-        }
-        free(data);
-    }
-    free(p);
-    return rc;
-}
-
 static size_t num(const cJSON *o, const char *k, size_t dflt)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
@@ -63,7 +44,7 @@ static int load_part(const char *dir, part *p, pe_err *e)
 {
     const cJSON *sh, *users, *pos, *x, *q;
     size_t n, i = 0;
-    int rc = read_json(dir, "run.json", &p->run, e);
+    int rc = report_read_json(dir, "run.json", 0, &p->run, e);
     if (rc)
         return rc;
     users = cJSON_GetObjectItemCaseSensitive(p->run, "users");
