@@ -132,6 +132,18 @@ int report_rows_table(struct buf *out, const char *fmt, const report_row *rows, 
 /* A metric for JSON: its shortest exact form, or null when not finite. */
 void report_fmt_metric(char *b, size_t n, double v);
 
+/* Write each method's predictions in LaMP's official format into dir:
+ * official_METHOD.json = {"task": "LaMP_1" | "LaMP_2" | "LaMP_3", "golds":
+ * [{"id", "output"}, ...]} (both lamp2 tasks are "LaMP_2", as LaMP's
+ * evaluation.py names them; characters of METHOD outside [A-Za-z0-9._-]
+ * become '_'), sorted by (user, id); an errored query has no answer and is
+ * left out. When the records carry golds, official_golds.json holds them in
+ * the same format (sorted by id, one per id), so `persona-eval score --golds
+ * official_golds.json --preds official_METHOD.json` scores a method as LaMP
+ * would. report_summarize() calls this for every summary it writes. */
+int report_write_official(const char *dir, const task *t, const pred_record *recs, size_t n,
+                          pe_err *e);
+
 /* Read dir/name (at most max bytes; 0: no limit) as a JSON object into *out
  * (the caller deletes it); an error names file, line and column. */
 struct cJSON;

@@ -283,6 +283,57 @@ START_TEST(csv_union_of_tasks)
 }
 END_TEST
 
+START_TEST(run_figures_and_provenance)
+{
+    char *dir = tu_tmpdir(), *p, *txt;
+    const task *t = task_get("lamp1");
+    pe_err e = {0};
+    method_summary *s, *back;
+    size_t ns, nb;
+    const task *bt;
+    summary_opts o = {0};
+    const char *order[] = {"b", "a"};
+    const size_t expected[] = {3, 1}, prep[] = {0, 2};
+    pred_record r[] = {
+        rec("a", "u1", "q1", "[1]", "[1]", NULL), rec("b", "u1", "q1", "[1]", "[2]", NULL),
+        rec("b", "u2", "q2", "[2]", "[2]", NULL),
+    };
+    o.method_order = order;
+    o.nmethod_order = 2;
+    o.n_expected = expected;
+    o.prep_errors = prep;
+    o.model = "m-1";
+    o.backend = "http";
+    o.endpoint_host = "llm.example";
+    o.data_sha256 = "abc";
+    o.config_hash = "def";
+    ck_assert_int_eq(report_summarize(dir, t, r, 3, &o, &s, &ns, &e), 0);
+    /* b answered 2 of its 3 expected queries; a its 1 */
+    ck_assert_str_eq(s[0].method, "b");
+    p = tu_path(dir, "summary.csv");
+    txt = tu_read(p);
+    ck_assert_ptr_nonnull(strstr(txt, ",cost_usd,complete,n_expected\n"));
+    ck_assert_ptr_nonnull(strstr(txt, ",false,3\n"));
+    ck_assert_ptr_nonnull(strstr(txt, ",true,1\n"));
+    free(txt);
+    free(p);
+    p = tu_path(dir, "summary.json");
+    txt = tu_read(p);
+    ck_assert_ptr_nonnull(strstr(txt, "\"provenance\":{\"model\":\"m-1\",\"endpoint_host\":"
+                                      "\"llm.example\",\"backend\":\"http\",\"data_sha256\":"
+                                      "\"abc\",\"config_hash\":\"def\"}"));
+    free(txt);
+    free(p);
+    ck_assert_int_eq(report_read_summary(dir, &bt, &back, &nb, &e), 0);
+    ck_assert_uint_eq(back[1].prep_errors, 2);
+    ck_assert_uint_eq(back[0].n_expected, 3);
+    report_free_summaries(back, nb);
+    report_free_summaries(s, ns);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 /* pending lines are fsync'd within about a second even when nothing else is
  * appended, and closing stops the flusher at once */
 START_TEST(background_fsync)
@@ -324,6 +375,7 @@ int main(void)
     tcase_add_test(tc, background_fsync);
     tcase_add_test(tc, null_metrics_keep_columns);
     tcase_add_test(tc, csv_union_of_tasks);
+    tcase_add_test(tc, run_figures_and_provenance);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -446,6 +446,7 @@ static const char *const raw_files[][2] = {
     {"run.json", "settings, versions, data files, counts, timings"},
     {"traces.jsonl", "agent steps"},
     {"personas.jsonl", "persona evolution"},
+    {"official_golds.json", "golds in LaMP's official format"},
     {"sweep.csv", "parameter sweep results"},
     {"personas_jaccard.csv", "persona similarity matrix"},
 };

@@ -348,6 +348,8 @@ int report_summarize(const char *dir, const task *t, pred_record *recs, size_t n
         report_table(&b, "md", t, ms, nms, NULL);
         rc = pe_write_atomic_in(dir, "summary.md", buf_str(&b), b.len, e);
     }
+    if (!rc)
+        rc = report_write_official(dir, t, recs, n, e);
     buf_free(&b);
     buf_free(&users);
     free(k);

@@ -100,4 +100,29 @@ EOF2
 expect_out shared-ids \
     '{"task": "lamp2m", "methods": [{"method": "m", "n": 2, "invalid": 0, "errors": 0, "accuracy": 1.0, "f1": 0.13333333333333333}]}' \
     "$BIN" score "$TMP/shared"
+# every run writes each method's predictions in LaMP's official format; score
+# reads them back with the golds file written beside them and gives the
+# summary's numbers, and so does the reference re-implementation of LaMP's
+# evaluation (for lamp2m, "LaMP_2" means movie tags there)
+"$BIN" run --task lamp2m --method knn,majority --llm offline --cache off -q --bootstrap 0 \
+    --out "$TMP/off" >/dev/null 2>&1 || { echo "FAIL official: run"; fail=1; }
+for m in knn majority; do
+    got=$("$BIN" score --task lamp2m --golds "$TMP/off/official_golds.json" \
+        --preds "$TMP/off/official_$m.json" 2>"$TMP/err")
+    ref=$(python3 scripts/official_eval.py --golds_json "$TMP/off/official_golds.json" \
+        --preds_json "$TMP/off/official_$m.json" --task_name LaMP_2)
+    if ! python3 - "$TMP/off/summary.json" "$m" "$got" "$ref" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+m = next(x for x in s["methods"] if x["method"] == sys.argv[2])
+got, ref = json.loads(sys.argv[3]), json.loads(sys.argv[4])
+assert got["n"] == m["n"], (got, m)
+for k in ("accuracy", "f1"):
+    assert got[k] == m[k] == ref[k], (k, got[k], m[k], ref[k])
+PY
+    then
+        echo "FAIL official $m: $got vs summary / $ref"
+        fail=1
+    fi
+done
 exit $fail
