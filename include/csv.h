@@ -25,6 +25,8 @@ typedef struct csv_writer {
 void csv_begin(csv_writer *w, buf *b);
 /* One field: s quoted when it holds a comma, quote, CR or LF; NULL is empty. */
 void csv_str(csv_writer *w, const char *s);
+/* n fields, one csv_str() each (a header, typically). */
+void csv_strs(csv_writer *w, const char *const *v, size_t n);
 /* A number in its shortest exact form; NAN or an infinity is an empty field. */
 void csv_num(csv_writer *w, double v);
 void csv_long(csv_writer *w, long v);

@@ -25,6 +25,12 @@ void csv_str(csv_writer *w, const char *s)
         buf_csv_field(w->b, s);
 }
 
+void csv_strs(csv_writer *w, const char *const *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        csv_str(w, v[i]);
+}
+
 void csv_num(csv_writer *w, double v)
 {
     char x[64];

@@ -205,12 +205,9 @@ static void users_header(csv_writer *w, const char *const names[2])
     static const char *const head[] = {"method", "user", "n", "invalid", "errors"};
     static const char *const tail[] = {"calls", "prompt_tokens", "completion_tokens",
                                        "tokens_unknown", "cost_usd"};
-    for (size_t i = 0; i < 5; i++)
-        csv_str(w, head[i]);
-    csv_str(w, names[0]);
-    csv_str(w, names[1]);
-    for (size_t i = 0; i < 5; i++)
-        csv_str(w, tail[i]);
+    csv_strs(w, head, 5);
+    csv_strs(w, names, 2);
+    csv_strs(w, tail, 5);
     csv_end_row(w);
 }
 

@@ -80,8 +80,10 @@ static size_t metric_union(const task *t0, const report_row *rows, size_t n, con
 /* t0: the task of an empty table. */
 static void csv_table(buf *out, const task *t0, const report_row *rows, size_t n, int with_run)
 {
+    static const char *const head[] = {"task", "method", "n", "invalid", "errors"};
     static const char *const tail[] = {"calls", "prompt_tokens", "completion_tokens",
                                        "tokens_unknown", "cost_usd"};
+    static const char *const expect_cols[] = {"complete", "n_expected"};
     const char *cols[4];
     size_t nc = metric_union(t0, rows, n, cols);
     int expected = 0;
@@ -91,21 +93,14 @@ static void csv_table(buf *out, const task *t0, const report_row *rows, size_t n
     csv_begin(&w, out);
     if (with_run)
         csv_str(&w, "run");
-    csv_str(&w, "task");
-    csv_str(&w, "method");
-    csv_str(&w, "n");
-    csv_str(&w, "invalid");
-    csv_str(&w, "errors");
+    csv_strs(&w, head, 5);
     for (size_t c = 0; c < nc; c++) {
         buf_printf(out, "%s%s,%s_lo,%s_hi", w.col ? "," : "", cols[c], cols[c], cols[c]);
         w.col += 3;
     }
-    for (size_t i = 0; i < 5; i++)
-        csv_str(&w, tail[i]);
-    if (expected) {
-        csv_str(&w, "complete");
-        csv_str(&w, "n_expected");
-    }
+    csv_strs(&w, tail, 5);
+    if (expected)
+        csv_strs(&w, expect_cols, 2);
     csv_end_row(&w);
     for (size_t i = 0; i < n; i++) {
         const method_summary *s = rows[i].s;

@@ -170,16 +170,14 @@ int report_append_prediction(report_writer *w, const pred_record *r, pe_err *e)
 
     buf_adds(&b, "{\"user\":");
     buf_json_str(&b, r->user);
-    buf_adds(&b, ",\"id\":");
-    buf_json_str(&b, r->id);
-    buf_adds(&b, ",\"method\":");
-    buf_json_str(&b, r->method);
-    buf_adds(&b, ",\"gold\":");
-    buf_json_str_or_null(&b, r->gold);
-    buf_adds(&b, ",\"raw\":");
-    buf_json_str_or_null(&b, r->raw);
-    buf_adds(&b, ",\"pred\":");
-    buf_json_str_or_null(&b, r->pred);
+    {
+        const char *const keys[] = {"id", "method", "gold", "raw", "pred"};
+        const char *const vals[] = {r->id, r->method, r->gold, r->raw, r->pred};
+        for (size_t i = 0; i < 5; i++) {
+            buf_printf(&b, ",\"%s\":", keys[i]);
+            buf_json_str_or_null(&b, vals[i]);
+        }
+    }
     buf_printf(&b, ",\"valid\":%s,\"error\":", r->valid ? "true" : "false");
     buf_json_str_or_null(&b, r->error);
     buf_printf(&b, ",\"calls\":%ld,\"prompt_tokens\":", r->calls);

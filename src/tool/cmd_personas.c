@@ -146,6 +146,8 @@ int cmd_personas(int argc, char **argv)
     double *m = NULL, off = 0, drift = 0;
     buf csv = BUF_INIT, svg = BUF_INIT, dcsv = BUF_INIT;
     csv_writer cw;
+    static const char *const drift_head[] = {"method", "user", "jaccard_initial_final",
+                                             "words_initial", "words_final", "iterations"};
     const char **labels = NULL;
     pe_err e = {0};
     int ch, rc;
@@ -200,12 +202,7 @@ int cmd_personas(int argc, char **argv)
         csv_end_row(&cw);
     }
     csv_begin(&cw, &dcsv);
-    csv_str(&cw, "method");
-    csv_str(&cw, "user");
-    csv_str(&cw, "jaccard_initial_final");
-    csv_str(&cw, "words_initial");
-    csv_str(&cw, "words_final");
-    csv_str(&cw, "iterations");
+    csv_strs(&cw, drift_head, 6);
     csv_end_row(&cw);
     for (size_t i = 0; i < n; i++) {
         word_set ini = analysis_words(r[i].initial);
