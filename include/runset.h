@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 
+#include "buf.h"
 #include "report.h"
 
 typedef struct runset_run {
@@ -22,6 +23,8 @@ typedef struct runset_run {
     const task *t;
     method_summary *s;
     size_t n;
+    char *model, *backend; /* run.json "llm"; NULL when unknown */
+    int has_run;           /* run.json was read */
 } runset_run;
 
 typedef struct runset {
@@ -34,6 +37,9 @@ typedef struct runset {
 
 int runset_load(runset *rs, const char *const *dirs, size_t n, pe_err *e);
 void runset_free(runset *rs);
+/* Append one line per run: its label, path and who answered (the model and
+ * backend from run.json, or a warning for the offline responder). */
+void runset_describe(const runset *rs, buf *out);
 /* The end of the group of rows of one task starting at row i. */
 size_t runset_task_end(const runset *rs, size_t i);
 

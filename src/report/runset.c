@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonu.h"
+
 /* The path without trailing slashes, as a new string. */
 static char *trimmed(const char *p)
 {
@@ -64,6 +66,19 @@ int runset_load(runset *rs, const char *const *dirs, size_t n, pe_err *e)
         r->dir = dirs[rs->n];
         if ((rc = report_read_summary(r->dir, &r->t, &r->s, &r->n, e)))
             return rc;
+        {
+            pe_err ignored = {0};
+            cJSON *run;
+            if (report_read_json(r->dir, "run.json", 0, &run, &ignored) == 0) {
+                r->has_run = 1;
+                const cJSON *llm = cJSON_GetObjectItemCaseSensitive(run, "llm");
+                if (jsonu_str(llm, "model"))
+                    r->model = xstrdup(jsonu_str(llm, "model"));
+                if (jsonu_str(llm, "backend"))
+                    r->backend = xstrdup(jsonu_str(llm, "backend"));
+            }
+            cJSON_Delete(run);
+        }
         total += r->n;
     }
     make_labels(rs);
@@ -91,6 +106,8 @@ void runset_free(runset *rs)
     for (size_t i = 0; i < rs->n; i++) {
         report_free_summaries(rs->runs[i].s, rs->runs[i].n);
         free(rs->runs[i].label);
+        free(rs->runs[i].model);
+        free(rs->runs[i].backend);
     }
     free(rs->runs);
     free(rs->rows);
@@ -103,4 +120,19 @@ size_t runset_task_end(const runset *rs, size_t i)
     while (j < rs->nrows && rs->rows[j].t == rs->rows[i].t)
         j++;
     return j;
+}
+
+void runset_describe(const runset *rs, buf *out)
+{
+    for (size_t i = 0; i < rs->n; i++) {
+        const runset_run *r = &rs->runs[i];
+        buf_printf(out, "- %s: %s, ", r->label, r->dir);
+        if (r->backend && strcmp(r->backend, "offline") == 0)
+            buf_adds(out, "answered by the offline responder (not a language model)\n");
+        else if (r->model)
+            buf_printf(out, "model %s (%s)\n", r->model, r->backend ? r->backend : "?");
+        else
+            buf_adds(out, r->has_run ? "no model recorded (no method called one)\n"
+                                     : "model unknown (no run.json)\n");
+    }
 }

@@ -171,6 +171,10 @@ int cmd_report(int argc, char **argv)
     {
         buf out = BUF_INIT;
         report_rows_table(&out, fmt, rs.rows, rs.nrows, rs.n > 1);
+        if (strcmp(fmt, "md") == 0) {
+            buf_adds(&out, "\nRuns:\n");
+            runset_describe(&rs, &out);
+        }
         fputs(buf_str(&out), stdout);
         buf_free(&out);
     }

@@ -1,7 +1,9 @@
 #!/bin/sh
 # report --baseline, the CI gate, on run directories crafted from one offline
 # run: each dishonest comparison exits with its documented code naming the
-# reason, and the override flags let deliberate comparisons through.
+# reason, and the override flags let deliberate comparisons through. Also: the
+# comparison table labels runs by the shortest unique end of their paths and
+# says who answered.
 set -u
 BIN=${PE_BIN:-./persona-eval}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pe-gate-XXXXXX")
@@ -106,4 +108,11 @@ craft one 'k = [x for x in p if x["method"] == "knn" and x["pred"] == x["gold"]]
 k[0]["pred"] = "not a tag"'
 expect one-answer 0 "lower, not significant" --baseline "$TMP/base" "$TMP/one"
 
+mkdir -p "$TMP/a" "$TMP/b"
+cp -r "$TMP/base" "$TMP/a/latest"
+cp -r "$TMP/base" "$TMP/b/latest"
+"$BIN" report "$TMP/a/latest" "$TMP/b/latest/" > "$TMP/out" 2>&1
+grep -qF "| a/latest | knn |" "$TMP/out" && grep -qF "| b/latest | knn |" "$TMP/out" &&
+    grep -qF -- "- b/latest: $TMP/b/latest, no model recorded" "$TMP/out" ||
+    { echo "FAIL labels:"; cat "$TMP/out"; fail=1; }
 exit $fail
