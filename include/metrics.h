@@ -17,7 +17,8 @@
  *   (5.0 on a tie). A prediction that float() reads as inf or nan ("inf",
  *   "1e400", "nan") counts as unparsable: LaMP's scorer passes it on to
  *   sklearn, which stops with "Input contains infinity or NaN", so the
- *   official rule for a non-number is the only one that gives a score. MAE = mean |p-g|, RMSE = sqrt(mean (p-g)^2), pairwise sums.
+ *   official rule for a non-number is the only one that gives a score.
+ *   MAE = mean |p-g|, RMSE = sqrt(mean (p-g)^2), pairwise sums.
  *   An unparsable gold (the official scorer crashes on it) yields NAN metrics.
  */
 #ifndef PE_METRICS_H

@@ -53,7 +53,8 @@ static void run_card(buf *b, const char *out_path, const runset_run *r, size_t i
     int has_report = htmlkit_has_file(r->dir, "report.html");
     buf_printf(b, "<section class=\"run\" id=\"run-%zu\"><h3>", idx + 1);
     svg_escape(b, r->label);
-    htmlkit_wrap(b, "</h3><p class=\"note\"><span class=\"mono\">", r->dir, "</span> \xc2\xb7 <a href=\"");
+    htmlkit_wrap(b, "</h3><p class=\"note\"><span class=\"mono\">", r->dir,
+                 "</span> \xc2\xb7 <a href=\"");
     rel_href(b, out_path, r->dir, has_report ? "report.html" : "summary.json");
     buf_printf(b, "\">%s</a></p><table class=\"kv\"><tbody>",
                has_report ? "full report" : "summary.json");

@@ -236,7 +236,8 @@ void htmlkit_summary_table(buf *b, const task *t, const report_row *rows, size_t
             double v = rows[i].s->value[k];
             if (isnan(v))
                 continue;
-            if (best[k] < 0 || (hib ? v > rows[best[k]].s->value[k] : v < rows[best[k]].s->value[k]))
+            double bv = best[k] < 0 ? NAN : rows[best[k]].s->value[k];
+            if (best[k] < 0 || (hib ? v > bv : v < bv))
                 best[k] = (int)i;
         }
     htmlkit_wrap(b, "<table class=\"summary\" id=\"", id, "\" data-task=\"");
@@ -283,7 +284,8 @@ void htmlkit_summary_table(buf *b, const task *t, const report_row *rows, size_t
             }
             buf_adds(b, "</td>");
         }
-        buf_printf(b, "<td class=\"num\">%zu</td><td class=\"num\">%zu</td></tr>", rows[i].s->invalid,
+        buf_printf(b, "<td class=\"num\">%zu</td><td class=\"num\">%zu</td></tr>",
+                   rows[i].s->invalid,
                    rows[i].s->errors);
     }
     buf_adds(b, "</tbody></table>");

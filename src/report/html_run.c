@@ -179,7 +179,8 @@ static void section_cost(buf *b, const char *dir, const cJSON *run)
     for (size_t k = 0; k < 4; k++)
         stat_cell(b, stats, keys[k], k == 3);
     buf_printf(b, "<td class=\"num\">%s</td></tr></tbody></table>", HTMLKIT_DASH);
-    buf_adds(b, "<p class=\"note\">" HTMLKIT_DASH " : not reported (the endpoint gave no usage, or the "
+    buf_adds(b, "<p class=\"note\">" HTMLKIT_DASH
+                " : not reported (the endpoint gave no usage, or the "
                 "run has no run.json).");
     if (!cJSON_IsObject(stats))
         buf_adds(b, " Totals unknown: run.json has no \"stats\".");
@@ -421,7 +422,9 @@ static void section_settings(buf *b, const cJSON *run, const cJSON *sum, const c
         buf_adds(b, "<h3>Data files</h3><table id=\"data-files\"><thead><tr><th>path</th>"
                     "<th>format</th><th>SHA-256</th></tr></thead><tbody>");
         static const char *const cols[][2] = {
-            {"path", "<td class=\"mono\">"}, {"format", "<td>"}, {"sha256", "<td class=\"mono sha\">"}};
+            {"path", "<td class=\"mono\">"},
+            {"format", "<td>"},
+            {"sha256", "<td class=\"mono sha\">"}};
         cJSON_ArrayForEach(x, o)
         {
             buf_adds(b, "<tr>");
