@@ -26,7 +26,10 @@ void chart_intervals(buf *b, const char *metric, int higher_better, int unit,
                      const chart_interval *rows, size_t n);
 
 /* One row of a distribution chart: n values, each with the name of its point
- * (a user id), drawn as dots over a box of the quartiles. */
+ * (a user id), drawn as dots over a box of the quartiles. A row of more than
+ * CHART_MAX_DOTS values shows the dots of an evenly spaced subset (the box
+ * and whiskers always cover all). */
+#define CHART_MAX_DOTS 2000
 typedef struct chart_dist {
     const char *label;
     const double *v;

@@ -138,7 +138,10 @@ void chart_distribution(buf *b, const char *metric, int unit, const chart_dist *
             box(b, &a, L, w, yc, c, m->label, sv, m->n);
             free(sv);
         }
-        for (size_t k = 0; k < m->n; k++) {
+        /* at most CHART_MAX_DOTS dots a row, every stride-th user: beyond that the
+         * dots are a blur and the page grows by 100 bytes a user; the box
+         * still covers every user */
+        for (size_t k = 0; k < m->n; k += (m->n + CHART_MAX_DOTS - 1) / CHART_MAX_DOTS) {
             /* deterministic jitter so that equal values stay visible */
             double j = (double)(pe_hash64(m->point[k], strlen(m->point[k]), 7) % 1000) / 999.0;
             buf_printf(b, "<circle class=\"pt\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\">"

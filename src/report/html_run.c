@@ -85,6 +85,13 @@ static void section_users(buf *b, const char *dir, const task *t, const method_s
     }
     chart_distribution(b, names[0], !t->rating, cd, nd, col);
     for (size_t i = 0; i < nd; i++)
+        if (d[i].c.n > CHART_MAX_DOTS) {
+            buf_adds(b, "<p class=\"note\">");
+            svg_escape(b, d[i].c.label);
+            buf_printf(b, ": %zu users; the dots show every %zu-th, the box all.</p>", d[i].c.n,
+                       (d[i].c.n + CHART_MAX_DOTS - 1) / CHART_MAX_DOTS);
+        }
+    for (size_t i = 0; i < nd; i++)
         if (d[i].missing) {
             buf_adds(b, "<p class=\"note\">");
             svg_escape(b, d[i].c.label);
