@@ -447,11 +447,17 @@ static int finish(const run_args *a, const pe_run_result *r, int rc, const pe_er
 {
     if (r->summaries && !a->quiet) {
         buf t = BUF_INIT;
+        if (r->incomplete)
+            printf("INCOMPLETE: %zu of %zu queries answered; the numbers below cover only "
+                   "those.\n\n", r->stats.queries_done + r->stats.queries_skipped,
+                   r->stats.queries_total);
         report_table(&t, "md", r->task, r->summaries, r->nsummaries, NULL);
         fputs(buf_str(&t), stdout);
         buf_free(&t);
         if (r->offline)
             printf("\nAnswers came from the %s.", OFFLINE_LABEL);
+        else if (r->model)
+            printf("\nAnswers came from the model %s.", r->model);
         printf("\nResults: %s\n", r->out);
     } else if (r->summaries) { /* -q: the run folder alone, for scripts */
         printf("%s\n", r->out);
