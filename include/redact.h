@@ -2,7 +2,7 @@
  * redact: the one point every string leaving the process passes through
  * before it reaches a file, stdout, stderr or a report: registered secrets
  * (the API key, header values, URL userinfo) and anything shaped like a
- * credential ("Bearer <token>", "sk-<token>", "scheme://user:pass@") are
+ * credential ("Bearer <token>", "Basic <token>", "sk-<token>", "scheme://user:pass@") are
  * replaced by "***".
  *
  * Ownership: the registry is process-wide and thread-safe; registered strings

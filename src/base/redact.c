@@ -99,7 +99,7 @@ void redact_clear(void)
 
 static int tokc(char c)
 {
-    return isalnum((unsigned char)c) || strchr("-._~+/=", c) != NULL;
+    return isalnum((unsigned char)c) || (c && strchr("-._~+/=", c) != NULL);
 }
 
 /* Replace credential-shaped tokens of s into b. */
@@ -108,9 +108,10 @@ static void patterns(buf *b, const char *s)
     const char *p = s;
     while (*p) {
         const char *q;
-        if ((p == s || !isalnum((unsigned char)p[-1])) && !strncasecmp(p, "bearer", 6) &&
-            (p[6] == ' ' || p[6] == '\t')) {
-            q = p + 6;
+        size_t sch = !strncasecmp(p, "bearer", 6) ? 6 : !strncasecmp(p, "basic", 5) ? 5 : 0;
+        if ((p == s || !isalnum((unsigned char)p[-1])) && sch &&
+            (p[sch] == ' ' || p[sch] == '\t')) {
+            q = p + sch;
             while (*q == ' ' || *q == '\t')
                 q++;
             if (tokc(*q) && strncmp(q, REDACT_MARK, 3)) {
