@@ -19,7 +19,7 @@ order (an entry with "repeat": n serves n requests). Entry fields:
            "oversize" (a valid JSON body of "size" bytes), "malformed"
            (invalid JSON with status 200)
 Path controls for the default responder: a path "/c/<controls>/v1/..." where
-<controls> is a comma-separated list of latency=S, fail=P (HTTP 500 with
+<controls> is a comma-separated list (values percent-decoded) of latency=S, fail=P (HTTP 500 with
 probability P), rejecttools (HTTP 400 when "tools" is present), nousage,
 requireauth (HTTP 401 without Authorization), agent (the agent responder below),
 and the hostile modes (docs/robustness.md):
@@ -285,7 +285,7 @@ class Handler(BaseHTTPRequestHandler):
             parts = path.split("/", 3)
             for c in parts[2].split(","):
                 k, _, v = c.partition("=")
-                controls[k] = v
+                controls[k] = urllib.parse.unquote(v)
             path = "/" + (parts[3] if len(parts) > 3 else "")
         try:
             req = json.loads(body or b"{}")

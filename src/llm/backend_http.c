@@ -245,6 +245,30 @@ static int tools_refused(llm_worker *w, long status, const char *body, size_t le
     return s == LLM_TOOLS_TEXT;
 }
 
+/* The cache key names the endpoint without its userinfo: no credential in a
+ * key text (-vv logs it), and a changed password keeps the cache. */
+static char *key_text(const llm_client *c, const char *url, const cJSON *body, double temp,
+                      int rep)
+{
+    char *u = c->cfg.cache_shared ? NULL : redact_url(url), *k;
+    k = llm_wire_key_text(u, body, temp, rep);
+    free(u);
+    return k;
+}
+
+char *llm_cache_key_text(const llm_client *c, const llm_request *rq)
+{
+    cJSON *b = llm_request_body(c, rq);
+    char *url, *s;
+    if (!b)
+        return NULL;
+    url = xasprintf("%s/chat/completions", c->base_url);
+    s = key_text(c, url, b, rq->temperature >= 0 ? rq->temperature : c->cfg.temperature, rq->rep);
+    free(url);
+    cJSON_Delete(b);
+    return s;
+}
+
 static const char *last_user_text(const llm_request *rq)
 {
     for (size_t i = rq->nmsgs; i-- > 0;)
@@ -267,7 +291,7 @@ static int http_chat(llm_worker *w, const llm_request *rq, llm_response *out, ll
         return pe_errf(e, PE_EXIT_USAGE, "llm: a tool's parameters are not a JSON object");
     url = xasprintf("%s/chat/completions", c->base_url);
     if (c->cfg.cache)
-        key = llm_wire_key_text(c->cfg.cache_shared ? NULL : url, body, temp, rq->rep);
+        key = key_text(c, url, body, temp, rq->rep);
     snprintf(what, sizeof what, "the request whose last user message starts \"%.50s\"",
              last_user_text(rq));
     rc = post_cached(w, url, body, key, what, parse_chat_cb, &cp, out, call, e);
@@ -315,7 +339,7 @@ static int http_embed(llm_worker *w, const char *const *texts, size_t n, float *
         char *key = NULL;
 
         if (c->cfg.cache)
-            key = llm_wire_key_text(c->cfg.cache_shared ? NULL : url, b, 0, 0);
+            key = key_text(c, url, b, 0, 0);
         rc = post_cached(w, url, b, key, "the embeddings request", parse_embed_cb, &ep, &dummy,
                          call, e);
         if (rc == 0 && d && ep.dim != d)

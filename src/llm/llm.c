@@ -213,20 +213,6 @@ cJSON *llm_request_body(const llm_client *c, const llm_request *rq)
     return llm_wire_chat_body(c->model, c->cfg.temperature, c->extra, rq);
 }
 
-char *llm_cache_key_text(const llm_client *c, const llm_request *rq)
-{
-    cJSON *b = llm_request_body(c, rq);
-    char *url, *s;
-    if (!b)
-        return NULL;
-    url = xasprintf("%s/chat/completions", c->base_url);
-    s = llm_wire_key_text(c->cfg.cache_shared ? NULL : url, b,
-                          rq->temperature >= 0 ? rq->temperature : c->cfg.temperature, rq->rep);
-    free(url);
-    cJSON_Delete(b);
-    return s;
-}
-
 int llm_parse_chat(const char *body, size_t len, llm_response *out, pe_err *e)
 {
     return llm_wire_parse_chat(body, len, 0, out, e);
