@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "cache.h"
 #include "llm.h"
+#include "llm_wire.h"
 #include "loopback.h"
 #include "redact.h"
 #include "testutil.h"
@@ -397,6 +398,53 @@ START_TEST(damaged_cache_entry_requested_again)
 }
 END_TEST
 
+/* A large body whose tool_calls array is cut by the scanner before parsing: the
+ * kept calls, the count and everything after the array are as in the body. */
+START_TEST(wire_cuts_large_tool_call_arrays)
+{
+    buf b = BUF_INIT;
+    llm_response r;
+    pe_err e = {0};
+    const char *nul;
+
+    buf_adds(&b, "{\"id\":\"x \\\"[{\\\" tricky ] }\",\"choices\":[{\"index\":0,\"message\":"
+                 "{\"tool_calls\":[");
+    for (int i = 0; i < 2000; i++)
+        buf_printf(&b, "%s{\"id\":\"c%d\",\"type\":\"function\",\"function\":{\"name\":"
+                   "\"memory_search\",\"arguments\":\"{\\\"query\\\":\\\"q]%d\\\"}\"}}",
+                   i ? " , " : "", i, i);
+    buf_adds(&b, "] ,\"content\":null,\"role\":\"assistant\"},\"finish_reason\":\"tool_calls\"}],"
+                 "\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4},\"pad\":\"");
+    for (int i = 0; i < 70000; i++)
+        buf_addc(&b, i % 7 ? 'x' : '[');
+    buf_adds(&b, "\"}");
+    memset(&r, 0, sizeof r);
+    ck_assert_int_eq(llm_wire_parse_chat(b.data, b.len, 3, &r, &e), 0);
+    ck_assert_uint_eq(r.ntool_calls, 3);
+    ck_assert_uint_eq(r.ntool_calls_total, 2000);
+    ck_assert_str_eq(r.tool_calls[2].id, "c2");
+    ck_assert_str_eq(r.tool_calls[2].arguments, "{\"query\":\"q]2\"}");
+    ck_assert_str_eq(r.finish_reason, "tool_calls");
+    ck_assert_int_eq(r.usage.known, 1);
+    ck_assert_int_eq(r.usage.completion_tokens, 4);
+    llm_response_free(&r);
+    /* no cap given: LLM_MAX_TOOL_CALLS */
+    ck_assert_int_eq(llm_wire_parse_chat(b.data, b.len, 0, &r, &e), 0);
+    ck_assert_uint_eq(r.ntool_calls, LLM_MAX_TOOL_CALLS);
+    llm_response_free(&r);
+    /* a NUL, raw or escaped, is invalid; an escaped backslash before u0000 is text */
+    nul = "{\"choices\":[{\"message\":{\"content\":\"a\\u0000b\"}}]}";
+    ck_assert_int_ne(llm_wire_parse_chat(nul, strlen(nul), 0, &r, &e), 0);
+    ck_assert_ptr_nonnull(strstr(e.msg, "NUL"));
+    llm_response_free(&r);
+    nul = "{\"choices\":[{\"message\":{\"content\":\"a\\\\u0000\"}}]}";
+    ck_assert_int_eq(llm_wire_parse_chat(nul, strlen(nul), 0, &r, &e), 0);
+    ck_assert_str_eq(r.content, "a\\u0000");
+    llm_response_free(&r);
+    buf_free(&b);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("llm_hostile");
@@ -412,6 +460,7 @@ int main(void)
     tcase_add_test(tc, ambiguous_400_settled_by_one_probe);
     tcase_add_test(tc, tool_call_flood_is_cut_while_parsing);
     tcase_add_test(tc, damaged_cache_entry_requested_again);
+    tcase_add_test(tc, wire_cuts_large_tool_call_arrays);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
