@@ -60,9 +60,13 @@ rc = subprocess.run([bin, "--task", "lamp2m", "--users", "8", "--max-queries", "
                      "--cache", "off", "--bootstrap", "0", "-q", "--out", tmp + "/flood"],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
 rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-print("flood: exit %d, peak RSS %.1f MB" % (rc, rss_mb))
+# AddressSanitizer's shadow memory and quarantine inflate RSS several times over:
+# the 150 MB bound holds for the plain build (make check), a loose one under make asan.
+asan = b"libasan" in subprocess.run(["ldd", bin], capture_output=True).stdout
+bound = 600 if asan else 150
+print("flood: exit %d, peak RSS %.1f MB (bound %d MB)" % (rc, rss_mb, bound))
 assert rc == 0, rc
-assert rss_mb < 150, rss_mb
+assert rss_mb < bound, rss_mb
 preds = [json.loads(l) for l in open(tmp + "/flood/predictions.jsonl")]
 assert len(preds) == 8 and all(p["error"] is None for p in preds), preds
 for line in open(tmp + "/flood/traces.jsonl"):
