@@ -85,6 +85,8 @@ int http_curl_retryable(int curl_code);
 int http_curl_dead(int curl_code);
 /* Parse a Retry-After value (delta seconds or an HTTP date); -1 if unparsable. */
 double http_parse_retry_after(const char *value);
+/* Sleep s seconds (resumed after signals); nothing when s <= 0. */
+void http_sleep(double s);
 /* Backoff before retry n (0-based): uniform in [0, min(cap, base*2^n)]; u in [0,1). */
 double http_backoff(int n, double base, double cap, double u);
 /* The error text of an error body: error.message, a string error, detail or

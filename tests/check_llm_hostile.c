@@ -114,29 +114,39 @@ START_TEST(echoed_secrets_never_come_back)
 }
 END_TEST
 
+/* One chat of HI through a fresh client on the server's controls ctl; the
+ * client's totals after it in *t. */
+static int chat_once(lb_server *s, const char *ctl, int retries, llm_response *r,
+                     llm_totals *t, pe_err *e)
+{
+    char *base = lb_base_ctl(s, ctl);
+    llm_client *cl = client(base, retries, NULL);
+    llm_worker *w = llm_worker_new(cl);
+    llm_request rq = request(HI, 0);
+    int rc = llm_chat(w, &rq, r, e);
+    llm_get_totals(cl, t);
+    llm_worker_free(w);
+    llm_client_free(cl);
+    free(base);
+    return rc;
+}
+
 START_TEST(malformed_200s_are_errors_retried_and_counted)
 {
     static const char *const kinds[] = {"contentnull", "contentnum", "choicesobj",
                                         "choicesempty", "nul"};
     lb_server *s = lb_start(NULL);
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
-        char *ctl = xasprintf("malformed=%s", kinds[k]), *base = lb_base_ctl(s, ctl);
-        llm_client *cl = client(base, 2, NULL);
-        llm_worker *w = llm_worker_new(cl);
-        llm_request rq = request(HI, 0);
+        char *ctl = xasprintf("malformed=%s", kinds[k]);
         llm_response r;
         llm_totals t;
         pe_err e = {0};
-        ck_assert_int_eq(llm_chat(w, &rq, &r, &e), PE_EXIT_RUNERRORS);
+        ck_assert_int_eq(chat_once(s, ctl, 2, &r, &t, &e), PE_EXIT_RUNERRORS);
         ck_assert_msg(strstr(e.msg, "invalid response") != NULL, "%s: %s", kinds[k], e.msg);
         ck_assert_ptr_null(r.content);
         llm_response_free(&r);
-        llm_get_totals(cl, &t);
         ck_assert_uint_eq(t.invalid_responses, 3); /* the first attempt and two retries */
         ck_assert_uint_eq(t.errors, 1);
-        llm_worker_free(w);
-        llm_client_free(cl);
-        free(base);
         free(ctl);
     }
     lb_stop(s);
@@ -146,23 +156,15 @@ END_TEST
 START_TEST(one_malformed_200_then_a_good_answer)
 {
     lb_server *s = lb_start(NULL);
-    char *base = lb_base_ctl(s, "malformed=contentnull,malformedfirst=1");
-    llm_client *cl = client(base, 2, NULL);
-    llm_worker *w = llm_worker_new(cl);
-    llm_request rq = request(HI, 0);
     llm_response r;
     llm_totals t;
 
-    ck_assert_int_eq(llm_chat(w, &rq, &r, NULL), 0);
+    ck_assert_int_eq(chat_once(s, "malformed=contentnull,malformedfirst=1", 2, &r, &t, NULL), 0);
     ck_assert_str_eq(r.content, "echo: What is 2+2?"); /* the default responder */
     llm_response_free(&r);
-    llm_get_totals(cl, &t);
     ck_assert_uint_eq(t.invalid_responses, 1);
     ck_assert_uint_eq(t.errors, 0);
     ck_assert_int_eq(lb_count(s), 2);
-    llm_worker_free(w);
-    llm_client_free(cl);
-    free(base);
     lb_stop(s);
 }
 END_TEST
@@ -170,23 +172,15 @@ END_TEST
 START_TEST(invalid_utf8_replaced_and_recorded)
 {
     lb_server *s = lb_start(NULL);
-    char *base = lb_base_ctl(s, "malformed=badutf8");
-    llm_client *cl = client(base, 0, NULL);
-    llm_worker *w = llm_worker_new(cl);
-    llm_request rq = request(HI, 0);
     llm_response r;
     llm_totals t;
 
-    ck_assert_int_eq(llm_chat(w, &rq, &r, NULL), 0);
+    ck_assert_int_eq(chat_once(s, "malformed=badutf8", 0, &r, &t, NULL), 0);
     /* "comedy" then the bytes FF FE: each invalid byte becomes U+FFFD */
     ck_assert_str_eq(r.content, "comedy\xEF\xBF\xBD\xEF\xBF\xBD");
     ck_assert_uint_eq(r.utf8_replaced, 2);
     llm_response_free(&r);
-    llm_get_totals(cl, &t);
     ck_assert_uint_eq(t.utf8_replaced, 1);
-    llm_worker_free(w);
-    llm_client_free(cl);
-    free(base);
     lb_stop(s);
 }
 END_TEST
@@ -196,25 +190,17 @@ START_TEST(absurd_usage_flagged_unknown)
     static const char *const kinds[] = {"malformed=usagehuge", "malformed=usageneg"};
     lb_server *s = lb_start(NULL);
     for (int k = 0; k < 2; k++) {
-        char *base = lb_base_ctl(s, kinds[k]);
-        llm_client *cl = client(base, 0, NULL);
-        llm_worker *w = llm_worker_new(cl);
-        llm_request rq = request(HI, 0);
         llm_response r;
         llm_totals t;
-        ck_assert_int_eq(llm_chat(w, &rq, &r, NULL), 0);
+        ck_assert_int_eq(chat_once(s, kinds[k], 0, &r, &t, NULL), 0);
         ck_assert_int_eq(r.usage.absurd, 1);
         ck_assert_int_eq(r.usage.known, 0);
         ck_assert_int_eq(r.usage.prompt_tokens, 0);
-        ck_assert_double_eq(llm_cost(cl, &r), -1);
         llm_response_free(&r);
-        llm_get_totals(cl, &t);
         ck_assert_uint_eq(t.absurd_usage, 1);
         ck_assert_uint_eq(t.unknown_usage, 1);
         ck_assert_uint_eq(t.prompt_tokens, 0);
-        llm_worker_free(w);
-        llm_client_free(cl);
-        free(base);
+        ck_assert_double_eq(t.cost_usd, 0);
     }
     lb_stop(s);
 }

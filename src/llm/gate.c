@@ -1,12 +1,12 @@
 #include "llm_gate.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
+#include "http.h"
 #include "util.h"
 
 struct llm_gate {
@@ -57,18 +57,6 @@ static void logf_gate(llm_gate *g, const char *fmt, ...)
     g->log(g->log_ctx, msg);
 }
 
-static void sleep_until(double t)
-{
-    double d = t - pe_now();
-    struct timespec ts;
-    if (d <= 0)
-        return;
-    ts.tv_sec = (time_t)d;
-    ts.tv_nsec = (long)((d - (double)ts.tv_sec) * 1e9);
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
 void llm_gate_before(void *gate)
 {
     llm_gate *g = gate;
@@ -80,7 +68,7 @@ void llm_gate_before(void *gate)
         g->next_slot = slot + 1.0 / g->rps;
     }
     pthread_mutex_unlock(&g->mu);
-    sleep_until(slot);
+    http_sleep(slot - pe_now());
     pthread_mutex_lock(&g->mu);
     for (;;) {
         now = pe_now();

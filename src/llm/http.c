@@ -202,7 +202,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     return len;
 }
 
-static void sleep_s(double s)
+void http_sleep(double s)
 {
     struct timespec ts;
     if (s <= 0)
@@ -349,7 +349,7 @@ static int request(http_handle *h, const http_opts *o, const char *url, const ch
             wait = http_backoff(n, o->backoff_base_s, o->backoff_cap_s, pe_rng_unit(&h->rng));
         if (deadline && pe_now() + wait >= deadline)
             break;
-        sleep_s(wait);
+        http_sleep(wait);
     }
     curl_slist_free_all(hdrs);
     if (ok)
