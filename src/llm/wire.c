@@ -400,6 +400,19 @@ static void parse_tool_calls(const cJSON *arr, size_t max, llm_response *out)
     }
 }
 
+static void parse_function_call(const cJSON *fc, size_t max, llm_response *out)
+{
+    cJSON *arr, *call;
+    if (!cJSON_IsObject(fc) || !jsonu_str(fc, "name"))
+        return;
+    arr = cJSON_CreateArray();
+    call = cJSON_CreateObject();
+    cJSON_AddItemToObject(call, "function", cJSON_Duplicate(fc, 1));
+    cJSON_AddItemToArray(arr, call);
+    parse_tool_calls(arr, max, out);
+    cJSON_Delete(arr);
+}
+
 /* A "\u0000" escape outside an escaped backslash, or a raw NUL byte. */
 static int holds_nul(const char *body, size_t len)
 {
@@ -458,6 +471,8 @@ static int parse_tree(const cJSON *j, size_t max, llm_response *out, pe_err *e)
         return pe_errf(e, PE_EXIT_RUNERRORS, "invalid response: no choices[0].message object");
     content = cJSON_GetObjectItemCaseSensitive(msg, "content");
     parse_tool_calls(cJSON_GetObjectItemCaseSensitive(msg, "tool_calls"), max, out);
+    if (!out->ntool_calls_total) /* the deprecated functions API: one function_call */
+        parse_function_call(cJSON_GetObjectItemCaseSensitive(msg, "function_call"), max, out);
     text = content_text(content);
     if (!text && !out->ntool_calls)
         return pe_errf(e, PE_EXIT_RUNERRORS, "invalid response: the message has neither "
@@ -566,10 +581,16 @@ static int error_mentions(const char *body, size_t len, const char *const *words
 
 int llm_wire_error_about_context(const char *body, size_t len)
 {
-    static const char *const w[] = {"context length", "context_length", "context window",
-                                    "maximum context", "too many tokens", "prompt is too long",
+    /* "context" with a word saying it overflowed ("maximum context length", "exceeds the
+     * available context size", "ContextWindowExceededError"), or the phrases of servers
+     * that do not say "context" */
+    static const char *const ctx[] = {"context", NULL};
+    static const char *const over[] = {"length", "window", "size", "exceed", "maximum",
+                                       "too long", NULL};
+    static const char *const w[] = {"too many tokens", "prompt is too long",
                                     "reduce the length", NULL};
-    return error_mentions(body, len, w);
+    return (error_mentions(body, len, ctx) && error_mentions(body, len, over)) ||
+           error_mentions(body, len, w);
 }
 
 int llm_wire_error_about_tools(const char *body, size_t len)
