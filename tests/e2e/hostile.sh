@@ -50,6 +50,24 @@ for s in "$key" "$hdr" "$pw"; do
     fi
 done
 
+# The same secrets in successful runs: -v, then replayed from the cache, then resumed.
+for pass in first cached; do
+    OPENAI_BASE_URL="http://alice:$pw@$host/c/agent/v1" "$BIN" --task lamp2m --users 2 \
+        --max-queries 2 --method personaagent,rag --header "X-Secret: $hdr" -v \
+        --cache-dir "$tmp/cache" --bootstrap 0 --out "$tmp/ok_$pass" > "$tmp/ok_$pass.out" \
+        2> "$tmp/ok_$pass.err" || fail "secrets: the $pass run failed"
+done
+OPENAI_BASE_URL="http://alice:$pw@$host/c/agent/v1" "$BIN" --resume "$tmp/ok_first" \
+    --task lamp2m --users 2 --max-queries 2 --method personaagent,rag \
+    --header "X-Secret: $hdr" -v --cache-dir "$tmp/cache" --bootstrap 0 \
+    > "$tmp/ok_resume.out" 2> "$tmp/ok_resume.err" || fail "secrets: the resumed run failed"
+grep -q '"hits": [1-9]' "$tmp/ok_cached/run.json" || fail "secrets: the second run used no cache"
+for s in "$key" "$hdr" "$pw"; do
+    if grep -rl -- "$s" "$tmp"/ok_* "$tmp/cache" 2>/dev/null; then
+        fail "a planted secret leaked from a successful, cached or resumed run"
+    fi
+done
+
 # 2. flood: 50,000 tool calls (5 MB) in every tool-calling answer, 8 queries at once.
 python3 - "$BIN" "$host" "$tmp" <<'PY' || fail "flood"
 import json, resource, subprocess, sys
