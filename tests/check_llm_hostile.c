@@ -1,6 +1,7 @@
 /* llm against the hostile modes of the loopback server: echoed secrets,
  * malformed 200s, absurd usage, invalid UTF-8, slow starts, context-length and
  * ambiguous 400s, tool-call floods. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -431,6 +432,49 @@ START_TEST(wire_cuts_large_tool_call_arrays)
 }
 END_TEST
 
+typedef struct probe_arg {
+    llm_client *cl;
+    int rc, rejected;
+} probe_arg;
+
+static void *ambiguous_call(void *p)
+{
+    probe_arg *a = p;
+    llm_worker *w = llm_worker_new(a->cl);
+    llm_request rq = request(LONG, 1);
+    llm_response r;
+    a->rc = llm_chat(w, &rq, &r, NULL);
+    a->rejected = r.tools_rejected;
+    llm_response_free(&r);
+    llm_worker_free(w);
+    return NULL;
+}
+
+START_TEST(one_probe_for_many_threads)
+{
+    lb_server *s = lb_start(NULL);
+    char *base = lb_base_ctl(s, "agent,latency=0.2,ambiguous400=LONGUSER");
+    llm_client *cl = client(base, 0, NULL);
+    pthread_t th[6];
+    probe_arg a[6];
+
+    for (int i = 0; i < 6; i++) {
+        a[i] = (probe_arg){cl, -1, -1};
+        pthread_create(&th[i], NULL, ambiguous_call, &a[i]);
+    }
+    for (int i = 0; i < 6; i++) {
+        pthread_join(th[i], NULL);
+        ck_assert_int_eq(a[i].rc, PE_EXIT_RUNERRORS);
+        ck_assert_int_eq(a[i].rejected, 0);
+    }
+    ck_assert_int_eq(llm_get_tool_support(cl), LLM_TOOLS_NATIVE);
+    ck_assert_int_eq(lb_count(s), 6 + 1); /* six queries, one probe */
+    llm_client_free(cl);
+    free(base);
+    lb_stop(s);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("llm_hostile");
@@ -447,6 +491,7 @@ int main(void)
     tcase_add_test(tc, tool_call_flood_is_cut_while_parsing);
     tcase_add_test(tc, damaged_cache_entry_requested_again);
     tcase_add_test(tc, wire_cuts_large_tool_call_arrays);
+    tcase_add_test(tc, one_probe_for_many_threads);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
