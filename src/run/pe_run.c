@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "html.h"
+#include "jsonu.h"
 #include "run_parts.h"
 #include "topk.h"
 
@@ -127,6 +128,27 @@ static int write_run_json(const run_state *s, const char *out, const runner_stat
     return rc;
 }
 
+/* --resume: the endpoint's tool support as the run decided it, so that a
+ * resumed run speaks the same protocol. */
+static int restore_tool_support(run_state *s, const char *dir, pe_err *e)
+{
+    cJSON *run = NULL;
+    const char *name;
+    int rc, ts;
+    if (!pe_file_exists(dir))
+        return 0; /* the resume check reports it */
+    if ((rc = report_read_json(dir, "run.json", 64u << 20, &run, e)))
+        return rc == PE_EXIT_NOINPUT ? 0 : rc;
+    name = jsonu_str(cJSON_GetObjectItemCaseSensitive(run, "llm"), "tool_support");
+    if (name && (ts = llm_tool_support_parse(name)) >= 0) {
+        llm_set_tool_support(s->llm.client, (llm_tool_support)ts);
+        if (ts == LLM_TOOLS_TEXT)
+            atomic_store(&s->llm.text_fallback, 1);
+    }
+    cJSON_Delete(run);
+    return 0;
+}
+
 /* Claim the run folder before anything is written to it: one run at a time
  * (flock: released by the kernel when the process ends, however it ends). */
 static int lock_folder(run_state *s, const char *dir, pe_err *e)
@@ -196,6 +218,8 @@ static int prepare(run_state *s, pe_run_result *r, run_shared *rs, pe_err *e)
         return rc;
     if (methods_need_llm(s->methods, s->nmethods) && (rc = run_llm_setup(c, &s->llm, e)))
         return rc;
+    if (s->llm.client && c->resume && (rc = restore_tool_support(s, c->resume, e)))
+        return rc;
     if ((rc = run_encoder_setup(c, &s->llm, &s->enc, e)))
         return rc;
     r->offline = s->llm.client && s->llm.offline;
@@ -248,6 +272,7 @@ static void shared_from_config(const run_state *s, run_shared *rs)
     rs->summary_chars = 24000;
     rs->obs_chars = 600;
     rs->max_obs_chars = (size_t)c->max_observation_chars;
+    rs->max_tool_calls = c->max_tool_calls;
     rs->align_batch = c->align_batch;
     rs->align_iters = c->align_iters;
     rs->temperature = c->temperature;
