@@ -3,9 +3,7 @@
  * arithmetic), or the K best of a score array.
  *
  * Items are a row-major float32 matrix (n rows of dimension d); a query is d
- * floats. One query goes through a fused kernel that scores and selects in
- * one pass over the matrix (AVX-512 or AVX2 picked at run time, sgemv
- * otherwise), a batch through sgemm in blocks of
+ * floats. One query goes through sgemv, a batch through sgemm in blocks of
  * items and queries, so no n-long score array is ever materialized for a
  * batch. Selection is a bounded heap (O(n log k)); only the k kept hits are
  * sorted.
@@ -57,9 +55,6 @@ size_t topk_select_f64(const double *scores, size_t n, size_t k, const topk_filt
 /* One query against n x d items (sgemv). Returns the number of hits in out. */
 size_t topk_search(const float *items, size_t n, size_t d, const float *query, size_t k,
                    const topk_filter *f, topk_hit *out);
-
-/* The single-query kernel this CPU runs: "avx512", "avx2" or "sgemv". */
-const char *topk_kernel_name(void);
 
 /* nq queries (row-major nq x d) at once (sgemm). filters is NULL or holds one
  * filter per query. Query i's hits go to out[i*k ..] and their number to

@@ -2,20 +2,14 @@
 
 #include <cblas.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#define TOPK_X86 1
-#endif
-
-/* Rows scored per block (kernel or sgemv call): the scores stay in L1. */
-#define ROW_BLOCK 1024
+/* Rows scored per sgemv call: the score block stays in L1/L2. */
+#define ROW_BLOCK 4096
 /* Batch blocks: QB x IB scores (128 KiB) reused while the heaps consume them. */
 #define QUERY_BLOCK 64
 #define ITEM_BLOCK 512
@@ -187,124 +181,6 @@ size_t topk_select_f64(const double *scores, size_t n, size_t k, const topk_filt
     return sel_finish(&s);
 }
 
-/* ---- one query: a fused kernel ----
- * A single query is memory-bound: every item is read once. The kernel
- * scores ROW_BLOCK rows (four at a time, one vector accumulator each) into a
- * buffer that stays in L1 and the heap consumes it at once, so the matrix is
- * read in one pass at close to the machine's streaming bandwidth. The widest
- * instruction set the CPU has is picked at run time; without one, sgemv
- * does the block. Sums run in a different order from sgemv's, so scores can
- * differ from it in the last bits. */
-typedef void (*dots_fn)(const float *items, size_t rows, size_t d, const float *q, float *out);
-
-#ifdef TOPK_X86
-__attribute__((target("avx512f"))) static void dots_avx512(const float *items, size_t rows,
-                                                           size_t d, const float *q, float *out)
-{
-    size_t dv = d & ~(size_t)15, i = 0;
-    __mmask16 tail = (__mmask16)((1u << (d - dv)) - 1);
-    for (; i + 4 <= rows; i += 4) {
-        const float *r = items + i * d;
-        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, x;
-        for (size_t j = 0; j < dv; j += 16) {
-            x = _mm512_loadu_ps(q + j);
-            a0 = _mm512_fmadd_ps(_mm512_loadu_ps(r + j), x, a0);
-            a1 = _mm512_fmadd_ps(_mm512_loadu_ps(r + d + j), x, a1);
-            a2 = _mm512_fmadd_ps(_mm512_loadu_ps(r + 2 * d + j), x, a2);
-            a3 = _mm512_fmadd_ps(_mm512_loadu_ps(r + 3 * d + j), x, a3);
-        }
-        if (tail) {
-            x = _mm512_maskz_loadu_ps(tail, q + dv);
-            a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, r + dv), x, a0);
-            a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, r + d + dv), x, a1);
-            a2 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, r + 2 * d + dv), x, a2);
-            a3 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, r + 3 * d + dv), x, a3);
-        }
-        out[i] = _mm512_reduce_add_ps(a0);
-        out[i + 1] = _mm512_reduce_add_ps(a1);
-        out[i + 2] = _mm512_reduce_add_ps(a2);
-        out[i + 3] = _mm512_reduce_add_ps(a3);
-    }
-    for (; i < rows; i++) {
-        const float *r = items + i * d;
-        __m512 a = _mm512_setzero_ps();
-        for (size_t j = 0; j < dv; j += 16)
-            a = _mm512_fmadd_ps(_mm512_loadu_ps(r + j), _mm512_loadu_ps(q + j), a);
-        if (tail)
-            a = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, r + dv),
-                                _mm512_maskz_loadu_ps(tail, q + dv), a);
-        out[i] = _mm512_reduce_add_ps(a);
-    }
-}
-
-__attribute__((target("avx2,fma"))) static float hsum256(__m256 v)
-{
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
-__attribute__((target("avx2,fma"))) static void dots_avx2(const float *items, size_t rows,
-                                                         size_t d, const float *q, float *out)
-{
-    size_t dv = d & ~(size_t)7, i = 0;
-    for (; i + 4 <= rows; i += 4) {
-        const float *r = items + i * d;
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, x;
-        for (size_t j = 0; j < dv; j += 8) {
-            x = _mm256_loadu_ps(q + j);
-            a0 = _mm256_fmadd_ps(_mm256_loadu_ps(r + j), x, a0);
-            a1 = _mm256_fmadd_ps(_mm256_loadu_ps(r + d + j), x, a1);
-            a2 = _mm256_fmadd_ps(_mm256_loadu_ps(r + 2 * d + j), x, a2);
-            a3 = _mm256_fmadd_ps(_mm256_loadu_ps(r + 3 * d + j), x, a3);
-        }
-        out[i] = hsum256(a0);
-        out[i + 1] = hsum256(a1);
-        out[i + 2] = hsum256(a2);
-        out[i + 3] = hsum256(a3);
-        for (size_t j = dv; j < d; j++)
-            for (size_t m = 0; m < 4; m++)
-                out[i + m] += r[m * d + j] * q[j];
-    }
-    for (; i < rows; i++) {
-        const float *r = items + i * d;
-        __m256 a = _mm256_setzero_ps();
-        for (size_t j = 0; j < dv; j += 8)
-            a = _mm256_fmadd_ps(_mm256_loadu_ps(r + j), _mm256_loadu_ps(q + j), a);
-        out[i] = hsum256(a);
-        for (size_t j = dv; j < d; j++)
-            out[i] += r[j] * q[j];
-    }
-}
-#endif
-
-static dots_fn dots_kernel;
-static pthread_once_t dots_once = PTHREAD_ONCE_INIT;
-
-static void dots_pick(void)
-{
-#ifdef TOPK_X86
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f"))
-        dots_kernel = dots_avx512;
-    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        dots_kernel = dots_avx2;
-#endif
-}
-
-const char *topk_kernel_name(void)
-{
-    pthread_once(&dots_once, dots_pick);
-#ifdef TOPK_X86
-    if (dots_kernel == dots_avx512)
-        return "avx512";
-    if (dots_kernel == dots_avx2)
-        return "avx2";
-#endif
-    return "sgemv";
-}
-
 size_t topk_search(const float *items, size_t n, size_t d, const float *query, size_t k,
                    const topk_filter *f, topk_hit *out)
 {
@@ -312,14 +188,11 @@ size_t topk_search(const float *items, size_t n, size_t d, const float *query, s
     size_t nv = visible(n, f);
     sel s;
 
-    pthread_once(&dots_once, dots_pick);
     sel_init(&s, out, k, f);
     for (size_t b0 = 0; b0 < nv && k > 0; b0 += ROW_BLOCK) {
         size_t rows = nv - b0 < ROW_BLOCK ? nv - b0 : ROW_BLOCK;
         if (d == 0)
             memset(scores, 0, rows * sizeof *scores);
-        else if (dots_kernel)
-            dots_kernel(items + b0 * d, rows, d, query, scores);
         else
             cblas_sgemv(CblasRowMajor, CblasNoTrans, (blasint)rows, (blasint)d, 1.0f,
                         items + b0 * d, (blasint)d, query, 1, 0.0f, scores, 1);
