@@ -121,21 +121,14 @@ static inline int sel_excluded(sel *s, size_t idx)
     return s->exi < s->nex && s->ex[s->exi] == idx;
 }
 
-/* Offer scores of items base .. base+cnt-1. */
-static void sel_scan(sel *s, const float *scores, size_t base, size_t cnt)
+/* Offer scores of items base .. base+cnt-1: fs (float) or, when fs is NULL,
+ * ds (double). */
+static void sel_scan(sel *s, const float *fs, const double *ds, size_t base, size_t cnt)
 {
     size_t end = sel_end(s, base, cnt);
     for (size_t j = 0; j < end; j++)
         if (s->exi >= s->nex || !sel_excluded(s, base + j))
-            sel_offer(s, scores[j], base + j);
-}
-
-static void sel_scan_f64(sel *s, const double *scores, size_t base, size_t cnt)
-{
-    size_t end = sel_end(s, base, cnt);
-    for (size_t j = 0; j < end; j++)
-        if (s->exi >= s->nex || !sel_excluded(s, base + j))
-            sel_offer(s, scores[j], base + j);
+            sel_offer(s, fs ? fs[j] : ds[j], base + j);
 }
 
 /* Sort the kept hits best first (heap sort: the worst goes to the end),
@@ -163,22 +156,26 @@ static size_t visible(size_t n, const topk_filter *f)
     return f && f->cutoff < n ? f->cutoff : n;
 }
 
-size_t topk_select(const float *scores, size_t n, size_t k, const topk_filter *f,
-                   topk_hit *out)
+/* The k best of fs or ds (see sel_scan) through f. */
+static size_t select_array(const float *fs, const double *ds, size_t n, size_t k,
+                           const topk_filter *f, topk_hit *out)
 {
     sel s;
     sel_init(&s, out, k, f);
-    sel_scan(&s, scores, 0, n);
+    sel_scan(&s, fs, ds, 0, n);
     return sel_finish(&s);
+}
+
+size_t topk_select(const float *scores, size_t n, size_t k, const topk_filter *f,
+                   topk_hit *out)
+{
+    return select_array(scores, NULL, n, k, f, out);
 }
 
 size_t topk_select_f64(const double *scores, size_t n, size_t k, const topk_filter *f,
                        topk_hit *out)
 {
-    sel s;
-    sel_init(&s, out, k, f);
-    sel_scan_f64(&s, scores, 0, n);
-    return sel_finish(&s);
+    return select_array(NULL, scores, n, k, f, out);
 }
 
 size_t topk_search(const float *items, size_t n, size_t d, const float *query, size_t k,
@@ -196,7 +193,7 @@ size_t topk_search(const float *items, size_t n, size_t d, const float *query, s
         else
             cblas_sgemv(CblasRowMajor, CblasNoTrans, (blasint)rows, (blasint)d, 1.0f,
                         items + b0 * d, (blasint)d, query, 1, 0.0f, scores, 1);
-        sel_scan(&s, scores, b0, rows);
+        sel_scan(&s, scores, NULL, b0, rows);
     }
     return sel_finish(&s);
 }
@@ -225,7 +222,7 @@ void topk_search_batch(const float *items, size_t n, size_t d, const float *quer
                             (blasint)d, 1.0f, queries + q0 * d, (blasint)d, items + i0 * d,
                             (blasint)d, 0.0f, c, (blasint)ib);
             for (size_t i = 0; i < qb; i++)
-                sel_scan(&s[i], c + i * ib, i0, ib);
+                sel_scan(&s[i], c + i * ib, NULL, i0, ib);
         }
         for (size_t i = 0; i < qb; i++)
             counts[q0 + i] = sel_finish(&s[i]);
