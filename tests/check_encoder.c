@@ -51,7 +51,8 @@ START_TEST(tokenize_words)
                   w, 12);
     /* general punctuation (em dash, curly quotes) separates; CJK letters join */
     assert_tokens(ENCODER_TOK_WORDS,
-                  "abc\xe2\x80\x94\xe2\x80\x9c" "D\xc3\x89" "F\xe2\x80\x9d \xe6\x97\xa5\xe6\x9c\xac",
+                  "abc\xe2\x80\x94\xe2\x80\x9c" "D\xc3\x89"
+                  "F\xe2\x80\x9d \xe6\x97\xa5\xe6\x9c\xac",
                   w2, 3);
 }
 END_TEST
