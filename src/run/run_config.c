@@ -81,7 +81,7 @@ static const run_setting table[] = {
     {"--embed-model", "embed_model", RS_RESULT | RS_IF_EMBED, RS_STR, C(embed_model), 0, "",
      NULL},
     {"--tokenize", "tokenize", RS_RESULT, RS_STR, C(tokenize), 0, "default", NULL},
-    {"--dim", "dim", RS_RESULT, RS_SIZE, C(dim), 0, NULL, NULL},
+    {"--dim", "dim", RS_RESULT | RS_IF_EMBED, RS_SIZE, C(dim), 0, NULL, NULL},
     KEEP("--endpoint", "where the model is served, not which model answers (--model does)"),
     KEEP("--embed-endpoint", "where the embedding model is served (--embed-model names it)"),
     KEEP("--api-key-env", "which variable holds the key"),
