@@ -10,70 +10,13 @@
 #include "buf.h"
 #include "jsonu.h"
 
-#define NOPOS SIZE_MAX
+#define NOPOS JSONU_NONE
 
 ds_limits ds_limits_default(void)
 {
     ds_limits l = {DS_DEFAULT_MAX_FILE_BYTES, DS_DEFAULT_MAX_FIELD_BYTES,
                    DS_DEFAULT_MAX_PROFILE_ITEMS};
     return l;
-}
-
-/* ---- small string map (open addressing; keys are borrowed) ---- */
-
-typedef struct smap {
-    const char **keys;
-    size_t *vals;
-    size_t cap, n;
-} smap;
-
-static void smap_free(smap *m)
-{
-    free(m->keys);
-    free(m->vals);
-    memset(m, 0, sizeof *m);
-}
-
-/* Insert key -> val unless present; returns the stored value (the old one when present). */
-static size_t smap_put(smap *m, const char *key, size_t val)
-{
-    size_t i;
-    if (2 * (m->n + 1) > m->cap) {
-        smap old = *m;
-        m->cap = old.cap ? old.cap * 2 : 64;
-        m->keys = xcalloc(m->cap, sizeof *m->keys);
-        m->vals = xcalloc(m->cap, sizeof *m->vals);
-        m->n = 0;
-        for (size_t k = 0; k < old.cap; k++)
-            if (old.keys[k])
-                smap_put(m, old.keys[k], old.vals[k]);
-        free(old.keys);
-        free(old.vals);
-    }
-    i = pe_hash64(key, strlen(key), 0) & (m->cap - 1);
-    while (m->keys[i]) {
-        if (strcmp(m->keys[i], key) == 0)
-            return m->vals[i];
-        i = (i + 1) & (m->cap - 1);
-    }
-    m->keys[i] = key;
-    m->vals[i] = val;
-    m->n++;
-    return val;
-}
-
-static size_t smap_get(const smap *m, const char *key)
-{
-    size_t i;
-    if (!m->cap)
-        return NOPOS;
-    i = pe_hash64(key, strlen(key), 0) & (m->cap - 1);
-    while (m->keys[i]) {
-        if (strcmp(m->keys[i], key) == 0)
-            return m->vals[i];
-        i = (i + 1) & (m->cap - 1);
-    }
-    return NOPOS;
 }
 
 /* ---- freeing and copying ---- */
@@ -134,95 +77,6 @@ size_t dataset_nqueries(const dataset *d)
     return n;
 }
 
-/* ---- locating things in JSON text, for error messages only ---- */
-
-static size_t skip_ws(const char *s, size_t n, size_t i)
-{
-    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
-        i++;
-    return i;
-}
-
-static size_t skip_string(const char *s, size_t n, size_t i)
-{
-    for (i++; i < n && s[i] != '"'; i++)
-        if (s[i] == '\\')
-            i++;
-    return i < n ? i + 1 : n;
-}
-
-/* Index just past the JSON value starting at i (the text is known to be valid JSON). */
-static size_t skip_value(const char *s, size_t n, size_t i)
-{
-    size_t depth = 0;
-    if (i >= n)
-        return n;
-    if (s[i] == '"')
-        return skip_string(s, n, i);
-    if (s[i] != '[' && s[i] != '{') {
-        while (i < n && !strchr(",]} \t\r\n", s[i]))
-            i++;
-        return i;
-    }
-    while (i < n) {
-        if (s[i] == '"') {
-            i = skip_string(s, n, i);
-            continue;
-        }
-        if (s[i] == '[' || s[i] == '{')
-            depth++;
-        else if ((s[i] == ']' || s[i] == '}') && --depth == 0)
-            return i + 1;
-        i++;
-    }
-    return n;
-}
-
-/* Offset of element k of the array at i, or NOPOS. */
-static size_t scan_elem(const char *s, size_t n, size_t i, size_t k)
-{
-    if (i >= n || s[i] != '[')
-        return NOPOS;
-    i++;
-    for (size_t j = 0;; j++) {
-        i = skip_ws(s, n, i);
-        if (i >= n || s[i] == ']')
-            return NOPOS;
-        if (j == k)
-            return i;
-        i = skip_ws(s, n, skip_value(s, n, i));
-        if (i < n && s[i] == ',')
-            i++;
-    }
-}
-
-/* Offset of the value of member key of the object at i, or NOPOS. */
-static size_t scan_member(const char *s, size_t n, size_t i, const char *key)
-{
-    size_t kl = strlen(key);
-    if (i >= n || s[i] != '{')
-        return NOPOS;
-    i++;
-    for (;;) {
-        size_t k0, k1;
-        i = skip_ws(s, n, i);
-        if (i >= n || s[i] != '"')
-            return NOPOS;
-        k0 = i + 1;
-        i = skip_string(s, n, i);
-        k1 = i - 1;
-        i = skip_ws(s, n, i);
-        if (i >= n || s[i] != ':')
-            return NOPOS;
-        i = skip_ws(s, n, i + 1);
-        if (k1 - k0 == kl && memcmp(s + k0, key, kl) == 0)
-            return i;
-        i = skip_ws(s, n, skip_value(s, n, i));
-        if (i < n && s[i] == ',')
-            i++;
-    }
-}
-
 /* ---- error context ---- */
 
 typedef struct ctx {
@@ -254,12 +108,12 @@ static int cerr(const ctx *c, pe_err *e, const char *arr, long idx, const char *
     va_end(ap);
     if (!line && c->data && c->elem_off != NOPOS) {
         size_t off = c->elem_off, o, col;
-        if (arr && (o = scan_member(c->data, c->len, off, arr)) != NOPOS) {
+        if (arr && (o = jsonu_scan_member(c->data, c->len, off, arr)) != NOPOS) {
             off = o;
-            if (idx >= 0 && (o = scan_elem(c->data, c->len, off, (size_t)idx)) != NOPOS)
+            if (idx >= 0 && (o = jsonu_scan_elem(c->data, c->len, off, (size_t)idx)) != NOPOS)
                 off = o;
         }
-        if (field && (o = scan_member(c->data, c->len, off, field)) != NOPOS)
+        if (field && (o = jsonu_scan_member(c->data, c->len, off, field)) != NOPOS)
             off = o;
         jsonu_line_col(c->data, off, &line, &col);
     }
@@ -492,7 +346,7 @@ typedef struct loader {
     size_t ocap;
     gold *golds;
     size_t ngolds, gcap;
-    smap gmap;
+    strmap gmap;
     char **pending; /* outputs files found beside questions files */
     size_t npending, pcap;
     const char *const *paths;
@@ -562,7 +416,7 @@ static int load_array(loader *L, ctx *c, const cJSON *root, size_t src, int grou
                       pe_err *e)
 {
     const cJSON *el;
-    size_t off = skip_ws(c->data, c->len, 0), line = 1, lineoff = 0;
+    size_t off = jsonu_skip_ws(c->data, c->len, 0), line = 1, lineoff = 0;
     long k = 0;
 
     if (!cJSON_IsArray(root))
@@ -570,7 +424,7 @@ static int load_array(loader *L, ctx *c, const cJSON *root, size_t src, int grou
                     grouped ? "users" : "questions", jsonu_type(root));
     if (cJSON_GetArraySize(root) == 0)
         return cerr(c, e, NULL, -1, NULL, "contains no %s", grouped ? "users" : "questions");
-    off = skip_ws(c->data, c->len, off + 1);
+    off = jsonu_skip_ws(c->data, c->len, off + 1);
     cJSON_ArrayForEach(el, root)
     {
         const cJSON *prof, *qs;
@@ -607,9 +461,9 @@ static int load_array(loader *L, ctx *c, const cJSON *root, size_t src, int grou
             u->nqueries = 1;
         }
         user_sort(u);
-        off = skip_ws(c->data, c->len, skip_value(c->data, c->len, off));
+        off = jsonu_skip_ws(c->data, c->len, jsonu_skip_value(c->data, c->len, off));
         if (off < c->len && c->data[off] == ',')
-            off = skip_ws(c->data, c->len, off + 1);
+            off = jsonu_skip_ws(c->data, c->len, off + 1);
         k++;
     }
     return 0;
@@ -635,7 +489,7 @@ static int load_jsonl(loader *L, ctx *c, const char *data, size_t len, size_t sr
         c->elem_off = 0;
         c->user = NULL;
         at = end + 1;
-        if (skip_ws(c->data, c->len, 0) == c->len)
+        if (jsonu_skip_ws(c->data, c->len, 0) == c->len)
             continue; /* blank line */
         j = jsonu_parse(c->data, c->len, &erroff);
         if (!j)
@@ -683,7 +537,7 @@ static int load_outputs(loader *L, ctx *c, const cJSON *root, size_t src, pe_err
     int rc;
 
     c->elem = -1;
-    c->elem_off = skip_ws(c->data, c->len, 0);
+    c->elem_off = jsonu_skip_ws(c->data, c->len, 0);
     if ((rc = get_text(c, root, NULL, -1, "task", 1, &tname, e)))
         return rc;
     if (!task_matches(L->t, tname)) {
@@ -695,8 +549,8 @@ static int load_outputs(loader *L, ctx *c, const cJSON *root, size_t src, pe_err
     free(tname);
     if ((rc = get_array(c, root, "golds", &golds, e)))
         return rc;
-    off = scan_member(c->data, c->len, c->elem_off, "golds");
-    off = off == NOPOS ? c->len : skip_ws(c->data, c->len, off + 1);
+    off = jsonu_scan_member(c->data, c->len, c->elem_off, "golds");
+    off = off == NOPOS ? c->len : jsonu_skip_ws(c->data, c->len, off + 1);
     cJSON_ArrayForEach(g, golds)
     {
         gold *gd;
@@ -717,11 +571,11 @@ static int load_outputs(loader *L, ctx *c, const cJSON *root, size_t src, pe_err
             return rc;
         }
         L->ngolds++;
-        if (smap_put(&L->gmap, gd->id, L->ngolds - 1) != L->ngolds - 1)
+        if (strmap_add(&L->gmap, gd->id, L->ngolds - 1) != L->ngolds - 1)
             return cerr(c, e, "golds", k, "id", "\"%s\" appears twice", gd->id);
-        off = skip_ws(c->data, c->len, skip_value(c->data, c->len, off));
+        off = jsonu_skip_ws(c->data, c->len, jsonu_skip_value(c->data, c->len, off));
         if (off < c->len && c->data[off] == ',')
-            off = skip_ws(c->data, c->len, off + 1);
+            off = jsonu_skip_ws(c->data, c->len, off + 1);
         k++;
     }
     return 0;
@@ -737,7 +591,7 @@ static int ends_with(const char *s, const char *suffix)
 static int check_text(const char *path, const char *data, size_t len, pe_err *e)
 {
     size_t bad, line, col;
-    if (skip_ws(data, len, 0) == len)
+    if (jsonu_skip_ws(data, len, 0) == len)
         return pe_errf(e, PE_EXIT_DATA, "%s: file is empty", path);
     if (!pe_utf8_valid(data, len, &bad)) {
         jsonu_line_col(data, bad, &line, &col);
@@ -767,7 +621,7 @@ static int load_text(loader *L, const char *path, const char *data, size_t len,
         return rc;
     c.data = data;
     c.len = len;
-    start = skip_ws(data, len, 0);
+    start = jsonu_skip_ws(data, len, 0);
     if (data[start] == '{' || (pe_streq(format, "jsonl") && data[start] != '[')) {
         /* JSONL, or an outputs file (one JSON object, possibly over several lines) */
         root = jsonu_parse(data, len, &erroff);
@@ -867,8 +721,8 @@ static int apply_golds(loader *L, pe_err *e)
         size_t g;
         if (!L->orig[i].lamp || !u->nqueries || u->queries[0].gold)
             continue;
-        g = smap_get(&L->gmap, u->queries[0].id);
-        if (g == NOPOS)
+        g = strmap_get(&L->gmap, u->queries[0].id);
+        if (g == STRMAP_NONE)
             continue;
         u->queries[0].gold = xstrdup(L->golds[g].output);
         L->golds[g].used = 1;
@@ -886,10 +740,10 @@ static int apply_golds(loader *L, pe_err *e)
 
 static int check_unique_users(loader *L, pe_err *e)
 {
-    smap m = {0};
+    strmap m = {0};
     int rc = 0;
     for (size_t i = 0; i < L->d->nusers && !rc; i++) {
-        size_t first = smap_put(&m, L->d->users[i].id, i);
+        size_t first = strmap_add(&m, L->d->users[i].id, i);
         if (first != i) {
             const origin *a = &L->orig[first], *b = &L->orig[i];
             char where[64] = "";
@@ -901,7 +755,7 @@ static int check_unique_users(loader *L, pe_err *e)
                          L->d->sources[a->src].path, a->line);
         }
     }
-    smap_free(&m);
+    strmap_free(&m);
     return rc;
 }
 
@@ -957,7 +811,7 @@ static int load_all(dataset *d, const task *t, const char *const *paths, size_t 
     free(L.pending);
     free(L.golds);
     free(L.orig);
-    smap_free(&L.gmap);
+    strmap_free(&L.gmap);
     if (rc)
         dataset_free(d);
     return rc;
@@ -1200,20 +1054,20 @@ int dataset_select(dataset *d, size_t n, const char *const *ids, size_t nids,
     size_t k = 0;
 
     if (nids > 0) {
-        smap m = {0};
+        strmap m = {0};
         keep = xcalloc(d->nusers ? d->nusers : 1, 1);
         for (size_t i = 0; i < d->nusers; i++)
-            smap_put(&m, d->users[i].id, i);
+            strmap_add(&m, d->users[i].id, i);
         for (size_t i = 0; i < nids; i++) {
-            size_t at = smap_get(&m, ids[i]);
-            if (at == NOPOS) {
-                smap_free(&m);
+            size_t at = strmap_get(&m, ids[i]);
+            if (at == STRMAP_NONE) {
+                strmap_free(&m);
                 free(keep);
                 return pe_errf(e, PE_EXIT_USAGE, "user \"%s\" is not in the data", ids[i]);
             }
             keep[at] = 1;
         }
-        smap_free(&m);
+        strmap_free(&m);
     } else {
         keep = top_users(d, n, 0);
     }

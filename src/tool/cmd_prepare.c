@@ -1,5 +1,5 @@
 /* persona-eval prepare: LaMP files -> our JSONL (top-N users, history/test split). */
-#include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,18 +39,16 @@ static const char usage[] =
     "Exit status: 0 ok, 2 bad command line, 65 bad input data, 66 missing input file,\n"
     "74 write error. Formats: docs/data-formats.md.\n";
 
+/* A count option, or a message on stderr and PE_EXIT_USAGE. */
 static int parse_count(const char *flag, const char *s, long *out)
 {
-    char *end;
-    long v;
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < 0) {
-        fprintf(stderr, "persona-eval prepare: %s wants a whole number >= 0, not \"%s\"\n",
-                flag, s);
-        return PE_EXIT_USAGE;
+    unsigned long long v;
+    pe_err e = {0};
+    if (pe_parse_count_max(flag, s, 0, LONG_MAX, &v, &e)) {
+        fprintf(stderr, "persona-eval prepare: %s\n", e.msg);
+        return e.code;
     }
-    *out = v;
+    *out = (long)v;
     return 0;
 }
 
