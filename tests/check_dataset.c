@@ -601,7 +601,7 @@ START_TEST(bad_users_tasks_golds)
     free(want);
     ck_assert_uint_eq(d.nusers, 0);
 
-    /* the outputs task must match; LaMP_2 is accepted for both lamp2m and lamp2n */
+    /* the outputs task must match; LaMP_2 means what its golds are (here movie tags) */
     tu_write(o, "{\"task\":\"LaMP_3\",\"golds\":[{\"id\":\"1\",\"output\":\"comedy\"}]}");
     ck_assert_int_eq(load1(&d, "lamp2m", q, NULL, &e), PE_EXIT_DATA);
     ck_assert_msg(strstr(e.msg, "field \"task\" is \"LaMP_3\", but the task is lamp2m"),
@@ -612,8 +612,12 @@ START_TEST(bad_users_tasks_golds)
     dataset_free(&d);
     tu_write(q, "[{\"id\":\"1\",\"input\":\"i\",\"profile\":[{\"id\":\"p\",\"title\":\"t\","
                 "\"text\":\"x\",\"category\":\"crime\"}]}]");
+    ck_assert_int_eq(load1(&d, "lamp2n", q, NULL, &e), PE_EXIT_DATA);
+    ck_assert_msg(strstr(e.msg, "field \"task\" is \"LaMP_2\", which means lamp2m here"),
+                  "%s", e.msg);
+    tu_write(o, "{\"task\":\"LaMP_2\",\"golds\":[{\"id\":\"1\",\"output\":\"crime\"}]}");
     ck_assert_int_eq(load1(&d, "lamp2n", q, NULL, &e), 0);
-    ck_assert_str_eq(d.users[0].queries[0].gold, "comedy");
+    ck_assert_str_eq(d.users[0].queries[0].gold, "crime");
     dataset_free(&d);
     tu_write(o, "{\"task\":\"LaMP_2M\",\"golds\":[{\"id\":\"1\",\"output\":\"crime\"}]}");
     ck_assert_int_eq(load1(&d, "lamp2n", q, NULL, &e), PE_EXIT_DATA);

@@ -290,11 +290,14 @@ typedef struct loader {
     const ds_limits *lim;
 } loader;
 
-static int task_matches(const task *t, const char *name)
+/* The file's "task" (tname) must mean the loader's task, LaMP_2 decided by the labels. */
+static int check_task(const ctx *c, const char *tname, const char *const *labels, size_t n,
+                      pe_err *e)
 {
-    const task *o = task_get(name);
-    /* Old official files name the news task LaMP_2. */
-    return o == t || (t->id == TASK_LAMP2N && strcasecmp(name, "LaMP_2") == 0);
+    char why[512];
+    if (task_file_matches(c->t, tname, labels, n, why, sizeof why))
+        return 0;
+    return cerr(c, e, NULL, -1, "task", "%s", why);
 }
 
 static size_t add_source(loader *L, const char *path, const char *format, const char *data,
@@ -443,18 +446,29 @@ static int load_jsonl(loader *L, ctx *c, const char *data, size_t len, size_t sr
         c->user = u->id;
         if ((rc = get_text(c, j, NULL, -1, "task", 0, &tname, e)))
             goto next;
-        if (tname && !task_matches(L->t, tname)) {
-            rc = cerr(c, e, NULL, -1, "task", "is \"%s\", but the task is %s", tname,
-                      L->t->name);
-            free(tname);
-            goto next;
-        }
-        free(tname);
         if ((rc = get_array(c, j, "history", &hist, e)) ||
             (rc = parse_list(c, hist, "history", 0, u, e)) ||
             (rc = get_array(c, j, "queries", &qs, e)) ||
-            (rc = parse_list(c, qs, "queries", 1, u, e)))
+            (rc = parse_list(c, qs, "queries", 1, u, e))) {
+            free(tname);
             goto next;
+        }
+        if (tname) {
+            /* the user's labels decide what LaMP_2 means */
+            const char **labels = xcalloc(u->nitems + u->nqueries + 1, sizeof *labels);
+            size_t n = 0;
+            for (size_t i = 0; i < u->nitems; i++)
+                if (u->items[i].label)
+                    labels[n++] = u->items[i].label;
+            for (size_t i = 0; i < u->nqueries; i++)
+                if (u->queries[i].gold)
+                    labels[n++] = u->queries[i].gold;
+            rc = check_task(c, tname, labels, n, e);
+            free(labels);
+            free(tname);
+            if (rc)
+                goto next;
+        }
         user_sort(u);
     next:
         cJSON_Delete(j);
@@ -464,27 +478,44 @@ static int load_jsonl(loader *L, ctx *c, const char *data, size_t len, size_t sr
     return 0;
 }
 
+static int read_golds(loader *L, ctx *c, const cJSON *golds, size_t src, pe_err *e);
+
 static int load_outputs(loader *L, ctx *c, const cJSON *root, size_t src, pe_err *e)
 {
-    const cJSON *golds, *g;
+    const cJSON *golds;
     char *tname;
-    size_t off, lineoff = 0, line = 1;
-    long k = 0;
     int rc;
 
     c->elem = -1;
     c->elem_off = jsonu_skip_ws(c->data, c->len, 0);
+    size_t first = L->ngolds;
     if ((rc = get_text(c, root, NULL, -1, "task", 1, &tname, e)))
         return rc;
-    if (!task_matches(L->t, tname)) {
-        rc = cerr(c, e, NULL, -1, "task", "is \"%s\", but the task is %s", tname,
-                  L->t->name);
+    if ((rc = get_array(c, root, "golds", &golds, e)) ||
+        (rc = read_golds(L, c, golds, src, e))) {
         free(tname);
         return rc;
     }
-    free(tname);
-    if ((rc = get_array(c, root, "golds", &golds, e)))
-        return rc;
+    {
+        /* the golds decide what LaMP_2 means */
+        const char **labels = xcalloc(L->ngolds - first + 1, sizeof *labels);
+        for (size_t i = first; i < L->ngolds; i++)
+            labels[i - first] = L->golds[i].output;
+        rc = check_task(c, tname, labels, L->ngolds - first, e);
+        free(labels);
+        free(tname);
+    }
+    return rc;
+}
+
+/* The golds array of an outputs file. */
+static int read_golds(loader *L, ctx *c, const cJSON *golds, size_t src, pe_err *e)
+{
+    const cJSON *g;
+    size_t off, lineoff = 0, line = 1;
+    long k = 0;
+    int rc;
+
     off = jsonu_scan_member(c->data, c->len, c->elem_off, "golds");
     off = off == NOPOS ? c->len : jsonu_skip_ws(c->data, c->len, off + 1);
     cJSON_ArrayForEach(g, golds)

@@ -40,15 +40,6 @@ static const char usage[] =
     "\n"
     "exit status: 0 scored, 2 bad command line, 65 bad or mismatched data, 66 missing file\n";
 
-/* Whether a task string from a file names task t. "LaMP_2" fits both lamp2m
- * and lamp2n: the official name meant news before 2024 and movies since. */
-static int task_matches(const task *t, const char *name)
-{
-    if (!strcasecmp(name, "LaMP_2") || !strcasecmp(name, "LaMP-2") || !strcasecmp(name, "lamp2"))
-        return t->id == TASK_LAMP2M || t->id == TASK_LAMP2N;
-    return task_get(name) == t;
-}
-
 /* A value as the official scorer's str(x) sees it: strings and numbers as
  * text, null as "None". NULL for other types. */
 static char *value_text(const cJSON *v)
@@ -292,7 +283,7 @@ static int score_files(const task *t, const char *golds_path, const char *preds_
 {
     official g, p;
     strmap gmap, pmap;
-    char **preds = NULL;
+    char **preds = NULL, why[512];
     int rc;
 
     if ((rc = official_load(golds_path, lim, &g, e)) != 0)
@@ -301,10 +292,13 @@ static int score_files(const task *t, const char *golds_path, const char *preds_
         official_free(&g);
         return rc;
     }
-    if (g.task && !task_matches(t, g.task))
-        rc = pe_errf(e, PE_EXIT_DATA, "%s: task \"%s\" is not %s", golds_path, g.task, t->name);
-    else if (p.task && !task_matches(t, p.task))
-        rc = pe_errf(e, PE_EXIT_DATA, "%s: task \"%s\" is not %s", preds_path, p.task, t->name);
+    /* both files' task names are read as the golds say (LaMP_2: news or movies) */
+    if (g.task && !task_file_matches(t, g.task, (const char *const *)g.outs, g.n, why,
+                                     sizeof why))
+        rc = pe_errf(e, PE_EXIT_DATA, "%s: field \"task\" %s", golds_path, why);
+    else if (p.task && !task_file_matches(t, p.task, (const char *const *)g.outs, g.n, why,
+                                          sizeof why))
+        rc = pe_errf(e, PE_EXIT_DATA, "%s: field \"task\" %s", preds_path, why);
     strmap_init(&gmap, g.n);
     strmap_init(&pmap, p.n);
     for (size_t i = 0; i < g.n; i++)
