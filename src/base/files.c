@@ -49,49 +49,86 @@ int pe_read_file(const char *path, size_t max, char **data, size_t *len, pe_err 
     return 0;
 }
 
-int pe_write_atomic(const char *path, const void *data, size_t len, pe_err *e)
+int pe_atomic_open(pe_atomic *w, const char *path, pe_err *e)
 {
     /* unique per process and call, so threads and processes never share a temp file */
     static atomic_ulong seq;
-    char *tmp = xasprintf("%s.tmp.%ld.%lu", path, (long)getpid(),
-                          (unsigned long)atomic_fetch_add(&seq, 1));
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const char *p = data;
-    size_t left = len;
+    int fd;
 
-    if (fd < 0) {
+    w->path = xstrdup(path);
+    w->tmp = xasprintf("%s.tmp.%ld.%lu", path, (long)getpid(),
+                       (unsigned long)atomic_fetch_add(&seq, 1));
+    fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0 || !(w->f = fdopen(fd, "wb"))) {
         int err = errno;
-        free(tmp);
+        if (fd >= 0) {
+            close(fd);
+            unlink(w->tmp);
+        }
+        free(w->path);
+        free(w->tmp);
+        w->path = w->tmp = NULL;
+        w->f = NULL;
         return pe_errf(e, PE_EXIT_IO, "%s: cannot create: %s", path, strerror(err));
     }
-    while (left) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            int err = errno;
-            close(fd);
-            unlink(tmp);
-            free(tmp);
-            return pe_errf(e, PE_EXIT_IO, "%s: write error: %s", path, strerror(err));
-        }
-        p += w;
-        left -= (size_t)w;
-    }
-    if (fsync(fd) != 0 || close(fd) != 0) {
-        int err = errno;
-        unlink(tmp);
-        free(tmp);
-        return pe_errf(e, PE_EXIT_IO, "%s: write error: %s", path, strerror(err));
-    }
-    if (rename(tmp, path) != 0) {
-        int err = errno;
-        unlink(tmp);
-        free(tmp);
-        return pe_errf(e, PE_EXIT_IO, "%s: cannot rename into place: %s", path, strerror(err));
-    }
-    free(tmp);
     return 0;
+}
+
+int pe_atomic_write(pe_atomic *w, const void *data, size_t len, pe_err *e)
+{
+    if (len && fwrite(data, 1, len, w->f) != len) {
+        int err = errno;
+        char *path = xstrdup(w->path);
+        pe_atomic_abort(w);
+        pe_errf(e, PE_EXIT_IO, "%s: write error: %s", path, strerror(err));
+        free(path);
+        return PE_EXIT_IO;
+    }
+    return 0;
+}
+
+void pe_atomic_abort(pe_atomic *w)
+{
+    if (w->f) {
+        fclose(w->f);
+        unlink(w->tmp);
+    }
+    free(w->path);
+    free(w->tmp);
+    w->path = w->tmp = NULL;
+    w->f = NULL;
+}
+
+int pe_atomic_commit(pe_atomic *w, pe_err *e)
+{
+    int rc = 0, err = 0;
+    if (fflush(w->f) != 0 || fsync(fileno(w->f)) != 0)
+        err = errno;
+    if (fclose(w->f) != 0 && !err)
+        err = errno;
+    w->f = NULL;
+    if (err)
+        rc = pe_errf(e, PE_EXIT_IO, "%s: write error: %s", w->path, strerror(err));
+    else if (rename(w->tmp, w->path) != 0)
+        rc = pe_errf(e, PE_EXIT_IO, "%s: cannot rename into place: %s", w->path,
+                     strerror(errno));
+    if (rc)
+        unlink(w->tmp);
+    free(w->path);
+    free(w->tmp);
+    w->path = w->tmp = NULL;
+    return rc;
+}
+
+int pe_write_atomic(const char *path, const void *data, size_t len, pe_err *e)
+{
+    pe_atomic w;
+    int rc = pe_atomic_open(&w, path, e);
+    if (!rc)
+        rc = pe_atomic_write(&w, data, len, e);
+    if (!rc)
+        rc = pe_atomic_commit(&w, e);
+    return rc;
 }
 
 int pe_write_atomic_in(const char *dir, const char *name, const void *data, size_t len,

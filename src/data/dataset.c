@@ -11,55 +11,24 @@
 ds_limits ds_limits_default(void)
 {
     ds_limits l = {DS_DEFAULT_MAX_FILE_BYTES, DS_DEFAULT_MAX_FIELD_BYTES,
-                   DS_DEFAULT_MAX_PROFILE_ITEMS};
+                   DS_DEFAULT_MAX_PROFILE_ITEMS, 0};
     return l;
-}
-
-void ds_item_free(ds_item *it)
-{
-    free(it->id);
-    free(it->date);
-    free(it->field[0]);
-    free(it->field[1]);
-    free(it->label);
-}
-
-void ds_query_free(ds_query *q)
-{
-    free(q->id);
-    free(q->date);
-    free(q->input);
-    free(q->gold);
-}
-
-char *ds_dupn(const char *s)
-{
-    return s ? xstrdup(s) : NULL;
-}
-
-void ds_user_free(ds_user *u)
-{
-    for (size_t i = 0; i < u->nitems; i++)
-        ds_item_free(&u->items[i]);
-    for (size_t i = 0; i < u->nqueries; i++)
-        ds_query_free(&u->queries[i]);
-    free(u->items);
-    free(u->queries);
-    free(u->id);
 }
 
 void dataset_free(dataset *d)
 {
     if (!d)
         return;
-    for (size_t i = 0; i < d->nusers; i++)
-        ds_user_free(&d->users[i]);
     for (size_t i = 0; i < d->nsources; i++) {
         free(d->sources[i].path);
         free(d->sources[i].format);
     }
+    for (size_t i = 0; i < d->nwarnings; i++)
+        free(d->warnings[i]);
+    free(d->warnings);
     free(d->users);
     free(d->sources);
+    arena_unref(d->arena);
     memset(d, 0, sizeof *d);
 }
 
@@ -68,6 +37,15 @@ size_t dataset_nqueries(const dataset *d)
     size_t n = 0;
     for (size_t i = 0; i < d->nusers; i++)
         n += d->users[i].nqueries;
+    return n;
+}
+
+size_t dataset_nqueries_nogold(const dataset *d)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < d->nusers; i++)
+        for (size_t j = 0; j < d->users[i].nqueries; j++)
+            n += !d->users[i].queries[j].gold;
     return n;
 }
 
@@ -85,9 +63,11 @@ int dataset_write_jsonl(const dataset *d, const char *path, pe_err *e)
 {
     buf b = BUF_INIT;
     const task *t = d->task;
-    int rc;
+    pe_atomic w;
+    int rc = pe_atomic_open(&w, path, e);
 
-    for (size_t i = 0; i < d->nusers; i++) {
+    /* written a user at a time: memory stays one user's line, whatever the file size */
+    for (size_t i = 0; i < d->nusers && !rc; i++) {
         const ds_user *u = &d->users[i];
         buf_adds(&b, "{\"user\":");
         buf_json_str(&b, u->id);
@@ -118,10 +98,13 @@ int dataset_write_jsonl(const dataset *d, const char *path, pe_err *e)
             buf_addc(&b, '}');
         }
         buf_adds(&b, "]}\n");
+        if (b.len >= ((size_t)1 << 20) || i + 1 == d->nusers) {
+            rc = pe_atomic_write(&w, b.data, b.len, e);
+            buf_reset(&b);
+        }
     }
-    rc = pe_write_atomic(path, buf_str(&b), b.len, e);
     buf_free(&b);
-    return rc;
+    return rc ? rc : pe_atomic_commit(&w, e);
 }
 
 int dataset_select(dataset *d, size_t n, const char *const *ids, size_t nids,
@@ -149,16 +132,12 @@ int dataset_select(dataset *d, size_t n, const char *const *ids, size_t nids,
         keep = ds_top_users(d, n, 0);
     }
     for (size_t i = 0; i < d->nusers; i++) {
-        if (!keep[i]) {
-            ds_user_free(&d->users[i]);
+        /* dropped users and queries stay in the arena until dataset_free() */
+        if (!keep[i])
             continue;
-        }
         d->users[k] = d->users[i];
-        if (max_queries && d->users[k].nqueries > max_queries) {
-            for (size_t j = max_queries; j < d->users[k].nqueries; j++)
-                ds_query_free(&d->users[k].queries[j]);
+        if (max_queries && d->users[k].nqueries > max_queries)
             d->users[k].nqueries = max_queries;
-        }
         k++;
     }
     d->nusers = k;

@@ -1,288 +1,43 @@
-#include "dataset.h"
-
-#include <stdarg.h>
+/* The loader: each file read in bounded chunks (ds_scan.c), cut into its top-level
+ * elements, the elements parsed by worker threads (ds_parse.c) and appended by this
+ * thread in file order, so results and the first error reported never depend on
+ * timing. LaMP outputs files are paired with their questions afterwards. */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+#include <unistd.h>
 
-#include "buf.h"
 #include "ds_internal.h"
 #include "jsonu.h"
+#include "util.h"
 
-#define NOPOS JSONU_NONE
+#define MAX_THREADS 8
+#define THREADS_FROM_BYTES ((size_t)1 << 20)
 
-/* ---- error context ---- */
+static int load_threads; /* dataset_set_load_threads() */
 
-typedef struct ctx {
-    const task *t;
-    const char *path;
-    const char *data; /* the JSON text being read (a whole file, or one JSONL line) */
-    size_t len;
-    size_t line;     /* JSONL: line number; 0 for JSON files */
-    long elem;       /* index in the top-level array, -1 when none */
-    size_t elem_off; /* offset of that element (or of the root) in data */
-    const char *user;
-    const ds_limits *lim;
-} ctx;
-
-/* Record an error at arr[idx].field of the current element (arr NULL: the element itself;
- * idx < 0: arr is an object member, not an array). */
-static int cerr(const ctx *c, pe_err *e, const char *arr, long idx, const char *field,
-                const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-static int cerr(const ctx *c, pe_err *e, const char *arr, long idx, const char *field,
-                const char *fmt, ...)
+void dataset_set_load_threads(int n)
 {
-    char msg[768];
-    buf b = BUF_INIT;
-    size_t line = c->line;
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (!line && c->data && c->elem_off != NOPOS) {
-        size_t off = c->elem_off, o, col;
-        if (arr && (o = jsonu_scan_member(c->data, c->len, off, arr)) != NOPOS) {
-            off = o;
-            if (idx >= 0 && (o = jsonu_scan_elem(c->data, c->len, off, (size_t)idx)) != NOPOS)
-                off = o;
-        }
-        if (field && (o = jsonu_scan_member(c->data, c->len, off, field)) != NOPOS)
-            off = o;
-        jsonu_line_col(c->data, off, &line, &col);
-    }
-    buf_adds(&b, c->path);
-    if (line)
-        buf_printf(&b, ":%zu", line);
-    buf_adds(&b, ": ");
-    if (c->elem >= 0 && !c->line)
-        buf_printf(&b, "element %ld: ", c->elem);
-    if (c->user)
-        buf_printf(&b, "user \"%s\": ", c->user);
-    if (arr && idx >= 0)
-        buf_printf(&b, "%s[%ld]: ", arr, idx);
-    else if (arr)
-        buf_printf(&b, "%s: ", arr);
-    if (field)
-        buf_printf(&b, "field \"%s\" ", field);
-    buf_adds(&b, msg);
-    pe_errf(e, PE_EXIT_DATA, "%s", buf_str(&b));
-    buf_free(&b);
-    return PE_EXIT_DATA;
+    load_threads = n < 0 ? 0 : n;
 }
-
-/* A text member (string or number); NULL or absent is an error when required. */
-static int get_text(const ctx *c, const cJSON *o, const char *arr, long idx, const char *key,
-                    int required, char **out, pe_err *e)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    *out = NULL;
-    if (!v || (cJSON_IsNull(v) && !required)) {
-        if (required)
-            return cerr(c, e, arr, idx, key, "is missing");
-        return 0;
-    }
-    *out = jsonu_text(v);
-    if (!*out)
-        return cerr(c, e, arr, idx, key, "must be a string, not %s", jsonu_type(v));
-    if (c->lim->max_field_bytes && strlen(*out) > c->lim->max_field_bytes) {
-        size_t n = strlen(*out);
-        free(*out);
-        *out = NULL;
-        return cerr(c, e, arr, idx, key,
-                    "is %zu bytes, over the limit of %zu (raise it with --max-field-bytes)", n,
-                    c->lim->max_field_bytes);
-    }
-    return 0;
-}
-
-static int get_array(const ctx *c, const cJSON *o, const char *key, const cJSON **out, pe_err *e)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    *out = v;
-    if (!v)
-        return cerr(c, e, NULL, -1, key, "is missing");
-    if (!cJSON_IsArray(v))
-        return cerr(c, e, NULL, -1, key, "must be an array, not %s", jsonu_type(v));
-    return 0;
-}
-
-/* Dates: 1 to 3 groups of digits joined by '-' ("2014", "2014-03-02"), compared as
- * tuples of integers like the official tuple(map(int, date.split('-'))). */
-typedef struct dkey {
-    long v[3];
-    int n;
-} dkey;
-
-static int parse_date(const char *s, dkey *k)
-{
-    k->n = 0;
-    for (;;) {
-        long v = 0;
-        int digits = 0;
-        while (*s >= '0' && *s <= '9') {
-            if (++digits > 9)
-                return -1;
-            v = v * 10 + (*s++ - '0');
-        }
-        if (!digits || k->n == 3)
-            return -1;
-        k->v[k->n++] = v;
-        if (*s == '\0')
-            return 0;
-        if (*s++ != '-')
-            return -1;
-    }
-}
-
-static int dkey_cmp(const dkey *a, const dkey *b)
-{
-    for (int i = 0; i < a->n && i < b->n; i++)
-        if (a->v[i] != b->v[i])
-            return a->v[i] < b->v[i] ? -1 : 1;
-    return a->n < b->n ? -1 : a->n > b->n;
-}
-
-static int get_date(const ctx *c, const cJSON *o, const char *arr, long idx, char **out,
-                    pe_err *e)
-{
-    dkey k;
-    int rc = get_text(c, o, arr, idx, "date", 0, out, e);
-    if (rc == 0 && *out && parse_date(*out, &k) != 0) {
-        rc = cerr(c, e, arr, idx, "date", "must be YYYY or YYYY-MM-DD, not \"%s\"", *out);
-        free(*out);
-        *out = NULL;
-    }
-    return rc;
-}
-
-/* A history item: id, optional date, the task's text fields and its label (the task's own
- * label field or "label"; absent for lamp1). */
-static int parse_item(const ctx *c, const cJSON *o, const char *arr, long idx, ds_item *it,
-                      pe_err *e)
-{
-    const task *t = c->t;
-    int rc;
-    memset(it, 0, sizeof *it);
-    if (!cJSON_IsObject(o))
-        return cerr(c, e, arr, idx, NULL, "must be an object, not %s", jsonu_type(o));
-    if ((rc = get_text(c, o, arr, idx, "id", 1, &it->id, e)) ||
-        (rc = get_date(c, o, arr, idx, &it->date, e)))
-        goto fail;
-    for (size_t f = 0; f < t->nfields; f++)
-        if ((rc = get_text(c, o, arr, idx, t->fields[f], 1, &it->field[f], e)))
-            goto fail;
-    for (size_t f = t->nfields; f < 2; f++)
-        it->field[f] = xstrdup("");
-    if (t->label_field) {
-        const char *key = cJSON_GetObjectItemCaseSensitive(o, "label") ? "label"
-                                                                      : t->label_field;
-        if ((rc = get_text(c, o, arr, idx, key, 1, &it->label, e)))
-            goto fail;
-    }
-    return 0;
-fail:
-    ds_item_free(it);
-    memset(it, 0, sizeof *it);
-    return rc;
-}
-
-static int parse_query(const ctx *c, const cJSON *o, const char *arr, long idx, ds_query *q,
-                       pe_err *e)
-{
-    int rc;
-    memset(q, 0, sizeof *q);
-    if (!cJSON_IsObject(o))
-        return cerr(c, e, arr, idx, NULL, "must be an object, not %s", jsonu_type(o));
-    if ((rc = get_text(c, o, arr, idx, "id", 1, &q->id, e)) ||
-        (rc = get_date(c, o, arr, idx, &q->date, e)) ||
-        (rc = get_text(c, o, arr, idx, "input", 1, &q->input, e)) ||
-        (rc = get_text(c, o, arr, idx, "gold", 0, &q->gold, e))) {
-        ds_query_free(q);
-        memset(q, 0, sizeof *q);
-    }
-    return rc;
-}
-
-/* Stable sort by date; an item without a date takes the key of the item before it in
- * the file (items before the first dated one sort first), so it stays right after that
- * item. */
-typedef struct skey {
-    dkey k;
-    int none; /* before any dated item */
-    size_t pos;
-} skey;
-
-static int skey_cmp(const void *pa, const void *pb)
-{
-    const skey *a = pa, *b = pb;
-    int r;
-    if (a->none != b->none)
-        return a->none ? -1 : 1;
-    if (!a->none && (r = dkey_cmp(&a->k, &b->k)) != 0)
-        return r;
-    return a->pos < b->pos ? -1 : a->pos > b->pos;
-}
-
-static void sort_by_date(void *arr, size_t n, size_t size, size_t date_off)
-{
-    skey *k;
-    char *tmp, *base = arr;
-    dkey prev = {{0, 0, 0}, 0};
-    int have = 0;
-
-    if (n < 2)
-        return;
-    k = xmalloc(n * sizeof *k);
-    for (size_t i = 0; i < n; i++) {
-        const char *date = *(char **)(void *)(base + i * size + date_off);
-        if (date && parse_date(date, &prev) == 0)
-            have = 1;
-        k[i].k = prev;
-        k[i].none = !have;
-        k[i].pos = i;
-    }
-    qsort(k, n, sizeof *k, skey_cmp);
-    tmp = xmalloc(n * size);
-    for (size_t i = 0; i < n; i++)
-        memcpy(tmp + i * size, base + k[i].pos * size, size);
-    memcpy(base, tmp, n * size);
-    free(tmp);
-    free(k);
-}
-
-static void user_sort(ds_user *u)
-{
-    sort_by_date(u->items, u->nitems, sizeof *u->items, offsetof(ds_item, date));
-    sort_by_date(u->queries, u->nqueries, sizeof *u->queries, offsetof(ds_query, date));
-}
-
-/* ---- the loader ---- */
 
 typedef struct origin {
     size_t src;
-    size_t line; /* 0: unknown */
+    size_t line; /* of the element or JSONL line */
     long elem;   /* -1: none */
     int lamp;    /* from a LaMP questions file: its query takes a gold from the outputs */
 } origin;
 
-typedef struct gold {
-    char *id, *output;
-    size_t src, line, idx;
-    int used;
-} gold;
-
 typedef struct loader {
     const task *t;
     dataset *d;
-    size_t ucap, scap;
+    size_t ucap, scap, wcap, nwarn_total;
     origin *orig;
     size_t ocap;
-    gold *golds;
+    ds_gold *golds;
     size_t ngolds, gcap;
-    strmap gmap;
     char **pending; /* outputs files found beside questions files */
     size_t npending, pcap;
     const char *const *paths;
@@ -290,263 +45,207 @@ typedef struct loader {
     const ds_limits *lim;
 } loader;
 
-/* The file's "task" (tname) must mean the loader's task, LaMP_2 decided by the labels. */
-static int check_task(const ctx *c, const char *tname, const char *const *labels, size_t n,
-                      pe_err *e)
+void ds_warn(dataset *d, char *msg)
 {
-    char why[512];
-    if (task_file_matches(c->t, tname, labels, n, why, sizeof why))
-        return 0;
-    return cerr(c, e, NULL, -1, "task", "%s", why);
+    /* warnings[DS_MAX_WARNINGS] is the count of the rest, rewritten as it grows */
+    static const char more[] = "... and %zu more warnings";
+    if (d->nwarnings < DS_MAX_WARNINGS) {
+        d->warnings = xrealloc(d->warnings, (d->nwarnings + 1) * sizeof *d->warnings);
+        d->warnings[d->nwarnings++] = msg;
+        return;
+    }
+    free(msg);
+    if (d->nwarnings == DS_MAX_WARNINGS) {
+        d->warnings = xrealloc(d->warnings, (d->nwarnings + 1) * sizeof *d->warnings);
+        d->warnings[d->nwarnings++] = xasprintf(more, (size_t)1);
+    } else {
+        size_t n = 0;
+        sscanf(d->warnings[DS_MAX_WARNINGS], "... and %zu", &n);
+        free(d->warnings[DS_MAX_WARNINGS]);
+        d->warnings[DS_MAX_WARNINGS] = xasprintf(more, n + 1);
+    }
 }
 
-static size_t add_source(loader *L, const char *path, const char *format, const char *data,
-                         size_t len)
+static size_t add_source(loader *L, const char *path, const char *format)
 {
     ds_source *s;
     L->d->sources = xgrow(L->d->sources, &L->scap, L->d->nsources + 1, sizeof *s);
     s = &L->d->sources[L->d->nsources];
+    memset(s, 0, sizeof *s);
     s->path = xstrdup(path);
     s->format = xstrdup(format);
-    sha256_hex(data, len, s->sha256);
     return L->d->nsources++;
 }
 
-static ds_user *add_user(loader *L, char *id, size_t src, size_t line, long elem, int lamp)
+/* Take a parsed element into the dataset (in file order). */
+static int append(loader *L, ds_parsed *p, size_t src, const ds_span *sp, long elem, int lamp,
+                  pe_err *e)
 {
-    ds_user *u;
-    L->d->users = xgrow(L->d->users, &L->ucap, L->d->nusers + 1, sizeof *u);
-    L->orig = xgrow(L->orig, &L->ocap, L->d->nusers + 1, sizeof *L->orig);
-    L->orig[L->d->nusers] = (origin){src, line, elem, lamp};
-    u = &L->d->users[L->d->nusers++];
-    memset(u, 0, sizeof *u);
-    u->id = id;
-    return u;
-}
-
-/* Parse a profile/history array (queries = 0) or a query array (queries = 1) into u. */
-static int parse_list(const ctx *c, const cJSON *arr, const char *name, int queries,
-                      ds_user *u, pe_err *e)
-{
-    const cJSON *it;
-    size_t n = (size_t)cJSON_GetArraySize(arr), j = 0;
-    if (!queries && c->lim->max_profile_items && n > c->lim->max_profile_items)
-        return cerr(c, e, name, -1, NULL,
-                    "has %zu items, over the limit of %zu (raise it with --max-profile-items)",
-                    n, c->lim->max_profile_items);
-    if (queries)
-        u->queries = xcalloc(n, sizeof *u->queries);
-    else
-        u->items = xcalloc(n, sizeof *u->items);
-    cJSON_ArrayForEach(it, arr)
-    {
-        int rc = queries ? parse_query(c, it, name, (long)j, &u->queries[j], e)
-                         : parse_item(c, it, name, (long)j, &u->items[j], e);
-        if (rc)
-            return rc;
-        j++;
-        *(queries ? &u->nqueries : &u->nitems) = j;
+    dataset *d = L->d;
+    if (p->rc) {
+        *e = p->err;
+        return p->rc;
     }
+    for (size_t i = 0; i < p->nwarnings; i++)
+        ds_warn(d, p->warnings[i]);
+    p->nwarnings = 0;
+    d->users = xgrow(d->users, &L->ucap, d->nusers + 1, sizeof *d->users);
+    L->orig = xgrow(L->orig, &L->ocap, d->nusers + 1, sizeof *L->orig);
+    L->orig[d->nusers] = (origin){src, sp->line, elem, lamp};
+    d->users[d->nusers++] = p->user;
+    arena_adopt(d->arena, p->arena);
+    p->arena = NULL;
     return 0;
 }
 
-/* LaMP questions ({id, input, profile}) or user-grouped ({user_id, profile, query}). */
-static int load_array(loader *L, ctx *c, const cJSON *root, size_t src, int grouped,
-                      pe_err *e)
+/* ---- the element pipeline: this thread cuts, workers parse, this thread appends ---- */
+
+typedef struct job {
+    ds_span span;
+    long elem;
+    ds_parsed res;
+    int done;
+} job;
+
+typedef struct pipe_ {
+    loader *L;
+    ds_file f;
+    size_t src;
+    int lamp;
+    pthread_mutex_t mu;
+    pthread_cond_t work, done;
+    job *ring;
+    size_t cap, head, tail, next; /* head: oldest not appended; next: next to parse */
+    int stop;
+    pthread_t th[MAX_THREADS];
+    size_t nth;
+} pipe_;
+
+static void *worker(void *arg)
 {
-    const cJSON *el;
-    size_t off = jsonu_skip_ws(c->data, c->len, 0), line = 1, lineoff = 0;
-    long k = 0;
-
-    if (!cJSON_IsArray(root))
-        return cerr(c, e, NULL, -1, NULL, "expected a JSON array of %s, not %s",
-                    grouped ? "users" : "questions", jsonu_type(root));
-    if (cJSON_GetArraySize(root) == 0)
-        return cerr(c, e, NULL, -1, NULL, "contains no %s", grouped ? "users" : "questions");
-    off = jsonu_skip_ws(c->data, c->len, off + 1);
-    cJSON_ArrayForEach(el, root)
-    {
-        const cJSON *prof, *qs;
-        char *id;
-        ds_user *u;
-        int rc;
-
-        /* walk the text alongside the tree so each element's line is known */
-        for (; lineoff < off; lineoff++)
-            line += c->data[lineoff] == '\n';
-        c->elem = k;
-        c->elem_off = off;
-        c->user = NULL;
-        if (!cJSON_IsObject(el))
-            return cerr(c, e, NULL, -1, NULL, "must be an object, not %s", jsonu_type(el));
-        if ((rc = get_text(c, el, NULL, -1, grouped ? "user_id" : "id", 1, &id, e)))
-            return rc;
-        u = add_user(L, id, src, line, k, !grouped);
-        c->user = u->id;
-        if ((rc = get_array(c, el, "profile", &prof, e)) ||
-            (rc = parse_list(c, prof, "profile", 0, u, e)))
-            return rc;
-        if (grouped) {
-            if ((rc = get_array(c, el, "query", &qs, e)) ||
-                (rc = parse_list(c, qs, "query", 1, u, e)))
-                return rc;
-        } else {
-            char *input;
-            if ((rc = get_text(c, el, NULL, -1, "input", 1, &input, e)))
-                return rc;
-            u->queries = xcalloc(1, sizeof *u->queries);
-            u->queries[0].id = xstrdup(u->id);
-            u->queries[0].input = input;
-            u->nqueries = 1;
+    pipe_ *P = arg;
+    for (;;) {
+        job *j;
+        pthread_mutex_lock(&P->mu);
+        while (!P->stop && P->next == P->tail)
+            pthread_cond_wait(&P->work, &P->mu);
+        if (P->stop) {
+            pthread_mutex_unlock(&P->mu);
+            return NULL;
         }
-        user_sort(u);
-        off = jsonu_skip_ws(c->data, c->len, jsonu_skip_value(c->data, c->len, off));
-        if (off < c->len && c->data[off] == ',')
-            off = jsonu_skip_ws(c->data, c->len, off + 1);
-        k++;
+        j = &P->ring[P->next++ % P->cap];
+        pthread_mutex_unlock(&P->mu);
+        ds_parse_element(&P->f, &j->span, j->elem, &j->res);
+        free(j->span.text);
+        j->span.text = NULL;
+        pthread_mutex_lock(&P->mu);
+        j->done = 1;
+        pthread_cond_broadcast(&P->done);
+        pthread_mutex_unlock(&P->mu);
     }
-    return 0;
 }
 
-static int load_jsonl(loader *L, ctx *c, const char *data, size_t len, size_t src, pe_err *e)
+static void pipe_start(pipe_ *P, loader *L, const ds_file *f, size_t src, int lamp,
+                       size_t nthreads)
 {
-    size_t lineno = 0;
-    for (size_t at = 0; at < len;) {
-        const char *nl = memchr(data + at, '\n', len - at);
-        size_t end = nl ? (size_t)(nl - data) : len, erroff;
-        const cJSON *hist, *qs;
-        cJSON *j;
-        char *id, *tname;
-        ds_user *u;
-        int rc;
-
-        lineno++;
-        c->data = data + at;
-        c->len = end - at;
-        c->line = lineno;
-        c->elem = -1;
-        c->elem_off = 0;
-        c->user = NULL;
-        at = end + 1;
-        if (jsonu_skip_ws(c->data, c->len, 0) == c->len)
-            continue; /* blank line */
-        j = jsonu_parse(c->data, c->len, &erroff);
-        if (!j)
-            return pe_errf(e, PE_EXIT_DATA, "%s:%zu:%zu: invalid JSON", c->path, lineno,
-                           erroff + 1);
-        rc = 0;
-        if (!cJSON_IsObject(j)) {
-            rc = cerr(c, e, NULL, -1, NULL, "line must be a JSON object, not %s",
-                      jsonu_type(j));
-            goto next;
-        }
-        if ((rc = get_text(c, j, NULL, -1, "user", 1, &id, e)))
-            goto next;
-        u = add_user(L, id, src, lineno, -1, 0);
-        c->user = u->id;
-        if ((rc = get_text(c, j, NULL, -1, "task", 0, &tname, e)))
-            goto next;
-        if ((rc = get_array(c, j, "history", &hist, e)) ||
-            (rc = parse_list(c, hist, "history", 0, u, e)) ||
-            (rc = get_array(c, j, "queries", &qs, e)) ||
-            (rc = parse_list(c, qs, "queries", 1, u, e))) {
-            free(tname);
-            goto next;
-        }
-        if (tname) {
-            /* the user's labels decide what LaMP_2 means */
-            const char **labels = xcalloc(u->nitems + u->nqueries + 1, sizeof *labels);
-            size_t n = 0;
-            for (size_t i = 0; i < u->nitems; i++)
-                if (u->items[i].label)
-                    labels[n++] = u->items[i].label;
-            for (size_t i = 0; i < u->nqueries; i++)
-                if (u->queries[i].gold)
-                    labels[n++] = u->queries[i].gold;
-            rc = check_task(c, tname, labels, n, e);
-            free(labels);
-            free(tname);
-            if (rc)
-                goto next;
-        }
-        user_sort(u);
-    next:
-        cJSON_Delete(j);
-        if (rc)
-            return rc;
-    }
-    return 0;
+    memset(P, 0, sizeof *P);
+    P->L = L;
+    P->f = *f;
+    P->src = src;
+    P->lamp = lamp;
+    pthread_mutex_init(&P->mu, NULL);
+    pthread_cond_init(&P->work, NULL);
+    pthread_cond_init(&P->done, NULL);
+    P->cap = nthreads ? 4 * nthreads : 1;
+    P->ring = xcalloc(P->cap, sizeof *P->ring);
+    for (size_t i = 0; i < nthreads; i++)
+        if (pthread_create(&P->th[P->nth], NULL, worker, P) == 0)
+            P->nth++;
 }
 
-static int read_golds(loader *L, ctx *c, const cJSON *golds, size_t src, pe_err *e);
-
-static int load_outputs(loader *L, ctx *c, const cJSON *root, size_t src, pe_err *e)
+/* Append the oldest job once it is parsed. */
+static int pipe_drain_one(pipe_ *P, pe_err *e)
 {
-    const cJSON *golds;
-    char *tname;
+    job *j = &P->ring[P->head % P->cap];
     int rc;
-
-    c->elem = -1;
-    c->elem_off = jsonu_skip_ws(c->data, c->len, 0);
-    size_t first = L->ngolds;
-    if ((rc = get_text(c, root, NULL, -1, "task", 1, &tname, e)))
-        return rc;
-    if ((rc = get_array(c, root, "golds", &golds, e)) ||
-        (rc = read_golds(L, c, golds, src, e))) {
-        free(tname);
-        return rc;
+    if (P->nth == 0) {
+        ds_parse_element(&P->f, &j->span, j->elem, &j->res);
+        free(j->span.text);
+        j->span.text = NULL;
+    } else {
+        pthread_mutex_lock(&P->mu);
+        while (!j->done)
+            pthread_cond_wait(&P->done, &P->mu);
+        pthread_mutex_unlock(&P->mu);
     }
-    {
-        /* the golds decide what LaMP_2 means */
-        const char **labels = xcalloc(L->ngolds - first + 1, sizeof *labels);
-        for (size_t i = first; i < L->ngolds; i++)
-            labels[i - first] = L->golds[i].output;
-        rc = check_task(c, tname, labels, L->ngolds - first, e);
-        free(labels);
-        free(tname);
-    }
+    rc = append(P->L, &j->res, P->src, &j->span, j->elem, P->lamp, e);
+    ds_parsed_free(&j->res);
+    memset(j, 0, sizeof *j);
+    P->head++;
+    if (P->nth == 0)
+        P->next = P->head;
     return rc;
 }
 
-/* The golds array of an outputs file. */
-static int read_golds(loader *L, ctx *c, const cJSON *golds, size_t src, pe_err *e)
+/* Queue a span (taking its text); appends finished jobs when the ring is full. */
+static int pipe_submit(pipe_ *P, ds_span *sp, long elem, pe_err *e)
 {
-    const cJSON *g;
-    size_t off, lineoff = 0, line = 1;
-    long k = 0;
+    job *j;
     int rc;
-
-    off = jsonu_scan_member(c->data, c->len, c->elem_off, "golds");
-    off = off == NOPOS ? c->len : jsonu_skip_ws(c->data, c->len, off + 1);
-    cJSON_ArrayForEach(g, golds)
-    {
-        gold *gd;
-        for (; lineoff < off && lineoff < c->len; lineoff++)
-            line += c->data[lineoff] == '\n';
-        L->golds = xgrow(L->golds, &L->gcap, L->ngolds + 1, sizeof *gd);
-        gd = &L->golds[L->ngolds];
-        memset(gd, 0, sizeof *gd);
-        gd->src = src;
-        gd->line = line;
-        gd->idx = (size_t)k;
-        if (!cJSON_IsObject(g))
-            return cerr(c, e, "golds", k, NULL, "must be an object, not %s", jsonu_type(g));
-        if ((rc = get_text(c, g, "golds", k, "id", 1, &gd->id, e)))
+    while (P->tail - P->head == P->cap)
+        if ((rc = pipe_drain_one(P, e)))
             return rc;
-        if ((rc = get_text(c, g, "golds", k, "output", 1, &gd->output, e))) {
-            free(gd->id);
-            return rc;
-        }
-        L->ngolds++;
-        if (strmap_add(&L->gmap, gd->id, L->ngolds - 1) != L->ngolds - 1)
-            return cerr(c, e, "golds", k, "id", "\"%s\" appears twice", gd->id);
-        off = jsonu_skip_ws(c->data, c->len, jsonu_skip_value(c->data, c->len, off));
-        if (off < c->len && c->data[off] == ',')
-            off = jsonu_skip_ws(c->data, c->len, off + 1);
-        k++;
-    }
+    j = &P->ring[P->tail % P->cap];
+    pthread_mutex_lock(&P->mu);
+    j->span = *sp;
+    j->elem = elem;
+    j->done = 0;
+    P->tail++;
+    pthread_cond_signal(&P->work);
+    pthread_mutex_unlock(&P->mu);
+    memset(sp, 0, sizeof *sp);
     return 0;
 }
+
+/* Append everything queued (rc 0), or discard it after an error (rc != 0). A queued
+ * element's error comes before rc's, since it is earlier in the file. */
+static int pipe_finish(pipe_ *P, int rc, pe_err *e)
+{
+    pe_err later = *e;
+    int first = 0;
+    while (P->head < P->tail && !first)
+        first = pipe_drain_one(P, e);
+    if (!first && rc)
+        *e = later;
+    pthread_mutex_lock(&P->mu);
+    P->stop = 1;
+    pthread_cond_broadcast(&P->work);
+    pthread_mutex_unlock(&P->mu);
+    for (size_t i = 0; i < P->nth; i++)
+        pthread_join(P->th[i], NULL);
+    for (size_t i = 0; i < P->cap; i++) {
+        free(P->ring[i].span.text);
+        ds_parsed_free(&P->ring[i].res);
+    }
+    free(P->ring);
+    pthread_mutex_destroy(&P->mu);
+    pthread_cond_destroy(&P->work);
+    pthread_cond_destroy(&P->done);
+    return first ? first : rc;
+}
+
+static size_t threads_for(size_t size)
+{
+    long n;
+    if (load_threads > 0)
+        return (size_t)(load_threads > MAX_THREADS ? MAX_THREADS : load_threads);
+    if (size < THREADS_FROM_BYTES)
+        return 0;
+    n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (size_t)n;
+}
+
+/* ---- one file ---- */
 
 static int ends_with(const char *s, const char *suffix)
 {
@@ -554,155 +253,257 @@ static int ends_with(const char *s, const char *suffix)
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-/* Check a file's text for emptiness and UTF-8. */
-static int check_text(const char *path, const char *data, size_t len, pe_err *e)
+/* The elements of a top-level array, after its '['. */
+static int load_array(loader *L, ds_reader *r, const ds_file *f, size_t src, size_t size,
+                      pe_err *e)
 {
-    size_t bad, line, col;
-    if (jsonu_skip_ws(data, len, 0) == len)
-        return pe_errf(e, PE_EXIT_DATA, "%s: file is empty", path);
-    if (!pe_utf8_valid(data, len, &bad)) {
-        jsonu_line_col(data, bad, &line, &col);
-        return pe_errf(e, PE_EXIT_DATA, "%s:%zu:%zu: invalid UTF-8 at byte offset %zu", path,
-                       line, col, bad);
+    pipe_ P;
+    ds_span sp;
+    long k = 0;
+    int c, rc = 0;
+    char what[64];
+
+    pipe_start(&P, L, f, src, f->kind == DS_LAMP, threads_for(size));
+    for (;;) {
+        if ((rc = rd_peek(r, &c, e)))
+            break;
+        if (c == ']' && k == 0) {
+            rc = pe_errf(e, PE_EXIT_DATA, "%s:1: contains no %s", f->path,
+                         f->kind == DS_GROUPED ? "users" : "questions");
+            break;
+        }
+        snprintf(what, sizeof what, "element %ld", k);
+        if (c == -1) {
+            size_t line, col;
+            rd_where(r, &line, &col);
+            rc = pe_errf(e, PE_EXIT_DATA, "%s:%zu:%zu: invalid JSON (the file ends before %s)",
+                         f->path, line, col, what);
+            break;
+        }
+        if ((rc = rd_value(r, what, &sp, e)) || (rc = pipe_submit(&P, &sp, k, e)))
+            break;
+        k++;
+        if ((rc = rd_peek(r, &c, e)))
+            break;
+        if (c == ',') {
+            rd_skip(r);
+            continue;
+        }
+        if (c == ']') {
+            rd_skip(r);
+            if (!(rc = rd_peek(r, &c, e)) && c != -1) {
+                size_t line, col;
+                rd_where(r, &line, &col);
+                rc = pe_errf(e, PE_EXIT_DATA, "%s:%zu:%zu: invalid JSON (text after the array)",
+                             f->path, line, col);
+            }
+            break;
+        }
+        {
+            size_t line, col;
+            rd_where(r, &line, &col);
+            rc = pe_errf(e, PE_EXIT_DATA, "%s:%zu:%zu: invalid JSON%s", f->path, line, col,
+                         c == -1 ? " (the file ends inside the array)" : "");
+            break;
+        }
     }
-    return 0;
+    return pipe_finish(&P, rc, e);
 }
 
-static int is_outputs(const cJSON *j)
+static int load_jsonl(loader *L, ds_reader *r, const ds_file *f, size_t src, size_t size,
+                      pe_err *e)
 {
-    return cJSON_IsObject(j) && cJSON_GetObjectItemCaseSensitive(j, "golds");
+    pipe_ P;
+    ds_span sp;
+    int got, rc = 0;
+
+    pipe_start(&P, L, f, src, 0, threads_for(size));
+    for (;;) {
+        if ((rc = rd_line(r, &sp, &got, e)) || !got)
+            break;
+        if (jsonu_skip_ws(sp.text, sp.len, 0) == sp.len) {
+            free(sp.text); /* a blank line */
+            continue;
+        }
+        if ((rc = pipe_submit(&P, &sp, -1, e)))
+            break;
+    }
+    free(sp.text);
+    return pipe_finish(&P, rc, e);
 }
 
-/* Load one file's text (NUL-terminated; the caller frees it). format: NULL/"auto" detects;
- * an outputs file is recognized in any mode. */
-static int load_text(loader *L, const char *path, const char *data, size_t len,
-                     const char *format, pe_err *e)
+/* What an array file holds, from its first element's members. */
+static const char *detect_array(ds_reader *r, const char *path, pe_err *e, int *rc)
 {
-    size_t start, erroff, line, col;
-    cJSON *root = NULL;
-    ctx c = {L->t, path, NULL, 0, 0, -1, 0, NULL, L->lim};
-    const char *fmt;
-    int auto_fmt = !format || !strcmp(format, "auto"), rc;
+    ds_span sp;
+    cJSON *j = NULL;
+    const char *fmt = NULL;
+    size_t off, start;
+    int c;
 
-    if ((rc = check_text(path, data, len, e)))
+    *rc = 0;
+    r->keep_all = 1;
+    rd_skip(r); /* '[' */
+    if ((*rc = rd_peek(r, &c, e)))
+        return NULL;
+    if (c == ']' || c == -1)
+        return "lamp"; /* load_array reports it */
+    if ((*rc = rd_value(r, "element 0", &sp, e)))
+        return NULL;
+    /* the position scanner reads the members even where the parser would stop (lone
+     * surrogates); an element that is not valid JSON is reported when it is parsed */
+    start = jsonu_skip_ws(sp.text, sp.len, 0);
+    if (sp.text[start] == '{' &&
+        jsonu_scan_member(sp.text, sp.len, start, "user_id") != JSONU_NONE)
+        fmt = "grouped";
+    else if (sp.text[start] != '{' ||
+             jsonu_scan_member(sp.text, sp.len, start, "profile") != JSONU_NONE ||
+             !(j = jsonu_parse(sp.text, sp.len, &off)))
+        fmt = "lamp";
+    else
+        *rc = pe_errf(e, PE_EXIT_DATA,
+                      "%s: cannot detect the format (expected an array of LaMP questions with "
+                      "\"profile\" or of users with \"user_id\", or JSONL); name it with "
+                      "--format", path);
+    cJSON_Delete(j);
+    free(sp.text);
+    return fmt;
+}
+
+/* Pair foo_questions.json with foo_outputs.json beside it. */
+static void find_outputs(loader *L, const char *path)
+{
+    size_t n = strlen(path) - strlen("_questions.json");
+    char *o = xasprintf("%.*s_outputs.json", (int)n, path);
+    int listed = 0;
+    for (size_t i = 0; i < L->npaths; i++)
+        listed |= !strcmp(L->paths[i], o);
+    for (size_t i = 0; i < L->npending; i++)
+        listed |= !strcmp(L->pending[i], o);
+    if (!listed && pe_file_exists(o)) {
+        L->pending = xgrow(L->pending, &L->pcap, L->npending + 1, sizeof(char *));
+        L->pending[L->npending++] = o;
+    } else {
+        free(o);
+    }
+}
+
+/* Load one file (mem: its text in memory). format: NULL/"auto" detects; an outputs file
+ * is recognized in any mode. */
+static int load_one(loader *L, const char *path, const char *mem, size_t memlen,
+                    const char *format, pe_err *e)
+{
+    ds_reader r;
+    ds_file f = {L->t, path, L->lim, DS_LAMP};
+    ds_span sp = {0};
+    const char *fmt = NULL;
+    size_t src = SIZE_MAX, size = mem ? memlen : 0;
+    int auto_fmt = !format || !strcmp(format, "auto"), c, rc;
+
+    if ((rc = rd_open(&r, path, mem, memlen, L->lim, e)))
         return rc;
-    c.data = data;
-    c.len = len;
-    start = jsonu_skip_ws(data, len, 0);
-    if (data[start] == '{' || (pe_streq(format, "jsonl") && data[start] != '[')) {
-        /* JSONL, or an outputs file (one JSON object, possibly over several lines) */
-        root = jsonu_parse(data, len, &erroff);
-        if (is_outputs(root)) {
+    if (!mem)
+        size = r.size;
+    if ((rc = rd_peek(&r, &c, e)))
+        goto done;
+    if (c == -1) {
+        rc = pe_errf(e, PE_EXIT_DATA, "%s: file is empty", path);
+        goto done;
+    }
+    if (c == '[' && !pe_streq(format, "jsonl")) {
+        if (auto_fmt) {
+            if (!(fmt = detect_array(&r, path, e, &rc)))
+                goto done;
+            rd_rewind(&r);
+            rd_peek(&r, &c, e);
+        } else {
+            fmt = format;
+        }
+        r.keep_all = 0;
+        rd_skip(&r);
+        f.kind = !strcmp(fmt, "grouped") ? DS_GROUPED : DS_LAMP;
+        src = add_source(L, path, fmt);
+        rc = load_array(L, &r, &f, src, size, e);
+        if (!rc && f.kind == DS_LAMP && ends_with(path, "_questions.json"))
+            find_outputs(L, path);
+    } else {
+        /* an outputs file (one object, possibly over several lines) or JSONL */
+        cJSON *j;
+        size_t off;
+        if ((rc = rd_value(&r, "the first value", &sp, e))) {
+            /* not one JSON value: JSONL, whose lines report what is wrong */
+            if (r.too_big || !(auto_fmt || !strcmp(format, "jsonl")))
+                goto done;
+            rc = 0;
+        }
+        j = sp.text ? jsonu_parse(sp.text, sp.len, &off) : NULL;
+        if (cJSON_IsObject(j) && cJSON_GetObjectItemCaseSensitive(j, "golds")) {
             fmt = "lamp-outputs";
         } else if (auto_fmt || !strcmp(format, "jsonl")) {
             fmt = "jsonl";
-        } else if (!root) {
-            jsonu_line_col(data, erroff, &line, &col);
-            rc = pe_errf(e, PE_EXIT_DATA, "%s:%zu:%zu: invalid JSON", path, line, col);
-            goto done;
         } else {
-            fmt = format; /* load_array reports the wrong type */
+            rc = j ? pe_errf(e, PE_EXIT_DATA, "%s:%zu: expected a JSON array of %s, not %s",
+                             path, sp.line, !strcmp(format, "grouped") ? "users" : "questions",
+                             jsonu_type(j))
+                   : pe_errf(e, PE_EXIT_DATA, "%s:%zu:%zu: invalid JSON", path, sp.line,
+                             sp.col + off);
         }
-    } else {
-        root = jsonu_parse(data, len, &erroff);
-        if (!root) {
-            jsonu_line_col(data, erroff, &line, &col);
-            rc = pe_errf(e, PE_EXIT_DATA, "%s:%zu:%zu: invalid JSON", path, line, col);
+        cJSON_Delete(j);
+        if (rc)
             goto done;
-        }
-        if (!auto_fmt) {
-            fmt = format;
-        } else {
-            const cJSON *first = cJSON_IsArray(root) ? root->child : NULL;
-            if (cJSON_GetObjectItemCaseSensitive(first, "user_id"))
-                fmt = "grouped";
-            else if (cJSON_GetObjectItemCaseSensitive(first, "profile"))
-                fmt = "lamp";
-            else if (cJSON_IsArray(root) && !first)
-                fmt = "lamp"; /* load_array reports the empty array */
-            else {
-                rc = pe_errf(e, PE_EXIT_DATA,
-                             "%s: cannot detect the format (expected an array of LaMP "
-                             "questions with \"profile\" or of users with \"user_id\", or "
-                             "JSONL); name it with --format",
-                             path);
-                goto done;
+        f.kind = DS_JSONL;
+        src = add_source(L, path, fmt);
+        if (!strcmp(fmt, "lamp-outputs")) {
+            r.keep_all = 0;
+            rc = ds_parse_outputs(&f, &sp, src, &L->golds, &L->ngolds, &L->gcap, e);
+            if (!rc && !(rc = rd_peek(&r, &c, e)) && c != -1) {
+                size_t line, col;
+                rd_where(&r, &line, &col);
+                rc = pe_errf(e, PE_EXIT_DATA, "%s:%zu:%zu: invalid JSON (text after the "
+                             "object)", path, line, col);
             }
+        } else {
+            rd_rewind(&r);
+            rc = load_jsonl(L, &r, &f, src, size, e);
         }
     }
-    {
-        size_t src = add_source(L, path, fmt, data, len);
-        if (!strcmp(fmt, "jsonl")) {
-            cJSON_Delete(root);
-            root = NULL;
-            rc = load_jsonl(L, &c, data, len, src, e);
-        } else if (!strcmp(fmt, "lamp-outputs")) {
-            rc = load_outputs(L, &c, root, src, e);
-        } else {
-            rc = load_array(L, &c, root, src, !strcmp(fmt, "grouped"), e);
-            if (!rc && !strcmp(fmt, "lamp") && ends_with(path, "_questions.json")) {
-                /* foo_questions.json pairs with foo_outputs.json beside it */
-                size_t n = strlen(path) - strlen("_questions.json");
-                char *o = xasprintf("%.*s_outputs.json", (int)n, path);
-                int listed = 0;
-                for (size_t i = 0; i < L->npaths; i++)
-                    listed |= !strcmp(L->paths[i], o);
-                for (size_t i = 0; i < L->npending; i++)
-                    listed |= !strcmp(L->pending[i], o);
-                if (!listed && pe_file_exists(o)) {
-                    L->pending = xgrow(L->pending, &L->pcap, L->npending + 1, sizeof(char *));
-                    L->pending[L->npending++] = o;
-                } else {
-                    free(o);
-                }
-            }
-        }
-    }
+    if (!rc)
+        rc = rd_finish(&r, L->d->sources[src].sha256, e);
 done:
-    cJSON_Delete(root);
-    return rc;
-}
-
-static int load_file(loader *L, const char *path, const char *format, pe_err *e)
-{
-    char *data;
-    size_t len;
-    int rc = pe_read_file(path, L->lim->max_file_bytes, &data, &len, e);
-    if (rc == PE_EXIT_DATA)
-        return pe_errf(e, PE_EXIT_DATA,
-                       "%s: file is larger than the limit of %zu bytes (raise it with "
-                       "--max-file-bytes)",
-                       path, L->lim->max_file_bytes);
-    if (rc)
-        return rc;
-    rc = load_text(L, path, data, len, format, e);
-    free(data);
+    free(sp.text);
+    rd_close(&r);
     return rc;
 }
 
 /* Attach golds to LaMP questions; every gold must name a question. */
 static int apply_golds(loader *L, pe_err *e)
 {
+    strmap gmap = {0};
+    int rc = 0;
+    strmap_init(&gmap, L->ngolds);
+    for (size_t g = 0; g < L->ngolds; g++)
+        strmap_add(&gmap, L->golds[g].id, g);
     for (size_t i = 0; i < L->d->nusers; i++) {
         ds_user *u = &L->d->users[i];
         size_t g;
         if (!L->orig[i].lamp || !u->nqueries || u->queries[0].gold)
             continue;
-        g = strmap_get(&L->gmap, u->queries[0].id);
+        g = strmap_get(&gmap, u->queries[0].id);
         if (g == STRMAP_NONE)
             continue;
-        u->queries[0].gold = xstrdup(L->golds[g].output);
+        u->queries[0].gold = arena_strdup(L->d->arena, L->golds[g].output);
         L->golds[g].used = 1;
     }
-    for (size_t g = 0; g < L->ngolds; g++) {
-        const gold *gd = &L->golds[g];
+    strmap_free(&gmap);
+    for (size_t g = 0; g < L->ngolds && !rc; g++) {
+        const ds_gold *gd = &L->golds[g];
         if (!gd->used)
-            return pe_errf(e, PE_EXIT_DATA,
-                           "%s:%zu: golds[%zu]: id \"%s\" has no question in the questions "
-                           "files",
-                           L->d->sources[gd->src].path, gd->line, gd->idx, gd->id);
+            rc = pe_errf(e, PE_EXIT_DATA,
+                         "%s:%zu: golds[%zu]: id \"%s\" has no question in the questions "
+                         "files",
+                         L->d->sources[gd->src].path, gd->line, gd->idx, gd->id);
     }
-    return 0;
+    return rc;
 }
 
 static int check_unique_users(loader *L, pe_err *e)
@@ -746,26 +547,24 @@ static int load_all(dataset *d, const task *t, const char *const *paths, size_t 
     if (npaths == 0)
         return pe_errf(e, PE_EXIT_USAGE, "no data files given");
     d->task = t;
+    d->arena = arena_new(0);
     L.t = t;
     L.d = d;
     L.paths = paths;
     L.npaths = npaths;
     L.lim = lim ? lim : &deflim;
-    if (mem) {
-        char *copy = xmalloc(memlen + 1);
-        memcpy(copy, mem, memlen);
-        copy[memlen] = '\0';
-        rc = load_text(&L, paths[0], copy, memlen, format, e);
-        free(copy);
-    }
+    if (mem)
+        rc = load_one(&L, paths[0], mem, memlen, format, e);
     for (size_t i = 0; i < npaths && !rc && !mem; i++)
-        rc = load_file(&L, paths[i], format, e);
+        rc = load_one(&L, paths[i], NULL, 0, format, e);
     for (size_t i = 0; i < L.npending && !rc && !mem; i++)
-        rc = load_file(&L, L.pending[i], "lamp", e);
+        rc = load_one(&L, L.pending[i], NULL, 0, "lamp", e);
     if (!rc)
         rc = apply_golds(&L, e);
     if (!rc)
         rc = check_unique_users(&L, e);
+    if (!rc)
+        d->nogold = dataset_nqueries_nogold(d);
     if (!rc && d->nusers == 0)
         rc = pe_errf(e, PE_EXIT_DATA, "%s: no users or questions in the given files",
                      paths[0]);
@@ -778,7 +577,6 @@ static int load_all(dataset *d, const task *t, const char *const *paths, size_t 
     free(L.pending);
     free(L.golds);
     free(L.orig);
-    strmap_free(&L.gmap);
     if (rc)
         dataset_free(d);
     return rc;
@@ -801,4 +599,3 @@ int dataset_load_mem(dataset *d, const task *t, const char *name, const char *da
 {
     return load_all(d, t, &name, 1, data ? data : "", len, format, lim, e);
 }
-

@@ -8,21 +8,12 @@
 #include "buf.h"
 #include "ds_internal.h"
 
-static void item_copy(ds_item *dst, const ds_item *src)
+/* A new string made outside the arena (task_*), moved into it. */
+static char *own(pe_arena *a, char *s)
 {
-    dst->id = xstrdup(src->id);
-    dst->date = ds_dupn(src->date);
-    dst->field[0] = xstrdup(src->field[0] ? src->field[0] : "");
-    dst->field[1] = xstrdup(src->field[1] ? src->field[1] : "");
-    dst->label = ds_dupn(src->label);
-}
-
-static void query_copy(ds_query *dst, const ds_query *src)
-{
-    dst->id = xstrdup(src->id);
-    dst->date = ds_dupn(src->date);
-    dst->input = xstrdup(src->input);
-    dst->gold = ds_dupn(src->gold);
+    char *p = arena_strdup(a, s);
+    free(s);
+    return p;
 }
 
 static size_t n_interactions(const task *t, const ds_user *u)
@@ -64,28 +55,29 @@ unsigned char *ds_top_users(const dataset *d, size_t n, int interactions)
     return keep;
 }
 
-/* A user's interactions, oldest first: history items, then each query with a gold as an
- * item (its text pulled out of the input). inputs[k] is the original input of a query,
- * NULL for profile items. */
-static ds_item *interactions(const task *t, const ds_user *u, const char ***inputs, size_t *n)
+/* A user's interactions, oldest first: history items (sharing the input's strings),
+ * then each query with a gold as an item (its text pulled out of the input). inputs[k]
+ * is the original input of a query, NULL for profile items. */
+static ds_item *interactions(pe_arena *a, const task *t, const ds_user *u,
+                             const char ***inputs, size_t *n)
 {
-    ds_item *it = xcalloc(u->nitems + u->nqueries, sizeof *it);
-    const char **in = xcalloc(u->nitems + u->nqueries, sizeof *in);
+    ds_item *it = arena_calloc(a, (u->nitems + u->nqueries + 1) * sizeof *it);
+    const char **in = xcalloc(u->nitems + u->nqueries + 1, sizeof *in);
     size_t k = 0;
     for (size_t j = 0; j < u->nitems; j++)
-        item_copy(&it[k++], &u->items[j]);
+        it[k++] = u->items[j];
     for (size_t j = 0; j < u->nqueries; j++) {
         const ds_query *q = &u->queries[j];
         char *text;
         if (!q->gold)
             continue;
-        text = task_query_text(t, q->input);
-        it[k].id = xstrdup(q->id);
-        it[k].date = ds_dupn(q->date);
+        text = own(a, task_query_text(t, q->input));
+        it[k].id = q->id;
+        it[k].date = q->date;
         /* lamp2n's input carries only the article text, not its title */
-        it[k].field[0] = t->id == TASK_LAMP2N ? xstrdup("") : text;
-        it[k].field[1] = t->id == TASK_LAMP2N ? text : xstrdup("");
-        it[k].label = xstrdup(q->gold);
+        it[k].field[0] = t->id == TASK_LAMP2N ? "" : text;
+        it[k].field[1] = t->id == TASK_LAMP2N ? text : "";
+        it[k].label = q->gold;
         in[k++] = q->input;
     }
     *inputs = in;
@@ -93,11 +85,12 @@ static ds_item *interactions(const task *t, const ds_user *u, const char ***inpu
     return it;
 }
 
-static void split_user(const task *t, const ds_user *u, long test_last, ds_user *o)
+static void split_user(pe_arena *a, const task *t, const ds_user *u, long test_last,
+                       ds_user *o)
 {
     const char **inputs;
     size_t n, m;
-    ds_item *it = interactions(t, u, &inputs, &n);
+    ds_item *it = interactions(a, t, u, &inputs, &n);
 
     m = test_last < 0 ? n / 10 : (size_t)test_last;
     if (test_last < 0 && m < 1)
@@ -106,18 +99,17 @@ static void split_user(const task *t, const ds_user *u, long test_last, ds_user 
         m = n - (n > 0);
     o->items = it;
     o->nitems = n - m;
-    o->queries = xcalloc(m, sizeof *o->queries);
+    o->queries = arena_calloc(a, (m + 1) * sizeof *o->queries);
     o->nqueries = m;
     for (size_t k = 0; k < m; k++) {
-        ds_item *src = &it[n - m + k];
+        const ds_item *src = &it[n - m + k];
         ds_query *q = &o->queries[k];
         const char *fv[2] = {src->field[0], src->field[1]};
         q->id = src->id;
         q->date = src->date;
         q->gold = src->label;
-        q->input = inputs[n - m + k] ? xstrdup(inputs[n - m + k]) : task_build_input(t, fv);
-        free(src->field[0]);
-        free(src->field[1]);
+        q->input = inputs[n - m + k] ? (char *)inputs[n - m + k]
+                                     : own(a, task_build_input(t, fv));
     }
     free(inputs);
 }
@@ -131,7 +123,10 @@ int dataset_prepare(const dataset *in, const ds_prepare_opts *o, dataset *out, p
     (void)e;
     memset(out, 0, sizeof *out);
     out->task = t;
-    out->sources = xcalloc(in->nsources, sizeof *out->sources);
+    /* the prepared users share the input's strings: out keeps in's arena alive */
+    out->arena = arena_new(0);
+    arena_hold(out->arena, in->arena);
+    out->sources = xcalloc(in->nsources + 1, sizeof *out->sources);
     for (size_t i = 0; i < in->nsources; i++) {
         out->sources[i].path = xstrdup(in->sources[i].path);
         out->sources[i].format = xstrdup(in->sources[i].format);
@@ -146,22 +141,15 @@ int dataset_prepare(const dataset *in, const ds_prepare_opts *o, dataset *out, p
             continue;
         out->users = xgrow(out->users, &cap, out->nusers + 1, sizeof *out->users);
         ou = &out->users[out->nusers++];
-        memset(ou, 0, sizeof *ou);
-        ou->id = xstrdup(u->id);
-        if (t->id == TASK_LAMP1) {
-            ou->items = xcalloc(u->nitems, sizeof *ou->items);
-            for (size_t j = 0; j < u->nitems; j++)
-                item_copy(&ou->items[j], &u->items[j]);
-            ou->nitems = u->nitems;
-            ou->queries = xcalloc(u->nqueries, sizeof *ou->queries);
-            for (size_t j = 0; j < u->nqueries; j++)
-                query_copy(&ou->queries[j], &u->queries[j]);
-            ou->nqueries = u->nqueries;
-        } else {
-            split_user(t, u, o->test_last, ou);
+        if (t->id == TASK_LAMP1)
+            *ou = *u; /* the profile as history, the LaMP questions as queries */
+        else {
+            memset(ou, 0, sizeof *ou);
+            ou->id = u->id;
+            split_user(out->arena, t, u, o->test_last, ou);
         }
     }
+    out->nogold = dataset_nqueries_nogold(out);
     free(keep);
     return 0;
 }
-

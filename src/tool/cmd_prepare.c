@@ -145,6 +145,8 @@ int cmd_prepare(int argc, char **argv)
         fprintf(stderr, "persona-eval prepare: %s\n", e.msg);
         goto done;
     }
+    for (size_t i = 0; i < in.nwarnings; i++)
+        fprintf(stderr, "persona-eval prepare: warning: %s\n", in.warnings[i]);
     po.top_users = (size_t)top;
     po.test_last = last;
     rc = dataset_prepare(&in, &po, &prep, &e);
