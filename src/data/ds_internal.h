@@ -108,8 +108,8 @@ typedef struct ds_gold {
 } ds_gold;
 
 /* An outputs file's one object: its golds appended to *golds (task checked
- * against the golds' labels). */
-int ds_parse_outputs(const ds_file *f, const ds_span *span, size_t src, ds_gold **golds,
-                     size_t *ngolds, size_t *gcap, pe_err *e);
+ * against the golds' labels); warnings are added to warn. */
+int ds_parse_outputs(const ds_file *f, ds_span *span, size_t src, ds_gold **golds,
+                     size_t *ngolds, size_t *gcap, ds_parsed *warn, pe_err *e);
 
 #endif

@@ -116,7 +116,7 @@ typedef struct pipe_ {
     pthread_cond_t work, done;
     job *ring;
     size_t cap, head, tail, next; /* head: oldest not appended; next: next to parse */
-    int stop;
+    int stop, failed; /* failed: an appended element had an error */
     pthread_t th[MAX_THREADS];
     size_t nth;
 } pipe_;
@@ -179,6 +179,7 @@ static int pipe_drain_one(pipe_ *P, pe_err *e)
         pthread_mutex_unlock(&P->mu);
     }
     rc = append(P->L, &j->res, P->src, &j->span, j->elem, P->lamp, e);
+    P->failed |= rc != 0;
     ds_parsed_free(&j->res);
     memset(j, 0, sizeof *j);
     P->head++;
@@ -213,7 +214,8 @@ static int pipe_finish(pipe_ *P, int rc, pe_err *e)
 {
     pe_err later = *e;
     int first = 0;
-    while (P->head < P->tail && !first)
+    /* after an element's error the queued ones are later in the file: not looked at */
+    while (!P->failed && P->head < P->tail && !first)
         first = pipe_drain_one(P, e);
     if (!first && rc)
         *e = later;
@@ -455,7 +457,13 @@ static int load_one(loader *L, const char *path, const char *mem, size_t memlen,
         src = add_source(L, path, fmt);
         if (!strcmp(fmt, "lamp-outputs")) {
             r.keep_all = 0;
-            rc = ds_parse_outputs(&f, &sp, src, &L->golds, &L->ngolds, &L->gcap, e);
+            ds_parsed warn;
+            memset(&warn, 0, sizeof warn);
+            rc = ds_parse_outputs(&f, &sp, src, &L->golds, &L->ngolds, &L->gcap, &warn, e);
+            for (size_t i = 0; i < warn.nwarnings; i++)
+                ds_warn(L->d, warn.warnings[i]);
+            warn.nwarnings = 0;
+            ds_parsed_free(&warn);
             if (!rc && !(rc = rd_peek(&r, &c, e)) && c != -1) {
                 size_t line, col;
                 rd_where(&r, &line, &col);
@@ -506,6 +514,33 @@ static int apply_golds(loader *L, pe_err *e)
     return rc;
 }
 
+/* Query ids are unique over the dataset, as predictions are matched to golds by id. */
+static int check_unique_queries(loader *L, pe_err *e)
+{
+    strmap m = {0};
+    size_t *owner = NULL, cap = 0, n = 0;
+    int rc = 0;
+    for (size_t i = 0; i < L->d->nusers && !rc; i++) {
+        const ds_user *u = &L->d->users[i];
+        for (size_t j = 0; j < u->nqueries && !rc; j++) {
+            size_t first = strmap_add(&m, u->queries[j].id, n);
+            owner = xgrow(owner, &cap, n + 1, sizeof *owner);
+            owner[n++] = i;
+            if (first != n - 1) {
+                const origin *a = &L->orig[owner[first]], *b = &L->orig[i];
+                rc = pe_errf(e, PE_EXIT_DATA,
+                             "%s:%zu: user \"%s\": query id \"%s\" is also a query of user "
+                             "\"%s\" (%s:%zu); query ids must be unique in the data",
+                             L->d->sources[b->src].path, b->line, u->id, u->queries[j].id,
+                             L->d->users[owner[first]].id, L->d->sources[a->src].path, a->line);
+            }
+        }
+    }
+    free(owner);
+    strmap_free(&m);
+    return rc;
+}
+
 static int check_unique_users(loader *L, pe_err *e)
 {
     strmap m = {0};
@@ -525,6 +560,26 @@ static int check_unique_users(loader *L, pe_err *e)
     }
     strmap_free(&m);
     return rc;
+}
+
+/* Say, as the first warning, that some queries have no gold. */
+static void note_nogold(loader *L)
+{
+    dataset *d = L->d;
+    int lamp = 0;
+    char *msg;
+    for (size_t i = 0; i < d->nusers && !lamp; i++)
+        lamp = L->orig[i].lamp && d->users[i].nqueries && !d->users[i].queries[0].gold;
+    msg = xasprintf("no golds for %zu of %zu queries%s: they can be answered but not scored",
+                    d->nogold, dataset_nqueries(d),
+                    lamp ? " (LaMP questions without an outputs file: none was given with "
+                           "--data or found beside the questions file)"
+                         : "");
+    /* first, so it is never among the warnings only counted */
+    d->warnings = xrealloc(d->warnings, (d->nwarnings + 1) * sizeof *d->warnings);
+    memmove(d->warnings + 1, d->warnings, d->nwarnings * sizeof *d->warnings);
+    d->warnings[0] = msg;
+    d->nwarnings++;
 }
 
 /* Load paths (or, when mem is non-NULL, the text mem named paths[0]). */
@@ -564,7 +619,9 @@ static int load_all(dataset *d, const task *t, const char *const *paths, size_t 
     if (!rc)
         rc = check_unique_users(&L, e);
     if (!rc)
-        d->nogold = dataset_nqueries_nogold(d);
+        rc = check_unique_queries(&L, e);
+    if (!rc && (d->nogold = dataset_nqueries_nogold(d)) > 0)
+        note_nogold(&L);
     if (!rc && d->nusers == 0)
         rc = pe_errf(e, PE_EXIT_DATA, "%s: no users or questions in the given files",
                      paths[0]);

@@ -1,6 +1,7 @@
 /* One element of a data file (a LaMP question, a grouped user, a JSONL line) parsed
  * alone into a user whose strings sit in one exact-size arena block. Runs on worker
  * threads: everything here is local to the element. */
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -136,7 +137,9 @@ static char *number_text(ctx *c, const cJSON *v, const char *arr, long idx, cons
         is_float |= c->data[end] == '.' || c->data[end] == 'e' || c->data[end] == 'E';
         end++;
     }
-    if (off < c->len && !is_float && end > off && end - off < sizeof num) {
+    /* an overflowing number (1e400) keeps its text, for the message that refuses it */
+    if (off < c->len && (!is_float || !isfinite(v->valuedouble)) && end > off &&
+        end - off < sizeof num) {
         if (end - off == 2 && !memcmp(c->data + off, "-0", 2))
             return arena_strdup(c->scratch, "0");
         return arena_strndup(c->scratch, c->data + off, end - off);
@@ -249,6 +252,18 @@ static int get_date(ctx *c, const cJSON *o, const char *arr, long idx, const cha
     return rc;
 }
 
+/* lamp3's labels and golds are ratings: text Python's float() reads as a finite number
+ * (the official scorer calls float() on them; "abc" or 1e400 would make every
+ * metric of the run meaningless). */
+static int check_rating(ctx *c, const char *v, const char *arr, long idx, const char *key,
+                        pe_err *e)
+{
+    double x;
+    if (!c->t->rating || (pe_parse_pyfloat(v, &x) && isfinite(x)))
+        return 0;
+    return cerr(c, e, arr, idx, key, "\"%s\" is not a finite rating", v);
+}
+
 /* The loaded strings are borrowed (from the tree or the scratch arena) until
  * compact() copies them; the casts below drop a const that compact() restores. */
 static int parse_item(ctx *c, const cJSON *o, const char *arr, long idx, ds_item *it,
@@ -275,7 +290,8 @@ static int parse_item(ctx *c, const cJSON *o, const char *arr, long idx, ds_item
     if (t->label_field) {
         const char *key = cJSON_GetObjectItemCaseSensitive(o, "label") ? "label"
                                                                       : t->label_field;
-        if ((rc = get_text(c, o, arr, idx, key, REQUIRED, &s, e)))
+        if ((rc = get_text(c, o, arr, idx, key, REQUIRED, &s, e)) ||
+            (rc = check_rating(c, s, arr, idx, key, e)))
             return rc;
         it->label = (char *)s;
     }
@@ -293,7 +309,8 @@ static int parse_query(ctx *c, const cJSON *o, const char *arr, long idx, ds_que
     if ((rc = get_text(c, o, arr, idx, "id", REQUIRED, &id, e)) ||
         (rc = get_date(c, o, arr, idx, &date, e)) ||
         (rc = get_text(c, o, arr, idx, "input", TEXT, &input, e)) ||
-        (rc = get_text(c, o, arr, idx, "gold", OPTIONAL, &gold, e)))
+        (rc = get_text(c, o, arr, idx, "gold", OPTIONAL, &gold, e)) ||
+        (gold && (rc = check_rating(c, gold, arr, idx, "gold", e))))
         return rc;
     q->id = (char *)id;
     q->date = (char *)date;
@@ -553,38 +570,54 @@ static void fix_surrogates(ctx *c, char *s, size_t n)
     }
 }
 
+static void ctx_init(ctx *c, const ds_file *f, const ds_span *span, long elem,
+                     ds_parsed *out)
+{
+    memset(c, 0, sizeof *c);
+    c->t = f->t;
+    c->path = f->path;
+    c->lim = f->lim;
+    c->data = span->text;
+    c->len = span->len;
+    c->line0 = span->line;
+    c->col0 = span->col;
+    c->jsonl = f->kind == DS_JSONL;
+    c->elem = elem;
+    c->out = out;
+}
+
+/* The element's tree once its UTF-8 is checked and lone surrogates are replaced; NULL
+ * with e set. */
+static cJSON *parse_span(ctx *c, ds_span *span, pe_err *e)
+{
+    size_t bad, line, col;
+    cJSON *j;
+    if (!pe_utf8_valid(span->text, span->len, &bad)) {
+        file_pos(c, bad, &line, &col);
+        pe_errf(e, PE_EXIT_DATA, "%s:%zu:%zu: invalid UTF-8 at byte offset %zu", c->path, line,
+                col, span->off + bad);
+        return NULL;
+    }
+    fix_surrogates(c, span->text, span->len);
+    if (!(j = jsonu_parse(span->text, span->len, &bad))) {
+        file_pos(c, bad, &line, &col);
+        pe_errf(e, PE_EXIT_DATA, "%s:%zu:%zu: invalid JSON", c->path, line, col);
+    }
+    return j;
+}
+
 void ds_parse_element(const ds_file *f, ds_span *span, long elem, ds_parsed *out)
 {
     ctx c;
     ds_user u;
-    size_t bad, line, col;
     cJSON *j;
     pe_err *e = &out->err;
 
     memset(out, 0, sizeof *out);
     memset(&u, 0, sizeof u);
-    memset(&c, 0, sizeof c);
-    c.t = f->t;
-    c.path = f->path;
-    c.lim = f->lim;
-    c.data = span->text;
-    c.len = span->len;
-    c.line0 = span->line;
-    c.col0 = span->col;
-    c.jsonl = f->kind == DS_JSONL;
-    c.elem = elem;
-    c.out = out;
-    if (!pe_utf8_valid(span->text, span->len, &bad)) {
-        file_pos(&c, bad, &line, &col);
-        out->rc = pe_errf(e, PE_EXIT_DATA, "%s:%zu:%zu: invalid UTF-8 at byte offset %zu",
-                          f->path, line, col, span->off + bad);
-        return;
-    }
-    fix_surrogates(&c, span->text, span->len);
-    j = jsonu_parse(span->text, span->len, &bad);
-    if (!j) {
-        file_pos(&c, bad, &line, &col);
-        out->rc = pe_errf(e, PE_EXIT_DATA, "%s:%zu:%zu: invalid JSON", f->path, line, col);
+    ctx_init(&c, f, span, elem, out);
+    if (!(j = parse_span(&c, span, e))) {
+        out->rc = e->code;
         return;
     }
     c.scratch = arena_new(0);
@@ -640,7 +673,8 @@ static int read_golds(ctx *c, const cJSON *golds, size_t src, ds_gold **gv, size
             break;
         }
         if ((rc = get_text(c, g, "golds", k, "id", REQUIRED, &id, e)) ||
-            (rc = get_text(c, g, "golds", k, "output", REQUIRED, &output, e)))
+            (rc = get_text(c, g, "golds", k, "output", REQUIRED, &output, e)) ||
+            (rc = check_rating(c, output, "golds", k, "output", e)))
             break;
         *gv = xgrow(*gv, gcap, *ng + 1, sizeof **gv);
         gd = &(*gv)[(*ng)++];
@@ -663,37 +697,20 @@ static int read_golds(ctx *c, const cJSON *golds, size_t src, ds_gold **gv, size
     return rc;
 }
 
-int ds_parse_outputs(const ds_file *f, const ds_span *span, size_t src, ds_gold **golds,
-                     size_t *ngolds, size_t *gcap, pe_err *e)
+int ds_parse_outputs(const ds_file *f, ds_span *span, size_t src, ds_gold **golds,
+                     size_t *ngolds, size_t *gcap, ds_parsed *warn, pe_err *e)
 {
     ctx c;
-    ds_parsed warn_sink;
     const cJSON *gv;
     const char *tname;
-    size_t first = *ngolds, bad, line, col;
+    size_t first = *ngolds;
     cJSON *root;
     int rc;
 
-    memset(&c, 0, sizeof c);
-    memset(&warn_sink, 0, sizeof warn_sink);
-    c.t = f->t;
-    c.path = f->path;
-    c.lim = f->lim;
-    c.data = span->text;
-    c.len = span->len;
-    c.line0 = span->line;
-    c.col0 = span->col;
-    c.elem = -1;
-    c.out = &warn_sink;
-    if (!pe_utf8_valid(span->text, span->len, &bad)) {
-        file_pos(&c, bad, &line, &col);
-        return pe_errf(e, PE_EXIT_DATA, "%s:%zu:%zu: invalid UTF-8 at byte offset %zu",
-                       f->path, line, col, span->off + bad);
-    }
-    if (!(root = jsonu_parse(span->text, span->len, &bad))) {
-        file_pos(&c, bad, &line, &col);
-        return pe_errf(e, PE_EXIT_DATA, "%s:%zu:%zu: invalid JSON", f->path, line, col);
-    }
+    ctx_init(&c, f, span, -1, warn);
+    c.jsonl = 0;
+    if (!(root = parse_span(&c, span, e)))
+        return e->code;
     c.scratch = arena_new(0);
     if (!(rc = get_text(&c, root, NULL, -1, "task", REQUIRED, &tname, e)) &&
         !(rc = get_array(&c, root, "golds", &gv, e)) &&
@@ -709,7 +726,6 @@ int ds_parse_outputs(const ds_file *f, const ds_span *span, size_t src, ds_gold 
     }
     free(c.arr_off);
     arena_unref(c.scratch);
-    ds_parsed_free(&warn_sink);
     cJSON_Delete(root);
     return rc;
 }

@@ -150,6 +150,14 @@ int cmd_prepare(int argc, char **argv)
     po.top_users = (size_t)top;
     po.test_last = last;
     rc = dataset_prepare(&in, &po, &prep, &e);
+    if (!rc && in.nogold && t->id != TASK_LAMP1)
+        fprintf(stderr, "persona-eval prepare: found no gold for %zu quer%s: they are left "
+                "out, and each user's test queries are its most recent profile items "
+                "instead\n", in.nogold, in.nogold == 1 ? "y" : "ies");
+    else if (!rc && in.nogold)
+        fprintf(stderr, "persona-eval prepare: found no gold for %zu quer%s: they are kept "
+                "as queries, which a run answers but cannot score\n", in.nogold,
+                in.nogold == 1 ? "y" : "ies");
     dataset_free(&in);
     if (!rc)
         rc = dataset_select(&prep, 0, users, nusers, (size_t)maxq, &e);
