@@ -260,7 +260,7 @@ static int load_array(loader *L, ds_reader *r, const ds_file *f, size_t src, siz
                       pe_err *e)
 {
     pipe_ P;
-    ds_span sp;
+    ds_span sp = {0};
     long k = 0;
     int c, rc = 0;
     char what[64];
@@ -309,6 +309,7 @@ static int load_array(loader *L, ds_reader *r, const ds_file *f, size_t src, siz
             break;
         }
     }
+    free(sp.text); /* not queued when the queue failed */
     return pipe_finish(&P, rc, e);
 }
 
@@ -316,7 +317,7 @@ static int load_jsonl(loader *L, ds_reader *r, const ds_file *f, size_t src, siz
                       pe_err *e)
 {
     pipe_ P;
-    ds_span sp;
+    ds_span sp = {0};
     int got, rc = 0;
 
     pipe_start(&P, L, f, src, 0, threads_for(size));
@@ -325,6 +326,7 @@ static int load_jsonl(loader *L, ds_reader *r, const ds_file *f, size_t src, siz
             break;
         if (jsonu_skip_ws(sp.text, sp.len, 0) == sp.len) {
             free(sp.text); /* a blank line */
+            sp.text = NULL;
             continue;
         }
         if ((rc = pipe_submit(&P, &sp, -1, e)))

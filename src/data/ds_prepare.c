@@ -58,10 +58,10 @@ unsigned char *ds_top_users(const dataset *d, size_t n, int interactions)
 /* A user's interactions, oldest first: history items (sharing the input's strings),
  * then each query with a gold as an item (its text pulled out of the input). inputs[k]
  * is the original input of a query, NULL for profile items. */
-static ds_item *interactions(pe_arena *a, const task *t, const ds_user *u,
-                             const char ***inputs, size_t *n)
+static ds_item *interactions(const task *t, const ds_user *u, const char ***inputs,
+                             size_t *n, pe_arena *a)
 {
-    ds_item *it = arena_calloc(a, (u->nitems + u->nqueries + 1) * sizeof *it);
+    ds_item *it = xcalloc(u->nitems + u->nqueries + 1, sizeof *it);
     const char **in = xcalloc(u->nitems + u->nqueries + 1, sizeof *in);
     size_t k = 0;
     for (size_t j = 0; j < u->nitems; j++)
@@ -90,14 +90,15 @@ static void split_user(pe_arena *a, const task *t, const ds_user *u, long test_l
 {
     const char **inputs;
     size_t n, m;
-    ds_item *it = interactions(a, t, u, &inputs, &n);
+    ds_item *it = interactions(t, u, &inputs, &n, a);
 
     m = test_last < 0 ? n / 10 : (size_t)test_last;
     if (test_last < 0 && m < 1)
         m = 1;
     if (m > n - (n > 0)) /* keep at least one history item */
         m = n - (n > 0);
-    o->items = it;
+    /* when the history is a prefix of the profile, it is the profile's own array */
+    o->items = n - m <= u->nitems ? u->items : it;
     o->nitems = n - m;
     o->queries = arena_calloc(a, (m + 1) * sizeof *o->queries);
     o->nqueries = m;
@@ -111,6 +112,11 @@ static void split_user(pe_arena *a, const task *t, const ds_user *u, long test_l
         q->input = inputs[n - m + k] ? (char *)inputs[n - m + k]
                                      : own(a, task_build_input(t, fv));
     }
+    if (o->items == it) { /* answered questions among the history: an array of its own */
+        o->items = arena_alloc(a, (n - m + 1) * sizeof *o->items);
+        memcpy(o->items, it, (n - m) * sizeof *o->items);
+    }
+    free(it);
     free(inputs);
 }
 
