@@ -119,9 +119,12 @@ size_t jsonu_skip_value(const char *s, size_t n, size_t i)
     if (s[i] == '"')
         return skip_string(s, n, i);
     if (s[i] != '[' && s[i] != '{') {
-        while (i < n && !strchr(",]} \t\r\n", s[i]))
+        size_t start = i;
+        while (i < n && s[i] && !strchr(",]} \t\r\n", s[i]))
             i++;
-        return i;
+        /* always one byte on, so a caller walking text that is not JSON (cJSON takes a
+         * NUL byte for whitespace) cannot loop in place */
+        return i > start ? i : start + 1;
     }
     while (i < n) {
         if (s[i] == '"') {

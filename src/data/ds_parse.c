@@ -48,6 +48,8 @@ static void warnf(ctx *c, const char *fmt, ...)
 /* Offset (in data) of element idx of the array at off, through a table built once. */
 static size_t arr_elem(ctx *c, const char *arr, size_t off, size_t idx)
 {
+    if (off >= c->len || c->data[off] != '[')
+        return NOPOS;
     if (c->arr_name != arr || c->arr_at != off) {
         size_t i = off + 1, cap = 0;
         free(c->arr_off);
