@@ -89,8 +89,10 @@ static double run(char *const argv[], long *rss_kb)
     pid_t pid = fork();
     if (pid == 0) {
         int fd = open("/dev/null", O_WRONLY);
-        if (fd >= 0)
+        if (fd >= 0) {
             dup2(fd, 1);
+            dup2(fd, 2);
+        }
         execvp(argv[0], argv);
         _exit(127);
     }
