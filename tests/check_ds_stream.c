@@ -238,6 +238,27 @@ START_TEST(quirks)
 }
 END_TEST
 
+/* 60 null texts: 50 warnings kept, then one line counting the other 10. */
+START_TEST(warnings_capped)
+{
+    buf b = BUF_INIT;
+    dataset d;
+    pe_err e = {0};
+    buf_adds(&b, "{\"user\":\"u1\",\"history\":[");
+    for (int i = 0; i < 60; i++)
+        buf_printf(&b, "%s{\"id\":\"h%d\",\"text\":null,\"score\":\"3\"}", i ? "," : "", i);
+    buf_adds(&b, "],\"queries\":[]}\n");
+    ck_assert_int_eq(dataset_load_mem(&d, task_get("lamp3"), "w.jsonl", buf_str(&b), b.len,
+                                      NULL, NULL, &e), 0);
+    ck_assert_uint_eq(d.nwarnings, DS_MAX_WARNINGS + 1);
+    ck_assert_str_eq(d.warnings[49], "w.jsonl:1: user \"u1\": history[49]: field \"text\" is "
+                                     "null; read as \"\"");
+    ck_assert_str_eq(d.warnings[50], "... and 10 more warnings");
+    dataset_free(&d);
+    buf_free(&b);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ds_stream");
@@ -247,6 +268,7 @@ int main(void)
     tcase_add_test(tc, first_error_in_file_order);
     tcase_add_test(tc, truncated_file);
     tcase_add_test(tc, quirks);
+    tcase_add_test(tc, warnings_capped);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

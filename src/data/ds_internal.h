@@ -23,8 +23,6 @@
  * interactions (history plus answered queries; interactions = 1), ties by id;
  * n = 0 keeps all. */
 unsigned char *ds_top_users(const dataset *d, size_t n, int interactions);
-/* Record a warning in d (kept up to DS_MAX_WARNINGS, then counted); takes msg. */
-void ds_warn(dataset *d, char *msg);
 
 /* ---- ds_scan.c: a file read in bounded chunks, cut into top-level values ---- */
 

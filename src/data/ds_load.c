@@ -33,7 +33,8 @@ typedef struct origin {
 typedef struct loader {
     const task *t;
     dataset *d;
-    size_t ucap, scap, wcap, nwarn_total;
+    size_t ucap, scap;
+    size_t nmore; /* warnings past DS_MAX_WARNINGS, only counted */
     origin *orig;
     size_t ocap;
     ds_gold *golds;
@@ -45,25 +46,17 @@ typedef struct loader {
     const ds_limits *lim;
 } loader;
 
-void ds_warn(dataset *d, char *msg)
+/* Keep a warning (taking msg), or count it once DS_MAX_WARNINGS are kept. */
+static void warn(loader *L, char *msg)
 {
-    /* warnings[DS_MAX_WARNINGS] is the count of the rest, rewritten as it grows */
-    static const char more[] = "... and %zu more warnings";
-    if (d->nwarnings < DS_MAX_WARNINGS) {
-        d->warnings = xrealloc(d->warnings, (d->nwarnings + 1) * sizeof *d->warnings);
-        d->warnings[d->nwarnings++] = msg;
+    dataset *d = L->d;
+    if (d->nwarnings >= DS_MAX_WARNINGS) {
+        free(msg);
+        L->nmore++;
         return;
     }
-    free(msg);
-    if (d->nwarnings == DS_MAX_WARNINGS) {
-        d->warnings = xrealloc(d->warnings, (d->nwarnings + 1) * sizeof *d->warnings);
-        d->warnings[d->nwarnings++] = xasprintf(more, (size_t)1);
-    } else {
-        size_t n = 0;
-        sscanf(d->warnings[DS_MAX_WARNINGS], "... and %zu", &n);
-        free(d->warnings[DS_MAX_WARNINGS]);
-        d->warnings[DS_MAX_WARNINGS] = xasprintf(more, n + 1);
-    }
+    d->warnings = xrealloc(d->warnings, (d->nwarnings + 1) * sizeof *d->warnings);
+    d->warnings[d->nwarnings++] = msg;
 }
 
 static size_t add_source(loader *L, const char *path, const char *format)
@@ -87,7 +80,7 @@ static int append(loader *L, ds_parsed *p, size_t src, const ds_span *sp, long e
         return p->rc;
     }
     for (size_t i = 0; i < p->nwarnings; i++)
-        ds_warn(d, p->warnings[i]);
+        warn(L, p->warnings[i]);
     p->nwarnings = 0;
     d->users = xgrow(d->users, &L->ucap, d->nusers + 1, sizeof *d->users);
     L->orig = xgrow(L->orig, &L->ocap, d->nusers + 1, sizeof *L->orig);
@@ -459,13 +452,13 @@ static int load_one(loader *L, const char *path, const char *mem, size_t memlen,
         src = add_source(L, path, fmt);
         if (!strcmp(fmt, "lamp-outputs")) {
             r.keep_all = 0;
-            ds_parsed warn;
-            memset(&warn, 0, sizeof warn);
-            rc = ds_parse_outputs(&f, &sp, src, &L->golds, &L->ngolds, &L->gcap, &warn, e);
-            for (size_t i = 0; i < warn.nwarnings; i++)
-                ds_warn(L->d, warn.warnings[i]);
-            warn.nwarnings = 0;
-            ds_parsed_free(&warn);
+            ds_parsed w;
+            memset(&w, 0, sizeof w);
+            rc = ds_parse_outputs(&f, &sp, src, &L->golds, &L->ngolds, &L->gcap, &w, e);
+            for (size_t i = 0; i < w.nwarnings; i++)
+                warn(L, w.warnings[i]);
+            w.nwarnings = 0;
+            ds_parsed_free(&w);
             if (!rc && !(rc = rd_peek(&r, &c, e)) && c != -1) {
                 size_t line, col;
                 rd_where(&r, &line, &col);
@@ -622,6 +615,10 @@ static int load_all(dataset *d, const task *t, const char *const *paths, size_t 
         rc = check_unique_users(&L, e);
     if (!rc)
         rc = check_unique_queries(&L, e);
+    if (!rc && L.nmore) {
+        d->warnings = xrealloc(d->warnings, (d->nwarnings + 1) * sizeof *d->warnings);
+        d->warnings[d->nwarnings++] = xasprintf("... and %zu more warnings", L.nmore);
+    }
     if (!rc && (d->nogold = dataset_nqueries_nogold(d)) > 0)
         note_nogold(&L);
     if (!rc && d->nusers == 0)
