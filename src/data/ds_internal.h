@@ -38,6 +38,7 @@ typedef struct ds_reader {
                                          where that line starts */
     size_t chunk, max_file, max_field, total;
     size_t size;        /* a regular file's size from fstat; else 0 */
+    size_t cut_max;     /* rd_value() fails on a longer value (0: no bound) */
     int eof, too_big;   /* too_big: the file is over max_file */
     int keep_all;       /* drop nothing, so rd_rewind() can go back (set at open) */
     size_t start;       /* file offset of the first byte after a byte-order mark */

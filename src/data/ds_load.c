@@ -15,6 +15,7 @@
 
 #define MAX_THREADS 8
 #define THREADS_FROM_BYTES ((size_t)1 << 20)
+#define DETECT_MAX ((size_t)256 << 20)
 
 static int load_threads; /* dataset_set_load_threads() */
 
@@ -427,12 +428,17 @@ static int load_one(loader *L, const char *path, const char *mem, size_t memlen,
         /* an outputs file (one object, possibly over several lines) or JSONL */
         cJSON *j;
         size_t off;
+        /* the whole file is kept until the format is known: an outputs file is one
+         * value, a JSONL file's first value its first line; a value that does not end
+         * within DETECT_MAX is taken for broken JSONL, not read on */
+        r.cut_max = DETECT_MAX;
         if ((rc = rd_value(&r, "the first value", &sp, e))) {
             /* not one JSON value: JSONL, whose lines report what is wrong */
             if (r.too_big || !(auto_fmt || !strcmp(format, "jsonl")))
                 goto done;
             rc = 0;
         }
+        r.cut_max = 0;
         j = sp.text ? jsonu_parse(sp.text, sp.len, &off) : NULL;
         if (cJSON_IsObject(j) && cJSON_GetObjectItemCaseSensitive(j, "golds")) {
             fmt = "lamp-outputs";

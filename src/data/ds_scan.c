@@ -253,6 +253,9 @@ static int cut(ds_reader *r, int line_mode, const char *what, ds_span *out, int 
             }
             continue;
         }
+        if (r->cut_max && k > r->cut_max)
+            return pe_errf(e, PE_EXIT_DATA, "%s: %s is longer than %zu bytes", r->path,
+                           what ? what : "the line", r->cut_max);
         p = r->buf + mark;
         avail = r->len - mark;
         if (s.in_str) {
