@@ -2,8 +2,15 @@
  * dataset: users with time-ordered histories and test queries, loaded from
  * LaMP official files, user-grouped files or our JSONL; `prepare`; subsets.
  *
- * Ownership: a dataset owns every string and array inside it;
- * dataset_free() releases all of it. Loaders leave *d empty on failure.
+ * Ownership: a dataset owns every string and array inside it; the strings and
+ * the item and query arrays live in its arena (d->arena, shared with a dataset
+ * prepared from it), the users, sources and warnings arrays are malloc'd.
+ * dataset_free() releases all of it. Code outside the data layer may move or
+ * drop ds_user records (dataset_select, shard_split) and free the users array
+ * it made, but never frees or reallocates a string or an item/query array.
+ * Loaders leave *d empty on failure. Loading reads a file in bounded chunks and
+ * parses its top-level elements on all cores (results and messages are the same
+ * as on one core).
  */
 #ifndef PE_DATASET_H
 #define PE_DATASET_H
@@ -41,12 +48,26 @@ typedef struct ds_source {
     char sha256[65];
 } ds_source;
 
+struct pe_arena;
+
+/* At most this many warnings are kept as messages; the rest are counted. */
+#define DS_MAX_WARNINGS 50
+
 typedef struct dataset {
     const task *task;
     ds_user *users;
     size_t nusers;
     ds_source *sources;
     size_t nsources;
+    /* Warnings of the load, for the tool to print (null text fields read as "",
+     * lone surrogates replaced, questions without golds): at most
+     * DS_MAX_WARNINGS messages, then one counting the rest. */
+    char **warnings;
+    size_t nwarnings;
+    /* Queries loaded without a gold (a LaMP questions file without its outputs
+     * file, a test split): they can be answered but not scored. */
+    size_t nogold;
+    struct pe_arena *arena;
 } dataset;
 
 /* Limits on what a load reads; a value over a limit fails with PE_EXIT_DATA and a
@@ -55,6 +76,7 @@ typedef struct ds_limits {
     size_t max_file_bytes;    /* per data file (--max-file-bytes); 0 = no limit */
     size_t max_field_bytes;   /* per text field (--max-field-bytes); 0 = no limit */
     size_t max_profile_items; /* per user's profile/history (--max-profile-items); 0 = none */
+    size_t chunk_bytes;       /* read size (0: 4 MiB); not a limit, for tests */
 } ds_limits;
 #define DS_DEFAULT_MAX_FILE_BYTES ((size_t)4 << 30)
 #define DS_DEFAULT_MAX_FIELD_BYTES ((size_t)1 << 20)
@@ -79,6 +101,10 @@ int dataset_load_limits(dataset *d, const task *t, const char *const *paths, siz
 int dataset_load_mem(dataset *d, const task *t, const char *name, const char *data,
                      size_t len, const char *format, const ds_limits *lim, pe_err *e);
 void dataset_free(dataset *d);
+/* Threads that parse elements while loading: 0 (the default) uses every core
+ * for files over 1 MiB and none besides the caller for smaller ones; n > 0
+ * forces n workers (tests, benchmarks). Set before loading, not during. */
+void dataset_set_load_threads(int n);
 
 /* Write our normalized JSONL (one user per line), atomically. */
 int dataset_write_jsonl(const dataset *d, const char *path, pe_err *e);
@@ -96,13 +122,15 @@ int dataset_prepare(const dataset *in, const ds_prepare_opts *o, dataset *out, p
  * nids > 0), else the n users with the most history (n = 0: all; ties by id);
  * then at most max_queries queries per user (0: all). Fails with PE_EXIT_USAGE
  * when a named user does not exist. User order stays as in the file. The users
- * left out are moved into *rest (free it with dataset_free), or freed when
- * rest is NULL. */
+ * left out are listed in *rest (free it with dataset_free; their texts stay in
+ * d's arena, so rest is valid while d is), or dropped when rest is NULL. */
 int dataset_select(dataset *d, dataset *rest, size_t n, const char *const *ids, size_t nids,
                    size_t max_queries, pe_err *e);
 
 /* Total number of queries over all users. */
 size_t dataset_nqueries(const dataset *d);
+/* Queries without a gold over the current users (after select or sharding). */
+size_t dataset_nqueries_nogold(const dataset *d);
 
 /* The history item an answered query becomes once its gold is revealed
  * (--online): its text fields pulled out of the input (lamp1: the title),

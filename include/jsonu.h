@@ -3,7 +3,8 @@
  *
  * Ownership: jsonu_parse() returns a tree the caller frees with cJSON_Delete();
  * jsonu_print() returns a string the caller frees with free(). Getters return
- * pointers into the tree.
+ * pointers into the tree. The position scanner reads text it is given and
+ * returns offsets into it.
  */
 #ifndef PE_JSONU_H
 #define PE_JSONU_H
@@ -24,5 +25,18 @@ const char *jsonu_str(const cJSON *obj, const char *key);
 char *jsonu_text(const cJSON *v);
 /* Type name for messages ("string", "number", "array", ...). */
 const char *jsonu_type(const cJSON *v);
+
+/* The position scanner: offsets in JSON text without building a tree, for error
+ * messages and for cutting a file into its top-level elements. The text must be
+ * valid JSON from offset i on (except jsonu_skip_ws); JSONU_NONE means absent. */
+#define JSONU_NONE ((size_t)-1)
+/* Index of the first non-whitespace byte at or after i (n if none). */
+size_t jsonu_skip_ws(const char *s, size_t n, size_t i);
+/* Index just past the value starting at i. */
+size_t jsonu_skip_value(const char *s, size_t n, size_t i);
+/* Offset of element k of the array starting at i, or JSONU_NONE. */
+size_t jsonu_scan_elem(const char *s, size_t n, size_t i, size_t k);
+/* Offset of the value of member key of the object starting at i, or JSONU_NONE. */
+size_t jsonu_scan_member(const char *s, size_t n, size_t i, const char *key);
 
 #endif

@@ -26,8 +26,26 @@ typedef struct task {
 } task;
 
 /* Look a task up by name: "lamp1", "lamp2m", ... (also accepts "LaMP_2M",
- * "LaMP-2M"; "LaMP_2" means lamp2m as in the current official code). */
+ * "LaMP-2M"; "LaMP_2" means lamp2m as in the current official code). For names
+ * read from data files use task_from_file(). */
 const task *task_get(const char *name);
+
+/* The task a name read from a data file means, given the labels the file carries
+ * (an outputs file's golds, a JSONL user's labels). "LaMP_2" (also "LaMP-2",
+ * "lamp2") named the news task in LaMP's first release and the movie task since,
+ * so the labels decide: news categories -> lamp2n, movie tags -> lamp2m; labels
+ * in neither list are ignored. *undecided = 1 when the name is LaMP_2 and no label
+ * is a known one (any lamp2 task fits; the result is NULL then). NULL also when
+ * the name is unknown or the labels mix both lists. Every command (run, prepare,
+ * score) reads file task names through this function or task_file_matches(). */
+const task *task_from_file(const char *name, const char *const *labels, size_t nlabels,
+                           int *undecided);
+/* Whether a file's task name, with its labels, means t (see task_from_file). When
+ * it does not and why is non-NULL, why receives the reason for a message,
+ * starting with "is \"NAME\"" (e.g. `is "LaMP_2", which means lamp2n here (its
+ * labels are news categories), but the task is lamp2m`). */
+int task_file_matches(const task *t, const char *name, const char *const *labels,
+                      size_t nlabels, char *why, size_t whylen);
 const task *task_by_id(task_id id);
 /* The names, comma-separated, for messages. */
 const char *task_names(void);

@@ -5,7 +5,7 @@
 #   scripts/install-deps.sh --dry-run  only say what is missing
 set -eu
 
-PKGS="gcc make pkg-config libc6-dev libcurl4-openssl-dev libcjson-dev libopenblas-dev
+PKGS="gcc make pkg-config libc6-dev libcurl4-openssl-dev libssl-dev libcjson-dev libopenblas-dev
 check python3 python3-numpy kiwix-tools zim-tools ca-certificates chromium curl shellcheck"
 
 dry=0

@@ -601,7 +601,7 @@ START_TEST(bad_users_tasks_golds)
     free(want);
     ck_assert_uint_eq(d.nusers, 0);
 
-    /* the outputs task must match; LaMP_2 is accepted for both lamp2m and lamp2n */
+    /* the outputs task must match; LaMP_2 means what its golds are (here movie tags) */
     tu_write(o, "{\"task\":\"LaMP_3\",\"golds\":[{\"id\":\"1\",\"output\":\"comedy\"}]}");
     ck_assert_int_eq(load1(&d, "lamp2m", q, NULL, &e), PE_EXIT_DATA);
     ck_assert_msg(strstr(e.msg, "field \"task\" is \"LaMP_3\", but the task is lamp2m"),
@@ -612,8 +612,12 @@ START_TEST(bad_users_tasks_golds)
     dataset_free(&d);
     tu_write(q, "[{\"id\":\"1\",\"input\":\"i\",\"profile\":[{\"id\":\"p\",\"title\":\"t\","
                 "\"text\":\"x\",\"category\":\"crime\"}]}]");
+    ck_assert_int_eq(load1(&d, "lamp2n", q, NULL, &e), PE_EXIT_DATA);
+    ck_assert_msg(strstr(e.msg, "field \"task\" is \"LaMP_2\", which means lamp2m here"),
+                  "%s", e.msg);
+    tu_write(o, "{\"task\":\"LaMP_2\",\"golds\":[{\"id\":\"1\",\"output\":\"crime\"}]}");
     ck_assert_int_eq(load1(&d, "lamp2n", q, NULL, &e), 0);
-    ck_assert_str_eq(d.users[0].queries[0].gold, "comedy");
+    ck_assert_str_eq(d.users[0].queries[0].gold, "crime");
     dataset_free(&d);
     tu_write(o, "{\"task\":\"LaMP_2M\",\"golds\":[{\"id\":\"1\",\"output\":\"crime\"}]}");
     ck_assert_int_eq(load1(&d, "lamp2n", q, NULL, &e), PE_EXIT_DATA);
@@ -628,6 +632,81 @@ START_TEST(bad_users_tasks_golds)
     ck_assert_uint_eq(d.nusers, 0);
     tu_rmrf(dir);
     free(dir), free(q), free(o);
+}
+END_TEST
+
+static int load_text(dataset *d, const char *tname, const char *name, const char *text,
+                     pe_err *e)
+{
+    return dataset_load_mem(d, task_get(tname), name, text, strlen(text), NULL, NULL, e);
+}
+
+/* Duplicate ids and bad ratings stop the load with exit 65, naming file, user, id. */
+START_TEST(ids_and_ratings)
+{
+    dataset d;
+    pe_err e = {0};
+    ck_assert_int_eq(load_text(&d, "lamp2m", "h.jsonl",
+                               "{\"user\":\"u1\",\"history\":[{\"id\":\"a\",\"description\":\"x\","
+                               "\"tag\":\"comedy\"},{\"id\":\"a\",\"description\":\"y\","
+                               "\"tag\":\"action\"}],\"queries\":[]}\n", &e), PE_EXIT_DATA);
+    ck_assert_str_eq(e.msg, "h.jsonl:1: user \"u1\": history id \"a\" appears twice (items 0 "
+                            "and 1)");
+    ck_assert_int_eq(load_text(&d, "lamp3", "g.json",
+                               "[{\"user_id\":\"u1\",\"profile\":[],\"query\":[{\"id\":\"q\","
+                               "\"input\":\"i\"},\n{\"id\":\"q\",\"input\":\"j\"}]}]", &e),
+                     PE_EXIT_DATA);
+    ck_assert_str_eq(e.msg, "g.json:1: element 0: user \"u1\": query id \"q\" appears twice "
+                            "(queries 0 and 1)");
+    /* the same query id for two users */
+    ck_assert_int_eq(load_text(&d, "lamp3", "two.jsonl",
+                               "{\"user\":\"u1\",\"history\":[],\"queries\":[{\"id\":\"q7\","
+                               "\"input\":\"i\"}]}\n\n{\"user\":\"u2\",\"history\":[],"
+                               "\"queries\":[{\"id\":\"q7\",\"input\":\"i\"}]}\n", &e),
+                     PE_EXIT_DATA);
+    ck_assert_str_eq(e.msg, "two.jsonl:3: user \"u2\": query id \"q7\" is also a query of user "
+                            "\"u1\" (two.jsonl:1); query ids must be unique in the data");
+    /* lamp3 golds and labels must be finite ratings */
+    ck_assert_int_eq(load_text(&d, "lamp3", "r.jsonl",
+                               "{\"user\":\"u1\",\"history\":[],\"queries\":[{\"id\":\"q\","
+                               "\"input\":\"i\",\"gold\":1e400}]}\n", &e), PE_EXIT_DATA);
+    ck_assert_str_eq(e.msg, "r.jsonl:1: user \"u1\": queries[0]: field \"gold\" \"1e400\" is not "
+                            "a finite rating");
+    ck_assert_int_eq(load_text(&d, "lamp3", "r.jsonl",
+                               "{\"user\":\"u1\",\"history\":[{\"id\":\"h\",\"text\":\"t\","
+                               "\"score\":\"abc\"}],\"queries\":[]}\n", &e), PE_EXIT_DATA);
+    ck_assert_str_eq(e.msg, "r.jsonl:1: user \"u1\": history[0]: field \"score\" \"abc\" is not "
+                            "a finite rating");
+    ck_assert_int_eq(load_text(&d, "lamp3", "o.json",
+                               "{\"task\":\"LaMP_3\",\"golds\":[{\"id\":\"1\",\"output\":\"4\"},\n"
+                               "{\"id\":\"2\",\"output\":\"nan\"}]}", &e), PE_EXIT_DATA);
+    ck_assert_str_eq(e.msg, "o.json:2: golds[1]: field \"output\" \"nan\" is not a finite "
+                            "rating");
+    /* ratings Python's float() reads are fine */
+    ck_assert_int_eq(load_text(&d, "lamp3", "r.jsonl",
+                               "{\"user\":\"u1\",\"history\":[{\"id\":\"h\",\"text\":\"t\","
+                               "\"score\":\" 4.5 \"}],\"queries\":[{\"id\":\"q\",\"input\":\"i\","
+                               "\"gold\":\"1_0\"}]}\n", &e), 0);
+    dataset_free(&d);
+}
+END_TEST
+
+/* LaMP questions without their outputs file load, flagged as unscorable. */
+START_TEST(questions_without_golds)
+{
+    dataset d;
+    pe_err e = {0};
+    ck_assert_int_eq(load_text(&d, "lamp2m", "t_questions.json",
+                               "[{\"id\":\"1\",\"input\":\"i\",\"profile\":[]},"
+                               "{\"id\":\"2\",\"input\":\"j\",\"profile\":[]}]", &e), 0);
+    ck_assert_uint_eq(d.nogold, 2);
+    ck_assert_uint_eq(dataset_nqueries_nogold(&d), 2);
+    ck_assert_uint_eq(d.nwarnings, 1);
+    ck_assert_str_eq(d.warnings[0], "no golds for 2 of 2 queries (LaMP questions without an "
+                                    "outputs file: none was given with --data or found beside "
+                                    "the questions file): they can be answered but not scored");
+    ck_assert_int_eq(dataset_select(&d, NULL, 0, NULL, 0, 0, &e), 0);
+    dataset_free(&d);
 }
 END_TEST
 
@@ -670,6 +749,8 @@ int main(void)
     tcase_add_test(tc, bad_types_and_fields);
     tcase_add_test(tc, bad_users_tasks_golds);
     tcase_add_test(tc, bad_usage);
+    tcase_add_test(tc, ids_and_ratings);
+    tcase_add_test(tc, questions_without_golds);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -121,6 +121,35 @@ START_TEST(normalize)
 }
 END_TEST
 
+START_TEST(lamp2_from_labels)
+{
+    const char *news[] = {"sports", "not a label", "crime"};
+    const char *movies[] = {"comedy", "sci-fi"};
+    const char *mixed[] = {"comedy", "crime"};
+    const char *none[] = {"zzz"};
+    char why[512];
+    int und;
+    ck_assert_ptr_eq(task_from_file("LaMP_2", news, 3, &und), task_get("lamp2n"));
+    ck_assert_int_eq(und, 0);
+    ck_assert_ptr_eq(task_from_file("lamp-2", movies, 2, &und), task_get("lamp2m"));
+    ck_assert_ptr_null(task_from_file("LaMP_2", mixed, 2, &und));
+    ck_assert_int_eq(und, 0);
+    ck_assert_ptr_null(task_from_file("LaMP_2", none, 1, &und));
+    ck_assert_int_eq(und, 1);
+    /* other names do not look at labels */
+    ck_assert_ptr_eq(task_from_file("LaMP_2M", news, 3, &und), task_get("lamp2m"));
+    ck_assert(task_file_matches(task_get("lamp2n"), "LaMP_2", news, 3, NULL, 0));
+    ck_assert(!task_file_matches(task_get("lamp2m"), "LaMP_2", news, 3, why, sizeof why));
+    ck_assert_str_eq(why, "is \"LaMP_2\", which means lamp2n here (its labels are news "
+                          "categories), but the task is lamp2m");
+    ck_assert(task_file_matches(task_get("lamp2m"), "LaMP_2", NULL, 0, NULL, 0));
+    ck_assert(task_file_matches(task_get("lamp2n"), "LaMP_2", none, 1, NULL, 0));
+    ck_assert(!task_file_matches(task_get("lamp3"), "LaMP_2", none, 1, why, sizeof why));
+    ck_assert(!task_file_matches(task_get("lamp2m"), "LaMP_2", mixed, 2, why, sizeof why));
+    ck_assert_str_eq(why, "is \"LaMP_2\", but its labels mix news categories and movie tags");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("task");
@@ -129,6 +158,7 @@ int main(void)
     tcase_add_test(tc, templates);
     tcase_add_test(tc, lamp1_input);
     tcase_add_test(tc, normalize);
+    tcase_add_test(tc, lamp2_from_labels);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

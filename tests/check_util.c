@@ -180,11 +180,35 @@ START_TEST(rng_deterministic)
 }
 END_TEST
 
+START_TEST(count_parsing)
+{
+    unsigned long long v = 99;
+    pe_err e = {0};
+    ck_assert_int_eq(pe_parse_count("--users", "12", 0, &v, &e), 0);
+    ck_assert_uint_eq(v, 12);
+    ck_assert_int_eq(pe_parse_count("--users", "18446744073709551615", 0, &v, &e), 0);
+    ck_assert(v == 18446744073709551615ULL);
+    v = 99;
+    ck_assert_int_eq(pe_parse_count("--users", "-1", 0, &v, &e), PE_EXIT_USAGE);
+    ck_assert_str_eq(e.msg, "--users: \"-1\" is not a whole number");
+    ck_assert_int_eq(pe_parse_count("--users", "", 0, &v, &e), PE_EXIT_USAGE);
+    ck_assert_int_eq(pe_parse_count("--users", "3x", 0, &v, &e), PE_EXIT_USAGE);
+    ck_assert_int_eq(pe_parse_count("--users", "18446744073709551616", 0, &v, &e),
+                     PE_EXIT_USAGE);
+    ck_assert_int_eq(pe_parse_count("-j", "0", 1, &v, &e), PE_EXIT_USAGE);
+    ck_assert_str_eq(e.msg, "-j: must be at least 1");
+    ck_assert_int_eq(pe_parse_count_max("--bootstrap", "11", 0, 10, &v, &e), PE_EXIT_USAGE);
+    ck_assert_str_eq(e.msg, "--bootstrap: must be at most 10");
+    ck_assert_uint_eq(v, 99); /* untouched on failure */
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("util");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, sha256_vectors);
+    tcase_add_test(tc, count_parsing);
     tcase_add_test(tc, pyfloat);
     tcase_add_test(tc, fmt_double_shortest);
     tcase_add_test(tc, strip_like_python);

@@ -92,3 +92,95 @@ const char *jsonu_type(const cJSON *v)
         return "null";
     return "invalid";
 }
+
+/* The position scanner: it walks text known to be valid JSON without building a tree. */
+
+size_t jsonu_skip_ws(const char *s, size_t n, size_t i)
+{
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+        i++;
+    return i;
+}
+
+static size_t skip_string(const char *s, size_t n, size_t i)
+{
+    for (i++; i < n && s[i] != '"'; i++)
+        if (s[i] == '\\')
+            i++;
+    return i < n ? i + 1 : n;
+}
+
+/* Index just past the JSON value starting at i (the text is known to be valid JSON). */
+size_t jsonu_skip_value(const char *s, size_t n, size_t i)
+{
+    size_t depth = 0;
+    if (i >= n)
+        return n;
+    if (s[i] == '"')
+        return skip_string(s, n, i);
+    if (s[i] != '[' && s[i] != '{') {
+        size_t start = i;
+        while (i < n && s[i] && !strchr(",]} \t\r\n", s[i]))
+            i++;
+        /* always one byte on, so a caller walking text that is not JSON (cJSON takes a
+         * NUL byte for whitespace) cannot loop in place */
+        return i > start ? i : start + 1;
+    }
+    while (i < n) {
+        if (s[i] == '"') {
+            i = skip_string(s, n, i);
+            continue;
+        }
+        if (s[i] == '[' || s[i] == '{')
+            depth++;
+        else if ((s[i] == ']' || s[i] == '}') && --depth == 0)
+            return i + 1;
+        i++;
+    }
+    return n;
+}
+
+/* Offset of element k of the array at i, or JSONU_NONE. */
+size_t jsonu_scan_elem(const char *s, size_t n, size_t i, size_t k)
+{
+    if (i >= n || s[i] != '[')
+        return JSONU_NONE;
+    i++;
+    for (size_t j = 0;; j++) {
+        i = jsonu_skip_ws(s, n, i);
+        if (i >= n || s[i] == ']')
+            return JSONU_NONE;
+        if (j == k)
+            return i;
+        i = jsonu_skip_ws(s, n, jsonu_skip_value(s, n, i));
+        if (i < n && s[i] == ',')
+            i++;
+    }
+}
+
+/* Offset of the value of member key of the object at i, or JSONU_NONE. */
+size_t jsonu_scan_member(const char *s, size_t n, size_t i, const char *key)
+{
+    size_t kl = strlen(key);
+    if (i >= n || s[i] != '{')
+        return JSONU_NONE;
+    i++;
+    for (;;) {
+        size_t k0, k1;
+        i = jsonu_skip_ws(s, n, i);
+        if (i >= n || s[i] != '"')
+            return JSONU_NONE;
+        k0 = i + 1;
+        i = skip_string(s, n, i);
+        k1 = i - 1;
+        i = jsonu_skip_ws(s, n, i);
+        if (i >= n || s[i] != ':')
+            return JSONU_NONE;
+        i = jsonu_skip_ws(s, n, i + 1);
+        if (k1 - k0 == kl && memcmp(s + k0, key, kl) == 0)
+            return i;
+        i = jsonu_skip_ws(s, n, jsonu_skip_value(s, n, i));
+        if (i < n && s[i] == ',')
+            i++;
+    }
+}

@@ -1,6 +1,7 @@
 #include "task.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -81,6 +82,57 @@ const task *task_get(const char *name)
         if (strcasecmp(name, aliases[i].alias) == 0)
             return &tasks[aliases[i].id];
     return NULL;
+}
+
+/* The name LaMP used for both lamp2 tasks, in its spellings. */
+static int is_lamp2(const char *name)
+{
+    return !strcasecmp(name, "LaMP_2") || !strcasecmp(name, "LaMP-2") ||
+           !strcasecmp(name, "lamp2");
+}
+
+const task *task_from_file(const char *name, const char *const *labels, size_t nlabels,
+                           int *undecided)
+{
+    size_t news = 0, movies = 0;
+    *undecided = 0;
+    if (!name)
+        return NULL;
+    if (!is_lamp2(name))
+        return task_get(name);
+    for (size_t i = 0; i < nlabels; i++) {
+        news += task_label_index(&tasks[TASK_LAMP2N], labels[i]) >= 0;
+        movies += task_label_index(&tasks[TASK_LAMP2M], labels[i]) >= 0;
+    }
+    if (news && !movies)
+        return &tasks[TASK_LAMP2N];
+    if (movies && !news)
+        return &tasks[TASK_LAMP2M];
+    *undecided = !news && !movies;
+    return NULL;
+}
+
+int task_file_matches(const task *t, const char *name, const char *const *labels,
+                      size_t nlabels, char *why, size_t whylen)
+{
+    int undecided;
+    const task *f = task_from_file(name, labels, nlabels, &undecided);
+    if (undecided ? t->id == TASK_LAMP2M || t->id == TASK_LAMP2N : f == t)
+        return 1;
+    if (!why)
+        return 0;
+    if (f && is_lamp2(name))
+        snprintf(why, whylen, "is \"%s\", which means %s here (its labels are %s), but the "
+                 "task is %s", name, f->name,
+                 f->id == TASK_LAMP2N ? "news categories" : "movie tags", t->name);
+    else if (!f && !undecided && !task_get(name))
+        snprintf(why, whylen, "is \"%s\", an unknown task (known: %s)", name, task_names());
+    else if (!f && !undecided)
+        snprintf(why, whylen, "is \"%s\", but its labels mix news categories and movie tags",
+                 name);
+    else
+        snprintf(why, whylen, "is \"%s\", but the task is %s", name, t->name);
+    return 0;
 }
 
 const char *task_names(void)

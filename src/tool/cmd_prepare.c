@@ -1,5 +1,5 @@
 /* persona-eval prepare: LaMP files -> our JSONL (top-N users, history/test split). */
-#include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,18 +39,16 @@ static const char usage[] =
     "Exit status: 0 ok, 2 bad command line, 65 bad input data, 66 missing input file,\n"
     "74 write error. Formats: docs/data-formats.md.\n";
 
+/* A count option, or a message on stderr and PE_EXIT_USAGE. */
 static int parse_count(const char *flag, const char *s, long *out)
 {
-    char *end;
-    long v;
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < 0) {
-        fprintf(stderr, "persona-eval prepare: %s wants a whole number >= 0, not \"%s\"\n",
-                flag, s);
-        return PE_EXIT_USAGE;
+    unsigned long long v;
+    pe_err e = {0};
+    if (pe_parse_count_max(flag, s, 0, LONG_MAX, &v, &e)) {
+        fprintf(stderr, "persona-eval prepare: %s\n", e.msg);
+        return e.code;
     }
-    *out = v;
+    *out = (long)v;
     return 0;
 }
 
@@ -147,9 +145,19 @@ int cmd_prepare(int argc, char **argv)
         fprintf(stderr, "persona-eval prepare: %s\n", e.msg);
         goto done;
     }
+    for (size_t i = 0; i < in.nwarnings; i++)
+        fprintf(stderr, "persona-eval prepare: warning: %s\n", in.warnings[i]);
     po.top_users = (size_t)top;
     po.test_last = last;
     rc = dataset_prepare(&in, &po, &prep, &e);
+    if (!rc && in.nogold && t->id != TASK_LAMP1)
+        fprintf(stderr, "persona-eval prepare: found no gold for %zu quer%s: they are left "
+                "out, and each user's test queries are its most recent profile items "
+                "instead\n", in.nogold, in.nogold == 1 ? "y" : "ies");
+    else if (!rc && in.nogold)
+        fprintf(stderr, "persona-eval prepare: found no gold for %zu quer%s: they are kept "
+                "as queries, which a run answers but cannot score\n", in.nogold,
+                in.nogold == 1 ? "y" : "ies");
     dataset_free(&in);
     if (!rc)
         rc = dataset_select(&prep, NULL, 0, users, nusers, (size_t)maxq, &e);

@@ -41,72 +41,6 @@ static const char usage[] =
     "\n"
     "exit status: 0 scored, 2 bad command line, 65 bad or mismatched data, 66 missing file\n";
 
-/* Open-addressing map from borrowed strings to indices. */
-typedef struct strmap {
-    const char **keys;
-    size_t *vals;
-    size_t cap, len;
-} strmap;
-
-static void strmap_init(strmap *m, size_t hint)
-{
-    m->cap = 16;
-    while (m->cap < 2 * hint)
-        m->cap *= 2;
-    m->keys = xcalloc(m->cap, sizeof *m->keys);
-    m->vals = xcalloc(m->cap, sizeof *m->vals);
-    m->len = 0;
-}
-
-static void strmap_free(strmap *m)
-{
-    free(m->keys);
-    free(m->vals);
-}
-
-static size_t strmap_pos(const strmap *m, const char *key)
-{
-    size_t i = (size_t)pe_hash64(key, strlen(key), 0) & (m->cap - 1);
-    while (m->keys[i] && strcmp(m->keys[i], key) != 0)
-        i = (i + 1) & (m->cap - 1);
-    return i;
-}
-
-/* The index stored for key, or (size_t)-1. */
-static size_t strmap_get(const strmap *m, const char *key)
-{
-    size_t i = strmap_pos(m, key);
-    return m->keys[i] ? m->vals[i] : (size_t)-1;
-}
-
-static void strmap_put(strmap *m, const char *key, size_t val)
-{
-    size_t i;
-    if (2 * (m->len + 1) > m->cap) {
-        strmap old = *m;
-        strmap_init(m, old.cap);
-        for (size_t j = 0; j < old.cap; j++)
-            if (old.keys[j])
-                strmap_put(m, old.keys[j], old.vals[j]);
-        strmap_free(&old);
-    }
-    i = strmap_pos(m, key);
-    if (!m->keys[i]) {
-        m->keys[i] = key;
-        m->len++;
-    }
-    m->vals[i] = val;
-}
-
-/* Whether a task string from a file names task t. "LaMP_2" fits both lamp2m
- * and lamp2n: the official name meant news before 2024 and movies since. */
-static int task_matches(const task *t, const char *name)
-{
-    if (!strcasecmp(name, "LaMP_2") || !strcasecmp(name, "LaMP-2") || !strcasecmp(name, "lamp2"))
-        return t->id == TASK_LAMP2M || t->id == TASK_LAMP2N;
-    return task_get(name) == t;
-}
-
 /* A value as the official scorer's str(x) sees it: strings and numbers as
  * text, null as "None". NULL for other types. */
 static char *value_text(const cJSON *v)
@@ -238,7 +172,7 @@ static int official_load(const char *path, const ds_limits *lim, official *o, pe
             }
         }
         at = strmap_get(&seen, id);
-        if (at != (size_t)-1) {
+        if (at != STRMAP_NONE) {
             free(o->outs[at]);
             o->outs[at] = out;
             free(id);
@@ -261,7 +195,7 @@ static size_t list_unmatched(buf *b, const official *o, const strmap *other)
 {
     size_t count = 0;
     for (size_t i = 0; i < o->n; i++) {
-        if (strmap_get(other, o->ids[i]) != (size_t)-1)
+        if (strmap_get(other, o->ids[i]) != STRMAP_NONE)
             continue;
         if (count < MAX_LISTED_IDS) {
             if (count)
@@ -350,7 +284,7 @@ static int score_files(const task *t, const char *golds_path, const char *preds_
 {
     official g, p;
     strmap gmap, pmap;
-    char **preds = NULL;
+    char **preds = NULL, why[512];
     int rc;
 
     if ((rc = official_load(golds_path, lim, &g, e)) != 0)
@@ -359,10 +293,13 @@ static int score_files(const task *t, const char *golds_path, const char *preds_
         official_free(&g);
         return rc;
     }
-    if (g.task && !task_matches(t, g.task))
-        rc = pe_errf(e, PE_EXIT_DATA, "%s: task \"%s\" is not %s", golds_path, g.task, t->name);
-    else if (p.task && !task_matches(t, p.task))
-        rc = pe_errf(e, PE_EXIT_DATA, "%s: task \"%s\" is not %s", preds_path, p.task, t->name);
+    /* both files' task names are read as the golds say (LaMP_2: news or movies) */
+    if (g.task && !task_file_matches(t, g.task, (const char *const *)g.outs, g.n, why,
+                                     sizeof why))
+        rc = pe_errf(e, PE_EXIT_DATA, "%s: field \"task\" %s", golds_path, why);
+    else if (p.task && !task_file_matches(t, p.task, (const char *const *)g.outs, g.n, why,
+                                          sizeof why))
+        rc = pe_errf(e, PE_EXIT_DATA, "%s: field \"task\" %s", preds_path, why);
     strmap_init(&gmap, g.n);
     strmap_init(&pmap, p.n);
     for (size_t i = 0; i < g.n; i++)
@@ -507,15 +444,6 @@ static int score_rundir(const task *t, const char *dir, size_t B, uint64_t seed,
     return 0;
 }
 
-static int parse_count(const char *s, unsigned long long max, unsigned long long *v)
-{
-    char *end;
-    if (!*s || *s == '-' || *s == '+')
-        return -1;
-    *v = strtoull(s, &end, 10);
-    return *end || *v > max ? -1 : 0;
-}
-
 int cmd_score(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -541,25 +469,17 @@ int cmd_score(int argc, char **argv)
         case 'g': golds = optarg; break;
         case 'p': preds = optarg; break;
         case 'B':
-            if (parse_count(optarg, MAX_BOOTSTRAP, &B) != 0) {
-                fprintf(stderr, "persona-eval score: --bootstrap wants a count from 0 to %lu, "
-                        "not \"%s\"\n", MAX_BOOTSTRAP, optarg);
-                return PE_EXIT_USAGE;
-            }
+            if (pe_parse_count_max("--bootstrap", optarg, 0, MAX_BOOTSTRAP, &B, &e))
+                goto usage;
             break;
         case 's':
-            if (parse_count(optarg, UINT64_MAX, &seed) != 0) {
-                fprintf(stderr, "persona-eval score: --seed wants an unsigned integer, not "
-                        "\"%s\"\n", optarg);
-                return PE_EXIT_USAGE;
-            }
+            if (pe_parse_count_max("--seed", optarg, 0, UINT64_MAX, &seed, &e))
+                goto usage;
             break;
         case 'F': case 'L':
-            if (parse_count(optarg, SIZE_MAX, &lv) != 0) {
-                fprintf(stderr, "persona-eval score: %s wants a byte count, not \"%s\"\n",
-                        c == 'F' ? "--max-file-bytes" : "--max-field-bytes", optarg);
-                return PE_EXIT_USAGE;
-            }
+            if (pe_parse_count_max(c == 'F' ? "--max-file-bytes" : "--max-field-bytes", optarg,
+                                   0, SIZE_MAX, &lv, &e))
+                goto usage;
             *(c == 'F' ? &lim.max_file_bytes : &lim.max_field_bytes) = (size_t)lv;
             break;
         case 'h': fputs(usage, stdout); return PE_OK;
@@ -610,4 +530,7 @@ int cmd_score(int argc, char **argv)
     }
     buf_free(&out);
     return rc;
+usage:
+    fprintf(stderr, "persona-eval score: %s\n", e.msg);
+    return e.code;
 }

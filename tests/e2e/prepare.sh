@@ -66,4 +66,28 @@ grep -q 'unknown task "lamp9"' "$tmp/stderr" || fail "unknown task message"
 set -e
 grep -q -- '--test-last' "$tmp/stdout" || fail "--help text"
 [ ! -e "$tmp/x.jsonl" ] || fail "output written on error"
+
+# a questions file without its outputs file: prepare says it found no golds and what it
+# did instead (the 30 questions are left out; each user's newest profile item is a query)
+mkdir "$tmp/nogold"
+cp data/sample/lamp2m_questions.json "$tmp/nogold/"
+"$BIN" prepare --task lamp2m --data "$tmp/nogold/lamp2m_questions.json" --top-users 0 \
+    --test-last 1 --out "$tmp/nogold.jsonl" >"$tmp/stdout" 2>"$tmp/stderr" ||
+    fail "no outputs: $(cat "$tmp/stderr")"
+grep -q 'warning: no golds for 30 of 30 queries (LaMP questions without an outputs file' \
+    "$tmp/stderr" || fail "no outputs warning: $(cat "$tmp/stderr")"
+grep -q 'found no gold for 30 queries: they are left out, and each user.s test queries are its most recent profile items instead' \
+    "$tmp/stderr" || fail "no outputs: what prepare did: $(cat "$tmp/stderr")"
+python3 - "$tmp/nogold.jsonl" data/sample/lamp2m_questions.json <<'PY' || fail "no outputs content"
+import json, sys
+users = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+qs = json.load(open(sys.argv[2], encoding="utf-8"))
+assert len(users) == 30
+for u, q in zip(users, qs):
+    # the newest profile item (dates sort as integer tuples, ties in file order)
+    prof = sorted(enumerate(q["profile"]),
+                  key=lambda p: (tuple(map(int, p[1]["date"].split("-"))), p[0]))
+    assert [x["id"] for x in u["queries"]] == [prof[-1][1]["id"]], (u["user"], u["queries"])
+    assert u["queries"][0]["gold"] == prof[-1][1]["tag"]
+PY
 exit 0

@@ -79,7 +79,7 @@ expect_rc mismatch 65 '2 gold id(s) missing from' \
     "$BIN" score --task lamp2m --golds $D/lamp2m_golds.json --preds $D/lamp2m_preds_mismatch.json
 grep -qF '"e", "f"' "$TMP/err" && grep -qF '"zz1"' "$TMP/err" || {
     echo "FAIL mismatch: the ids are not named"; cat "$TMP/err"; fail=1; }
-expect_rc wrong-task 65 'task "LaMP_3" is not lamp2m' \
+expect_rc wrong-task 65 'field "task" is "LaMP_3", but the task is lamp2m' \
     "$BIN" score --task lamp2m --golds $D/lamp3_golds.json --preds $D/lamp3_preds.json
 expect_rc bad-json 65 'lamp3_preds_broken.json:3:' \
     "$BIN" score --task lamp3 --golds $D/lamp3_golds.json --preds $D/lamp3_preds_broken.json

@@ -92,6 +92,8 @@ int fz_dataset(const uint8_t *data, size_t size)
     fmt = fz_formats[data[1] % 4];
     lim.max_field_bytes = 4096;
     lim.max_profile_items = 64;
+    /* chunks of 8, 64 or 512 bytes as well as the default: elements cross chunk borders */
+    lim.chunk_bytes = (data[1] >> 2) % 4 ? (size_t)1 << ((data[1] >> 2) % 4 * 3) : 0;
     rc = dataset_load_mem(&d, t, "fuzz.json", (const char *)data + 2, size - 2, fmt, &lim, &e);
     if (rc)
         return rc;
