@@ -73,6 +73,7 @@ void report_free_predictions(pred_record *recs, size_t n);
 typedef struct method_summary {
     char *method;
     size_t n, invalid, errors, users;
+    size_t nogold;      /* answered queries without a gold: written, not scored */
     size_t prep_errors; /* failed preparation calls (0 when the run reported none) */
     size_t n_expected;  /* queries the run was to answer (0: not reported) */
     double value[2];  /* the task's two metrics (metrics_names order) */

@@ -98,7 +98,7 @@ static void score_range(const task *t, keyed *k, size_t from, size_t to, size_t 
     const char **preds = xmalloc((to - from + 1) * sizeof *preds);
     metrics_result r, lo, hi;
 
-    s->n = s->invalid = s->errors = 0;
+    s->n = s->invalid = s->errors = s->nogold = 0;
     s->calls = s->prompt_tokens = s->completion_tokens = 0;
     s->tokens_unknown = 0;
     s->cost_usd = 0;
@@ -117,7 +117,11 @@ static void score_range(const task *t, keyed *k, size_t from, size_t to, size_t 
             s->errors++;
             continue;
         }
-        golds[m] = rec->gold ? rec->gold : "";
+        if (!rec->gold) { /* answered, but there is nothing to score it against */
+            s->nogold++;
+            continue;
+        }
+        golds[m] = rec->gold;
         preds[m] = rec->pred;
         m++;
     }
@@ -125,7 +129,7 @@ static void score_range(const task *t, keyed *k, size_t from, size_t to, size_t 
     s->n = r.n;
     s->invalid = r.invalid;
     for (size_t i = 0; i < 2; i++) {
-        s->value[i] = metrics_value(&r, i);
+        s->value[i] = m ? metrics_value(&r, i) : NAN; /* nothing scored: no number */
         s->lo[i] = s->hi[i] = NAN;
     }
     if (B > 0 && m > 0) {
@@ -177,9 +181,11 @@ static void summary_json(buf *b, const task *t, const method_summary *s, size_t 
                    s[i].users, s[i].invalid, s[i].errors);
         if (o->prep_errors)
             buf_printf(b, ",\"prep_errors\":%zu", s[i].prep_errors);
+        if (s[i].nogold)
+            buf_printf(b, ",\"no_gold\":%zu", s[i].nogold);
         if (o->n_expected)
             buf_printf(b, ",\"n_expected\":%zu,\"complete\":%s", s[i].n_expected,
-                       s[i].n + s[i].errors >= s[i].n_expected ? "true" : "false");
+                       s[i].n + s[i].errors + s[i].nogold >= s[i].n_expected ? "true" : "false");
         for (size_t k = 0; k < 2; k++) {
             report_fmt_metric(v, sizeof v, s[i].value[k]);
             buf_printf(b, ",\"%s\":%s", names[k], v);
@@ -412,6 +418,7 @@ static void read_method(const cJSON *m, const char *const names[2], method_summa
     x->errors = count_or_zero(m, "errors");
     x->prep_errors = count_or_zero(m, "prep_errors");
     x->n_expected = count_or_zero(m, "n_expected");
+    x->nogold = count_or_zero(m, "no_gold");
     x->calls = (long)count_or_zero(m, "calls");
     x->prompt_tokens = (long)count_or_zero(m, "prompt_tokens");
     x->completion_tokens = (long)count_or_zero(m, "completion_tokens");

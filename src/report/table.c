@@ -129,7 +129,7 @@ static void csv_table(buf *out, const task *t0, const report_row *rows, size_t n
         csv_size(&w, s->tokens_unknown);
         csv_num(&w, s->cost_usd);
         if (expected) {
-            csv_str(&w, s->n + s->errors >= s->n_expected ? "true" : "false");
+            csv_str(&w, s->n + s->errors + s->nogold >= s->n_expected ? "true" : "false");
             csv_size(&w, s->n_expected);
         }
         csv_end_row(&w);

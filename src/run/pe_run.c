@@ -212,6 +212,8 @@ static int prepare(run_state *s, pe_run_result *r, run_shared *rs, pe_err *e)
         return rc;
     if ((rc = load_data(s, e)))
         return rc;
+    for (size_t i = 0; i < s->data.nwarnings; i++)
+        run_log(c, "%s", s->data.warnings[i]);
     methods_global_stats(&s->data, &rs->global_label, &rs->global_mean);
     if ((rc = dataset_select(&s->data, &s->unselected, c->users, c->user_ids, c->nuser_ids,
                              c->max_queries, e)))
