@@ -38,4 +38,8 @@ int pe_errf(pe_err *e, int code, const char *fmt, ...)
 /* Prefix the message already in e with a formatted context ("file.json: "). */
 void pe_err_prefix(pe_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A notice for a log callback (fn may be NULL: nothing happens). */
+void pe_logf(void (*fn)(void *ctx, const char *msg), void *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif

@@ -109,6 +109,9 @@ int pe_parse_count_max(const char *flag, const char *s, unsigned long long min,
 {
     char *end;
     unsigned long long v;
+    if (*s == '-' && s[1])
+        return pe_errf(e, PE_EXIT_USAGE, "%s: %s is negative; expected a whole number >= %llu",
+                       flag, s, min);
     if (!*s || *s == '-' || *s == '+')
         return pe_errf(e, PE_EXIT_USAGE, "%s: \"%s\" is not a whole number", flag, s);
     errno = 0;

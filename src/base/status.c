@@ -36,3 +36,15 @@ void pe_err_prefix(pe_err *e, const char *fmt, ...)
         e->msg[sizeof e->msg - 1] = '\0';
     }
 }
+
+void pe_logf(void (*fn)(void *ctx, const char *msg), void *ctx, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    if (!fn)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fn(ctx, msg);
+}

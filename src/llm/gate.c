@@ -44,19 +44,6 @@ void llm_gate_free(llm_gate *g)
     free(g);
 }
 
-static void logf_gate(llm_gate *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void logf_gate(llm_gate *g, const char *fmt, ...)
-{
-    char msg[256];
-    va_list ap;
-    if (!g->log)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    g->log(g->log_ctx, msg);
-}
-
 void llm_gate_before(void *gate)
 {
     llm_gate *g = gate;
@@ -78,10 +65,10 @@ void llm_gate_before(void *gate)
             g->cap++;
             g->last_change = now;
             if (g->cap >= g->ceiling) {
-                logf_gate(g, "no HTTP 429 for %.0f s: in-flight cap restored", g->recover_s);
+                pe_logf(g->log, g->log_ctx, "no HTTP 429 for %.0f s: in-flight cap restored", g->recover_s);
                 g->cap = g->max_inflight;
             } else {
-                logf_gate(g, "no HTTP 429 for %.0f s: in-flight cap raised to %d",
+                pe_logf(g->log, g->log_ctx, "no HTTP 429 for %.0f s: in-flight cap raised to %d",
                           g->recover_s, g->cap);
             }
             pthread_cond_broadcast(&g->cv);
@@ -121,7 +108,7 @@ void llm_gate_after(void *gate, long status, int curl_code)
                 g->ceiling = from;
             if (to != g->cap) {
                 g->cap = to;
-                logf_gate(g, "HTTP 429 from the endpoint: in-flight cap %d -> %d", from, to);
+                pe_logf(g->log, g->log_ctx, "HTTP 429 from the endpoint: in-flight cap %d -> %d", from, to);
             }
             g->last_change = now;
         }

@@ -213,7 +213,7 @@ static int prepare(run_state *s, pe_run_result *r, run_shared *rs, pe_err *e)
     if ((rc = load_data(s, e)))
         return rc;
     for (size_t i = 0; i < s->data.nwarnings; i++)
-        run_log(c, "%s", s->data.warnings[i]);
+        pe_logf(c->log, c->log_ctx, "%s", s->data.warnings[i]);
     methods_global_stats(&s->data, &rs->global_label, &rs->global_mean);
     if ((rc = dataset_select(&s->data, &s->unselected, c->users, c->user_ids, c->nuser_ids,
                              c->max_queries, e)))
@@ -407,7 +407,7 @@ int pe_run(const pe_run_config *c, pe_run_result *r, pe_err *e)
     if (s->llm.client)
         progress_set_extra(s->ctl.prog, run_llm_progress, &s->llm);
     if (c->verbose)
-        run_log(c, "%zu users, %zu queries, %zu method(s) -> %s", s->data.nusers,
+        pe_logf(c->log, c->log_ctx, "%zu users, %zu queries, %zu method(s) -> %s", s->data.nusers,
                 dataset_nqueries(&s->data), s->nmethods, r->out);
     runrc = runner_run(&s->rs, ro, &r->stats, e);
     runctl_finish(&s->ctl);

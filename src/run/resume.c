@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "jsonu.h"
+#include "report.h"
 #include "run_config.h"
 #include "settings.h"
 
@@ -79,26 +80,11 @@ int resume_repair_dir(const char *dir, size_t *cut, pe_err *e)
 
 int resume_read_run(const char *dir, cJSON **run, pe_err *e)
 {
-    char *p = xasprintf("%s/run.json", dir), *data;
-    size_t len, off;
-    int rc = pe_read_file(p, 0, &data, &len, e);
-
-    *run = NULL;
-    if (rc) {
+    int rc = report_read_json(dir, "run.json", 0, run, e);
+    if (rc == PE_EXIT_NOINPUT) {
         pe_err_prefix(e, "--resume: ");
-        free(p);
-        return rc == PE_EXIT_NOINPUT ? PE_EXIT_USAGE : rc;
+        return PE_EXIT_USAGE;
     }
-    *run = jsonu_parse(data, len, &off);
-    if (!*run || !cJSON_IsObject(*run)) {
-        size_t line, col;
-        jsonu_line_col(data, off, &line, &col);
-        rc = pe_errf(e, PE_EXIT_DATA, "%s:%zu:%zu: not a JSON object", p, line, col);
-        cJSON_Delete(*run);
-        *run = NULL;
-    }
-    free(data);
-    free(p);
     return rc;
 }
 

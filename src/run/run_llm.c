@@ -9,18 +9,6 @@
 #include "http.h"
 #include "offline.h"
 
-void run_log(const pe_run_config *c, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    if (!c->log)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    c->log(c->log_ctx, msg);
-}
-
 /* A URL as it may be written to run.json and logs: no user:password@, no query. */
 static char *url_public(const char *url)
 {
@@ -122,7 +110,7 @@ int run_llm_setup(const pe_run_config *c, run_llm *ls, pe_err *e)
     client_config(c, ls, &cfg);
     if (ls->offline) {
         cfg.backend = LLM_BACKEND_OFFLINE;
-        run_log(c, "no endpoint: answering with the %s", OFFLINE_LABEL);
+        pe_logf(c->log, c->log_ctx, "no endpoint: answering with the %s", OFFLINE_LABEL);
         ls->model = xstrdup("offline");
     } else {
         ls->endpoint = url_public(endpoint);
@@ -134,7 +122,7 @@ int run_llm_setup(const pe_run_config *c, run_llm *ls, pe_err *e)
     cfg.extra_body = c->extra_body;
     cfg.temperature = c->temperature;
     if (c->insecure)
-        run_log(c, "warning: TLS certificates are not verified (--insecure)");
+        pe_logf(c->log, c->log_ctx, "warning: TLS certificates are not verified (--insecure)");
     cfg.price_in = c->price_in;
     cfg.price_out = c->price_out;
     if ((rc = http_global_init(e)))

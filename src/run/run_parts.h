@@ -51,9 +51,6 @@ int run_encoder_setup(const pe_run_config *c, run_llm *ls, encoder_opts *o, pe_e
 void run_llm_free(run_llm *ls);
 /* The status line's LLM part (a progress_extra_fn; ctx is the run_llm). */
 void run_llm_progress(void *ctx, buf *out);
-/* One notice for the run's log callback. */
-void run_log(const pe_run_config *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 
 /* What run.json says. finished NULL and st NULL while the run is going. */
 typedef struct run_record {

@@ -7,6 +7,7 @@
 
 #include "analysis.h"
 #include "buf.h"
+#include "csv.h"
 #include "metrics.h"
 #include "report.h"
 #include "pe_run.h"
@@ -26,6 +27,7 @@ int sweep_run(const pe_run_config *c, const char *spec, const char *out_dir, pe_
     size_t nvals = 0, cap = 0, min = 0;
     int found = 0, worst = 0;
     buf csv = BUF_INIT;
+    csv_writer cw;
     const task *t = NULL;
     char **labels = NULL;
     double *x = NULL, *y[2] = {NULL, NULL};
@@ -65,7 +67,8 @@ int sweep_run(const pe_run_config *c, const char *spec, const char *out_dir, pe_
         free(vals);
         return e->code;
     }
-    buf_adds(&csv, "param,value,method");
+    csv_begin(&cw, &csv);
+    csv_strs(&cw, (const char *const[]){"param", "value", "method"}, 3);
     x = xcalloc(nvals, sizeof *x);
     for (size_t i = 0; i < nvals; i++) {
         char *sub = xasprintf("%s/%s=%lu", out_dir, name, vals[i]);
@@ -79,11 +82,7 @@ int sweep_run(const pe_run_config *c, const char *spec, const char *out_dir, pe_
         *(size_t *)((char *)&one + rs->offset) = (size_t)vals[i];
         one.out = sub;
         one.progress = PROGRESS_NEVER;
-        if (c->log) {
-            char msg[512];
-            snprintf(msg, sizeof msg, "sweep %s=%lu -> %s", name, vals[i], sub);
-            c->log(c->log_ctx, msg);
-        }
+        pe_logf(c->log, c->log_ctx, "sweep %s=%lu -> %s", name, vals[i], sub);
         rc = pe_run(&one, &res, e);
         if (res.abandoned) { /* the workers still read the sub-run's data */
             free(sub);
@@ -107,7 +106,8 @@ int sweep_run(const pe_run_config *c, const char *spec, const char *out_dir, pe_
             const char *mn[2];
             t = st;
             metrics_names(t, mn);
-            buf_printf(&csv, ",%s,%s\n", mn[0], mn[1]);
+            csv_strs(&cw, mn, 2);
+            csv_end_row(&cw);
             nlabels = ns;
             labels = xcalloc(ns ? ns : 1, sizeof *labels);
             for (size_t k = 0; k < ns; k++)
@@ -118,12 +118,12 @@ int sweep_run(const pe_run_config *c, const char *spec, const char *out_dir, pe_
                 y[0][k] = y[1][k] = NAN;
         }
         for (size_t k = 0; k < ns; k++) {
-            char a[64], b[64];
-            pe_fmt_double(a, sizeof a, s[k].value[0]);
-            pe_fmt_double(b, sizeof b, s[k].value[1]);
-            buf_printf(&csv, "%s,%lu,", name, vals[i]);
-            buf_csv_field(&csv, s[k].method);
-            buf_printf(&csv, ",%s,%s\n", a, b);
+            csv_str(&cw, name);
+            csv_size(&cw, (size_t)vals[i]);
+            csv_str(&cw, s[k].method);
+            csv_num(&cw, s[k].value[0]);
+            csv_num(&cw, s[k].value[1]);
+            csv_end_row(&cw);
             for (size_t l = 0; l < nlabels; l++)
                 if (strcmp(labels[l], s[k].method) == 0) {
                     y[0][l * nvals + i] = s[k].value[0];

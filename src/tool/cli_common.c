@@ -6,26 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int cli_parse_count(const char *flag, const char *s, unsigned long long min,
-                    unsigned long long *out, pe_err *e)
-{
-    char *end;
-    unsigned long long v;
-    if (*s == '-' && s[1])
-        return pe_errf(e, PE_EXIT_USAGE, "%s: %s is negative; expected a whole number >= %llu",
-                       flag, s, min);
-    if (!*s || *s == '-' || *s == '+')
-        return pe_errf(e, PE_EXIT_USAGE, "%s: \"%s\" is not a whole number", flag, s);
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno || *end)
-        return pe_errf(e, PE_EXIT_USAGE, "%s: \"%s\" is not a whole number", flag, s);
-    if (v < min)
-        return pe_errf(e, PE_EXIT_USAGE, "%s: must be at least %llu", flag, min);
-    *out = v;
-    return 0;
-}
-
 size_t cli_edit_distance(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b), *row = xcalloc(lb + 1, sizeof *row), d;

@@ -12,9 +12,6 @@
 /* The method run when --method is not given. */
 #define CLI_DEFAULT_METHOD "personaagent"
 
-/* Parse a whole decimal number >= min for flag name; PE_EXIT_USAGE otherwise. */
-int cli_parse_count(const char *flag, const char *s, unsigned long long min,
-                    unsigned long long *out, pe_err *e);
 /* The message for getopt_long's '?' (unknown option, with the nearest name in
  * opts as a suggestion) or ':' (missing value). */
 struct option;

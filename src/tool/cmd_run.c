@@ -284,7 +284,7 @@ static int parse_value(pe_run_config *c, int ch, const char *arg, pe_err *e)
             break;
         case V_SIZE:
         case V_ULL:
-            if ((rc = cli_parse_count(flag, arg, (unsigned long long)VALUES[i].min, &v, e)))
+            if ((rc = pe_parse_count(flag, arg, (unsigned long long)VALUES[i].min, &v, e)))
                 break;
             if (VALUES[i].kind == V_SIZE)
                 *(size_t *)p = (size_t)v;
@@ -350,7 +350,7 @@ static int parse_special(run_args *a, int ch, const char *arg, pe_err *e)
         c->headers = a->headers = push(a->headers, &c->nheaders, arg);
         return 0;
     case 'j':
-        if ((rc = cli_parse_count("--jobs", arg, 1, &v, e)))
+        if ((rc = pe_parse_count("--jobs", arg, 1, &v, e)))
             return rc;
         if (v > 1024)
             return pe_errf(e, PE_EXIT_USAGE, "--jobs: at most 1024");
