@@ -93,7 +93,7 @@ $(BIN): $(TOOL_OBJ) $(LIB)
 
 $(BUILD)/obj/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests -Isrc/tool -c -o $@ $<
 
 $(BUILD)/tests/check_%: $(BUILD)/obj/tests/check_%.o $(TEST_UTIL_OBJ) $(TOOL_LIB) $(LIB)
 	@mkdir -p $(dir $@)
@@ -150,7 +150,8 @@ fuzz-build: $(FUZZ_BIN)
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/targets.c tests/fuzz/targets.h $(TOOL_LIB) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -Itests/fuzz -o $@ $< tests/fuzz/targets.c $(TOOL_LIB) \
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -Itests/fuzz -Isrc/tool -o $@ $< tests/fuzz/targets.c \
+		$(TOOL_LIB) \
 		$(LIB) $(LIBS)
 
 # Every Check suite under valgrind (no fork, so leaks in the tested code are

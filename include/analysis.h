@@ -1,6 +1,7 @@
 /*
- * analysis: persona similarity (the paper's Appendix G) and the SVG charts of
- * the persona heatmap and of parameter sweeps (its Figure 3).
+ * analysis: persona similarity (the paper's Appendix G) and the standalone SVG
+ * files of the persona heatmap and of parameter sweeps (its Figure 3), drawn
+ * with the report charts (charts.h).
  *
  * Ownership: word sets are made by analysis_words() and freed with
  * analysis_words_free(); SVG text is appended to a caller's buf.

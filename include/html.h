@@ -11,6 +11,10 @@
  * to the raw files present. Only summary.json is required; every other file
  * is optional, and a section whose file is missing or unreadable says so.
  *
+ * The code is split by subsystem: html_page.c (scaffolding shared by both
+ * pages, htmlkit.h), html_run.c (the run page), html_compare.c (the comparison
+ * page); charts come from charts.h and escaping from svg.h.
+ *
  * Ownership: nothing is returned to the caller; text is only read. Every
  * string that comes from data (methods, user ids, paths, settings) is escaped.
  */
@@ -20,13 +24,6 @@
 #include <stddef.h>
 
 #include "util.h"
-
-struct buf;
-
-/* Append s as HTML text (also safe inside a quoted attribute value): & < > "
- * ' become entities; invalid UTF-8 bytes and control characters other than
- * tab and newline become U+FFFD. */
-void html_escape(struct buf *b, const char *s);
 
 /* Write dir/report.html atomically from the files in dir. */
 int html_write_run(const char *dir, pe_err *e);

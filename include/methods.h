@@ -23,7 +23,6 @@
 #include "task.h"
 #include "util.h"
 
-struct report_writer;
 struct wiki_client;
 struct encoder_opts;
 
@@ -42,10 +41,24 @@ enum {
     M_MEMBANK = 1u << 10     /* memory tool scores decay with age, grow with recall */
 };
 
+/* Where the agent layer sends its records: one JSON object per call, without
+ * a newline (traces.jsonl and personas.jsonl lines). The run connects them to
+ * its run directory; NULL functions drop the records. */
+typedef struct run_sink {
+    void (*trace)(void *ctx, const char *json_line);
+    void (*persona)(void *ctx, const char *json_line);
+    void *ctx;
+} run_sink;
+
 /* Everything a method may read during a run (read-only once the run starts). */
 typedef struct run_shared {
     const task *task;
     const dataset *data;
+    /* Every loaded user sorted by id, whatever the selection and the shard:
+     * what is drawn from other users (ICL demonstrations, lamp1 replays) comes
+     * from here, so results do not depend on sharding. NULL: data's users. */
+    const ds_user *const *pool;
+    size_t npool;
     int strict_answers;
     size_t k;                /* retrieved memories (default 4) */
     uint64_t seed;
@@ -68,7 +81,7 @@ typedef struct run_shared {
     size_t align_batch, align_iters;
     double temperature;
     double price_in, price_out;
-    struct report_writer *out; /* traces.jsonl and personas.jsonl */
+    run_sink sink;             /* agent traces and persona records */
     /* --online: each user's queries in time order, each gold revealed after its
      * answer; the persona re-aligned every align_every answers */
     int online;
@@ -132,6 +145,14 @@ int methods_parse_list(const char *list, const method ***out, size_t *n, pe_err 
 
 /* 1 when any of the methods calls the LLM. */
 int methods_need_llm(const method *const *m, size_t n);
+
+/* The pool of run_shared (or data's users when it has none): its size, its
+ * user i, and the position of the user with this id (npool when absent). */
+size_t methods_pool_size(const run_shared *rs);
+const ds_user *methods_pool_user(const run_shared *rs, size_t i);
+size_t methods_pool_find(const run_shared *rs, const char *id);
+/* Sort users by id into a pool (the caller frees the array). */
+const ds_user **methods_pool_new(const ds_user *const *users, size_t n);
 
 /* Global statistics for the reference methods, over every loaded history. */
 void methods_global_stats(const dataset *d, int *label, double *mean);

@@ -14,7 +14,11 @@
  *   with no TP, FP or FN; the mean is summed in numpy's pairwise order.
  * - Rating: float() of the stripped prediction, no clamping; an unparsable
  *   prediction becomes whichever of 1.0 and 5.0 is farther from float(gold)
- *   (5.0 on a tie). MAE = mean |p-g|, RMSE = sqrt(mean (p-g)^2), pairwise sums.
+ *   (5.0 on a tie). A prediction that float() reads as inf or nan ("inf",
+ *   "1e400", "nan") counts as unparsable: LaMP's scorer passes it on to
+ *   sklearn, which stops with "Input contains infinity or NaN", so the
+ *   official rule for a non-number is the only one that gives a score.
+ *   MAE = mean |p-g|, RMSE = sqrt(mean (p-g)^2), pairwise sums.
  *   An unparsable gold (the official scorer crashes on it) yields NAN metrics.
  */
 #ifndef PE_METRICS_H
@@ -37,7 +41,8 @@ void metrics_compute(const task *t, const char *const *golds, const char *const 
                      metrics_result *r);
 
 /* The official rating mapping of one string: float(s.strip()). Returns 1 when
- * it parses (a gold that does not parse makes the official scorer crash). */
+ * it parses to a finite number (a gold that does not makes the official
+ * scorer crash). */
 int metrics_parse_rating(const char *s, double *v);
 
 /* Percentile bootstrap 95% intervals: B resamples of the n pairs with
@@ -47,6 +52,17 @@ int metrics_parse_rating(const char *s, double *v);
  * metrics NAN. */
 void metrics_bootstrap(const task *t, const char *const *golds, const char *const *preds, size_t n,
                        size_t B, uint64_t seed, metrics_result *lo, metrics_result *hi);
+
+/* Paired bootstrap of the difference between two runs over the same n
+ * queries (run A: golds ga, predictions pa; run B: gb, pb): d[m] = metric m of
+ * B minus that of A; lo/hi the percentile interval of level (0.95: the 2.5th
+ * and 97.5th percentiles) of the same difference over B resamples, each
+ * drawing the same query indices for both runs (seeded). NAN when n == 0;
+ * lo/hi NAN when B == 0. */
+void metrics_paired_bootstrap(const task *t, const char *const *ga, const char *const *pa,
+                              const char *const *gb, const char *const *pb, size_t n, size_t B,
+                              uint64_t seed, double level, double d[2], double lo[2],
+                              double hi[2]);
 
 /* The task's two metrics in order, by their official keys: ("accuracy", "f1")
  * or ("MAE", "RMSE"); returns 2. */

@@ -70,6 +70,8 @@ typedef struct persona_align_opts {
     persona_simulate_fn simulate;
     persona_replay_fn replay;
     void *ctx;         /* passed to simulate and replay */
+    size_t *failed;    /* if not NULL: set to the replays, feedback and update calls that
+                          failed (the persona then rests on less than Algorithm 1 asks) */
 } persona_align_opts;
 
 /* Algorithm 1. Iteration i replays the next `batch` most recent labelled items

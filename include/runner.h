@@ -12,6 +12,7 @@
 #define PE_RUNNER_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "methods.h"
@@ -47,6 +48,11 @@ typedef struct runner_opts {
      * run_shared, so the caller must then write its reports and exit without
      * freeing any of it. */
     double grace_s;
+    /* Set (non-zero) to end the grace period at once (a second Ctrl-C). */
+    volatile sig_atomic_t *stop_now;
+    /* When not NULL, kept equal to the number of jobs being worked on, for a
+     * signal handler to read. */
+    atomic_int *in_flight;
 } runner_opts;
 
 /* Test hook: the environment variable PE_TEST_QUERY_DELAY_MS=N makes every

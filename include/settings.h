@@ -31,9 +31,4 @@ void settings_add_strs(cJSON *s, const char *key, const char *const *v, size_t n
 char *settings_canonical(const cJSON *s);
 /* SHA-256 of settings_canonical(), as 64 hex digits. */
 void settings_hash(const cJSON *s, char out[65]);
-/* Name the keys whose values differ between recorded and now (a key missing
- * on one side differs), appending "key (recorded X, now Y)" items separated by
- * "; " to out. Returns the number of differing keys. */
-size_t settings_diff(const cJSON *recorded, const cJSON *now, buf *out);
-
 #endif

@@ -15,10 +15,14 @@ enum {
     PE_EXIT_USAGE = 2,       /* bad command line */
     PE_EXIT_REGRESSION = 3,  /* report --baseline: a metric got worse */
     PE_EXIT_RUNERRORS = 4,   /* the run finished but some queries ended in error */
+    PE_EXIT_INCOMPLETE = 5,  /* report --baseline, merge: a run or shard is incomplete */
+    PE_EXIT_ERRORED = 6,     /* report --baseline: the new run has errored queries */
+    PE_EXIT_INCOMPARABLE = 7,/* report --baseline: other queries, task, data or settings */
     PE_EXIT_DATA = 65,       /* bad input data */
     PE_EXIT_NOINPUT = 66,    /* an input file does not exist or cannot be opened */
     PE_EXIT_UNAVAILABLE = 69,/* the endpoint refuses every request (key, model, path) */
     PE_EXIT_IO = 74,         /* reading or writing files failed */
+    PE_EXIT_LOCKED = 75,     /* another run is using the run folder */
     PE_EXIT_SIGINT = 130,
     PE_EXIT_SIGTERM = 143
 };

@@ -9,9 +9,15 @@ equal, every value goes through str(x).strip(), labels are mapped with
 list.index (-1 when absent), accuracy and macro F1 are sklearn's (labels =
 range(K), 0 for a label without TP, FP or FN), MAE and RMSE are computed after
 the float()-or-farthest-extreme mapping. Means are summed in numpy's pairwise
-order so that results agree to the last bit. One deliberate difference: the
+order so that results agree to the last bit. Deliberate differences: the
 official code walks list(set(ids)), whose order changes with PYTHONHASHSEED;
-this script walks the golds' file order.
+this script walks the golds' file order. And a rating prediction that float()
+reads as inf or nan ("inf", "1e400", "nan") is mapped like any unparsable
+answer (the farther extreme), as persona-eval does: the official code keeps
+the inf or nan and hands it to sklearn's mean_absolute_error through
+`evaluate`, which stops with "ValueError: Input contains infinity or NaN", so
+it gives no score at all for such a file. A gold that is not a finite number
+stops this script, as it stops the official code.
 
 Usage: official_eval.py --golds_json G --preds_json P --task_name LaMP_2M
 Prints the result dict as JSON ({"accuracy", "f1"} or {"MAE", "RMSE"}).
@@ -90,12 +96,17 @@ def create_metric_f1_accuracy(all_labels):
 def create_metric_mae_rmse():
     def create_mapping(x, y):
         try:
-            return float(x)
+            v = float(x)
+            if math.isfinite(v):
+                return v
         except ValueError:
-            y = float(y)
-            if abs(1 - y) > abs(5 - y):
-                return 1.0
-            return 5.0
+            pass
+        y = float(y)
+        if not math.isfinite(y):
+            raise ValueError("gold %r is not a finite number" % y)
+        if abs(1 - y) > abs(5 - y):
+            return 1.0
+        return 5.0
 
     def compute_metrics(decoded_preds, decoded_labels):
         preds = [create_mapping(str(x).strip(), str(y).strip())

@@ -375,7 +375,7 @@ START_TEST(select_subsets)
     pe_err e = {0};
 
     ck_assert_int_eq(load1(&d, "lamp2m", q, NULL, &e), 0);
-    ck_assert_int_eq(dataset_select(&d, 0, ids, 2, 0, &e), 0);
+    ck_assert_int_eq(dataset_select(&d, NULL, 0, ids, 2, 0, &e), 0);
     ck_assert_uint_eq(d.nusers, 2);
     ck_assert_str_eq(d.users[0].id, "111"); /* file order */
     ck_assert_str_eq(d.users[1].id, "113");
@@ -383,13 +383,13 @@ START_TEST(select_subsets)
 
     /* history sizes 5, 2, 5, 4: the top 2 are 110 and 112 (tie by id), in file order */
     ck_assert_int_eq(load1(&d, "lamp2m", q, NULL, &e), 0);
-    ck_assert_int_eq(dataset_select(&d, 2, NULL, 0, 0, &e), 0);
+    ck_assert_int_eq(dataset_select(&d, NULL, 2, NULL, 0, 0, &e), 0);
     ck_assert_uint_eq(d.nusers, 2);
     ck_assert_str_eq(d.users[0].id, "110");
     ck_assert_str_eq(d.users[1].id, "112");
-    ck_assert_int_eq(dataset_select(&d, 0, NULL, 0, 0, &e), 0);
+    ck_assert_int_eq(dataset_select(&d, NULL, 0, NULL, 0, 0, &e), 0);
     ck_assert_uint_eq(d.nusers, 2);
-    ck_assert_int_eq(dataset_select(&d, 0, bad, 1, 0, &e), PE_EXIT_USAGE);
+    ck_assert_int_eq(dataset_select(&d, NULL, 0, bad, 1, 0, &e), PE_EXIT_USAGE);
     ck_assert_ptr_nonnull(strstr(e.msg, "user \"nobody\""));
     dataset_free(&d);
 
@@ -398,7 +398,7 @@ START_TEST(select_subsets)
         dataset p;
         ds_prepare_opts o = {0, 3};
         ck_assert_int_eq(dataset_prepare(&d, &o, &p, &e), 0);
-        ck_assert_int_eq(dataset_select(&p, 0, NULL, 0, 2, &e), 0);
+        ck_assert_int_eq(dataset_select(&p, NULL, 0, NULL, 0, 2, &e), 0);
         ck_ids(query_ids, &p.users[0], "1100 1104");
         ck_assert_uint_eq(p.users[1].nqueries, 2); /* 111: 3 interactions -> 2 queries */
         ck_assert_uint_eq(dataset_nqueries(&p), 8);
@@ -705,7 +705,7 @@ START_TEST(questions_without_golds)
     ck_assert_str_eq(d.warnings[0], "no golds for 2 of 2 queries (LaMP questions without an "
                                     "outputs file: none was given with --data or found beside "
                                     "the questions file): they can be answered but not scored");
-    ck_assert_int_eq(dataset_select(&d, 0, NULL, 0, 0, &e), 0);
+    ck_assert_int_eq(dataset_select(&d, NULL, 0, NULL, 0, 0, &e), 0);
     dataset_free(&d);
 }
 END_TEST

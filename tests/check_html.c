@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "html.h"
+#include "svg.h"
 #include "testutil.h"
 
 #define DASH "\xe2\x80\x94"
@@ -15,7 +16,7 @@
 static char *esc(const char *s)
 {
     buf b = BUF_INIT;
-    html_escape(&b, s);
+    svg_escape(&b, s);
     return buf_detach(&b);
 }
 

@@ -46,7 +46,7 @@ START_TEST(majority_and_user_majority)
     ds_item h3[] = {item("h", NULL, "action"), item("i", NULL, "comedy")};
     ds_user users[] = {{(char *)"u1", h1, 3, NULL, 0}, {(char *)"u2", h2, 4, NULL, 0},
                        {(char *)"u3", h3, 2, NULL, 0}};
-    dataset d = {t, users, 3, NULL, 0};
+    dataset d = {.task = t, .users = users, .nusers = 3};
     run_shared rs = {0};
     char *s;
 
@@ -74,7 +74,7 @@ START_TEST(rating_means)
     ds_item h2[] = {item("c", NULL, "1"), item("d", NULL, "2"), item("e", NULL, "3"),
                     item("f", NULL, "3")};
     ds_user users[] = {{(char *)"u1", h1, 2, NULL, 0}, {(char *)"u2", h2, 4, NULL, 0}};
-    dataset d = {t, users, 2, NULL, 0};
+    dataset d = {.task = t, .users = users, .nusers = 2};
     run_shared rs = {0};
     char *s;
     rs.task = t;
@@ -100,7 +100,7 @@ START_TEST(lamp1_overlap)
                         "We study message passing networks on molecular graphs.", NULL),
                    item("Scalable graph learning", "Sampling methods for large graphs.", NULL)};
     ds_user u = {(char *)"u1", h, 2, NULL, 0};
-    dataset d = {t, &u, 1, NULL, 0};
+    dataset d = {.task = t, .users = &u, .nusers = 1};
     run_shared rs = {0};
     char *in1 = task_build_lamp1_input("New paper", "Speech recognition with transducers",
                                        "Message passing on molecular graphs");

@@ -195,7 +195,9 @@ static char *random_rating_pred(pe_rng *rng)
     static const char *const v[] = {"1",   "2",    "3",   "4",    "5",  " 4 ", "3.5", "7",
                                      "0",  "-2",   "1e0", "four", "",   "4.",  ".5",  "1_0",
                                      "4/5", "2.25", "+3", "five stars", "3.7", "\t5\n",
-                                     "3.3", "4.1", "2.9", "1.7"};
+                                     "3.3", "4.1", "2.9", "1.7",
+                                     /* float() reads these as inf or nan: unparsable */
+                                     "inf", "1e400", "nan", "-inf", " Infinity ", "-1e999"};
     return xstrdup(v[pe_rng_below(rng, sizeof v / sizeof *v)]);
 }
 

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "csv.h"
+#include "jsonu.h"
 #include "report.h"
 #include "testutil.h"
 
@@ -187,6 +189,151 @@ START_TEST(summary_independent_of_order)
 }
 END_TEST
 
+
+/* every row as wide as its header, read back with the CSV reader */
+static void assert_rect(const char *dir, const char *name)
+{
+    char *p = tu_path(dir, name), *txt = tu_read(p);
+    csv_tab t;
+    pe_err e = {0};
+    ck_assert_int_eq(csv_parse(p, txt, strlen(txt), &t, &e), 0);
+    ck_assert_uint_gt(t.n, 1);
+    for (size_t i = 1; i < t.n; i++)
+        ck_assert_msg(t.r[i].n == t.r[0].n, "%s row %zu: %zu fields, header %zu", name, i,
+                      t.r[i].n, t.r[0].n);
+    csv_free(&t);
+    free(txt);
+    free(p);
+}
+
+START_TEST(null_metrics_keep_columns)
+{
+    char *dir = tu_tmpdir(), *p, *txt;
+    const task *t = task_get("lamp3");
+    pe_err e = {0};
+    method_summary *s;
+    size_t ns;
+    summary_opts o = {0};
+    /* "dead": every query errored (null metrics); "inf": answers inf, 1e400 and
+     * nan, which are unparsable: golds 2, 4 and 1 map to 5, 1 and 5:
+     * MAE = (3 + 3 + 4) / 3, RMSE = sqrt((9 + 9 + 16) / 3) */
+    pred_record r[] = {
+        rec("dead", "u1", "a", "2", NULL, "HTTP 500"), rec("dead", "u2", "b", "4", NULL, "x"),
+        rec("inf", "u1", "a", "2", "inf", NULL), rec("inf", "u2", "b", "4", "1e400", NULL),
+        rec("inf", "u2", "c", "1", "nan", NULL),
+    };
+    r[0].calls = 2;
+    o.bootstrap = 50;
+    o.seed = 3;
+    ck_assert_int_eq(report_summarize(dir, t, r, 5, &o, &s, &ns, &e), 0);
+    ck_assert_uint_eq(ns, 2);
+    ck_assert_double_eq_tol(s[1].value[0], 10.0 / 3, 1e-12);
+    ck_assert_double_eq_tol(s[1].value[1], sqrt(34.0 / 3), 1e-12);
+    ck_assert_uint_eq(s[1].invalid, 3);
+    assert_rect(dir, "summary.csv");
+    assert_rect(dir, "users.csv");
+    p = tu_path(dir, "summary.csv");
+    txt = tu_read(p);
+    /* the null MAE and RMSE: three empty fields each, then calls = 2 */
+    ck_assert_ptr_nonnull(strstr(txt, "lamp3,dead,0,0,2,,,,,,,2,0,0,1,0.0\n"));
+    free(txt);
+    free(p);
+    p = tu_path(dir, "summary.json");
+    txt = tu_read(p);
+    ck_assert_ptr_null(strstr(txt, "Infinity"));
+    ck_assert_ptr_null(strstr(txt, "NaN"));
+    ck_assert_ptr_null(strstr(txt, "nan"));
+    {
+        size_t off;
+        cJSON *j = jsonu_parse(txt, strlen(txt), &off);
+        ck_assert_ptr_nonnull(j);
+        ck_assert(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "methods"), 0), "MAE")));
+        cJSON_Delete(j);
+    }
+    free(txt);
+    free(p);
+    report_free_summaries(s, ns);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(csv_union_of_tasks)
+{
+    method_summary a, b;
+    report_row rows[2];
+    buf out = BUF_INIT;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    a.method = "knn", a.n = 4, a.value[0] = 0.5, a.value[1] = 0.25;
+    a.lo[0] = a.hi[0] = a.lo[1] = a.hi[1] = NAN;
+    b.method = "rag", b.n = 2, b.value[0] = 1.5, b.value[1] = NAN, b.lo[0] = 1, b.hi[0] = 2;
+    b.lo[1] = b.hi[1] = NAN;
+    rows[0] = (report_row){"r1", task_get("lamp2m"), &a};
+    rows[1] = (report_row){"r2", task_get("lamp3"), &b};
+    ck_assert_int_eq(report_rows_table(&out, "csv", rows, 2, 1), 0);
+    ck_assert_str_eq(buf_str(&out),
+                     "run,task,method,n,invalid,errors,accuracy,accuracy_lo,accuracy_hi,f1,"
+                     "f1_lo,f1_hi,MAE,MAE_lo,MAE_hi,RMSE,RMSE_lo,RMSE_hi,calls,prompt_tokens,"
+                     "completion_tokens,tokens_unknown,cost_usd\n"
+                     "r1,lamp2m,knn,4,0,0,0.5,,,0.25,,,,,,,,,0,0,0,0,0.0\n"
+                     "r2,lamp3,rag,2,0,0,,,,,,,1.5,1.0,2.0,,,,0,0,0,0,0.0\n");
+    buf_free(&out);
+}
+END_TEST
+
+START_TEST(run_figures_and_provenance)
+{
+    char *dir = tu_tmpdir(), *p, *txt;
+    const task *t = task_get("lamp1");
+    pe_err e = {0};
+    method_summary *s, *back;
+    size_t ns, nb;
+    const task *bt;
+    summary_opts o = {0};
+    const char *order[] = {"b", "a"};
+    const size_t expected[] = {3, 1}, prep[] = {0, 2};
+    pred_record r[] = {
+        rec("a", "u1", "q1", "[1]", "[1]", NULL), rec("b", "u1", "q1", "[1]", "[2]", NULL),
+        rec("b", "u2", "q2", "[2]", "[2]", NULL),
+    };
+    o.method_order = order;
+    o.nmethod_order = 2;
+    o.n_expected = expected;
+    o.prep_errors = prep;
+    o.model = "m-1";
+    o.backend = "http";
+    o.endpoint_host = "llm.example";
+    o.data_sha256 = "abc";
+    o.config_hash = "def";
+    ck_assert_int_eq(report_summarize(dir, t, r, 3, &o, &s, &ns, &e), 0);
+    /* b answered 2 of its 3 expected queries; a its 1 */
+    ck_assert_str_eq(s[0].method, "b");
+    p = tu_path(dir, "summary.csv");
+    txt = tu_read(p);
+    ck_assert_ptr_nonnull(strstr(txt, ",cost_usd,complete,n_expected\n"));
+    ck_assert_ptr_nonnull(strstr(txt, ",false,3\n"));
+    ck_assert_ptr_nonnull(strstr(txt, ",true,1\n"));
+    free(txt);
+    free(p);
+    p = tu_path(dir, "summary.json");
+    txt = tu_read(p);
+    ck_assert_ptr_nonnull(strstr(txt, "\"provenance\":{\"model\":\"m-1\",\"endpoint_host\":"
+                                      "\"llm.example\",\"backend\":\"http\",\"data_sha256\":"
+                                      "\"abc\",\"config_hash\":\"def\"}"));
+    free(txt);
+    free(p);
+    ck_assert_int_eq(report_read_summary(dir, &bt, &back, &nb, &e), 0);
+    ck_assert_uint_eq(back[1].prep_errors, 2);
+    ck_assert_uint_eq(back[0].n_expected, 3);
+    report_free_summaries(back, nb);
+    report_free_summaries(s, ns);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 /* pending lines are fsync'd within about a second even when nothing else is
  * appended, and closing stops the flusher at once */
 START_TEST(background_fsync)
@@ -226,6 +373,9 @@ int main(void)
     tcase_add_test(tc, summarize_classification);
     tcase_add_test(tc, summary_independent_of_order);
     tcase_add_test(tc, background_fsync);
+    tcase_add_test(tc, null_metrics_keep_columns);
+    tcase_add_test(tc, csv_union_of_tasks);
+    tcase_add_test(tc, run_figures_and_provenance);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

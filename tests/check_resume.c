@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "resume.h"
+#include "run_config.h"
 #include "settings.h"
 #include "testutil.h"
 
@@ -50,11 +51,14 @@ START_TEST(diff_names_keys)
     settings_add_str(b, "task", "lamp2m");
     settings_add_u64(b, "k", 5);
     settings_add_num(b, "temperature", 0.1);
-    ck_assert_uint_eq(settings_diff(a, b, &d), 3);
-    ck_assert_str_eq(buf_str(&d), "k (recorded 4, now 5); model (recorded \"m1\", now absent); "
-                                  "temperature (recorded absent, now 0.1)");
+    settings_add_u64(a, "zz_unknown", 1);
+    /* options are named as the command line spells them; unknown keys as they are */
+    ck_assert_uint_eq(run_config_diff(a, b, &d), 4);
+    ck_assert_str_eq(buf_str(&d), "--k (recorded 4, now 5); --model (recorded \"m1\", now absent); "
+                                  "zz_unknown (recorded 1, now absent); "
+                                  "--temperature (recorded absent, now 0.1)");
     buf_reset(&d);
-    ck_assert_uint_eq(settings_diff(a, a, &d), 0);
+    ck_assert_uint_eq(run_config_diff(a, a, &d), 0);
     ck_assert_str_eq(buf_str(&d), "");
     buf_free(&d);
     cJSON_Delete(a);

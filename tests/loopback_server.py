@@ -20,7 +20,8 @@ order (an entry with "repeat": n serves n requests). Entry fields:
            (invalid JSON with status 200)
 Path controls for the default responder: a path "/c/<controls>/v1/..." where
 <controls> is a comma-separated list of latency=S, fail=P (HTTP 500 with
-probability P), rejecttools (HTTP 400 when "tools" is present), nousage,
+probability P), failalign (HTTP 500 to every alignment feedback and persona
+update request), rejecttools (HTTP 400 when "tools" is present), nousage,
 requireauth (HTTP 401 without Authorization), agent (the agent responder below).
 Agent responder (control "agent"), a tiny scripted policy for end-to-end runs:
 with native tools offered and no tool result yet, it calls the first tool with
@@ -224,6 +225,10 @@ class Handler(BaseHTTPRequestHandler):
                 r = RNG.random()
             if r < float(controls["fail"]):
                 return self.send(500, json.dumps({"error": {"message": "injected failure"}}))
+        if "failalign" in controls and any(
+                m in json.dumps(req.get("messages", []))
+                for m in ("critical evaluator", "prompt engineering assistant")):
+            return self.send(500, json.dumps({"error": {"message": "alignment call failed"}}))
         if "rejecttools" in controls and "tools" in req:
             return self.send(400, json.dumps({"error": {
                 "message": "\"tools\" and \"tool_choice\" are not supported by this model"}}))

@@ -47,6 +47,51 @@ static void count_labels(const task *t, const ds_item *items, size_t n, size_t *
     }
 }
 
+size_t methods_pool_size(const run_shared *rs)
+{
+    return rs->pool ? rs->npool : rs->data->nusers;
+}
+
+const ds_user *methods_pool_user(const run_shared *rs, size_t i)
+{
+    return rs->pool ? rs->pool[i] : &rs->data->users[i];
+}
+
+size_t methods_pool_find(const run_shared *rs, const char *id)
+{
+    size_t lo = 0, hi = methods_pool_size(rs);
+    if (!rs->pool) {
+        for (size_t i = 0; i < hi; i++)
+            if (strcmp(rs->data->users[i].id, id) == 0)
+                return i;
+        return hi;
+    }
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(rs->pool[mid]->id, id);
+        if (c == 0)
+            return mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return rs->npool;
+}
+
+static int by_id(const void *a, const void *b)
+{
+    return strcmp((*(const ds_user *const *)a)->id, (*(const ds_user *const *)b)->id);
+}
+
+const ds_user **methods_pool_new(const ds_user *const *users, size_t n)
+{
+    const ds_user **p = xcalloc(n ? n : 1, sizeof *p);
+    memcpy(p, users, n * sizeof *p);
+    qsort(p, n, sizeof *p, by_id);
+    return p;
+}
+
 void methods_global_stats(const dataset *d, int *label, double *mean)
 {
     const task *t = d->task;
@@ -282,9 +327,21 @@ const method *methods_get(const char *name)
 
 int methods_parse_list(const char *list, const method ***out, size_t *n, pe_err *e)
 {
-    const method **v = xcalloc(methods_count(), sizeof *v);
+    const method **v;
     size_t k = 0;
-    char *copy = xstrdup(list), *save = NULL;
+    char *copy, *save = NULL;
+
+    for (const char *p = list;; p++) { /* every item between commas must name something */
+        const char *end = p + strcspn(p, ",");
+        while (p < end && (*p == ' ' || *p == '\t'))
+            p++;
+        if (p == end)
+            return pe_errf(e, PE_EXIT_USAGE, "--method \"%s\": an empty item in the list", list);
+        if (!*(p = end))
+            break;
+    }
+    v = xcalloc(methods_count(), sizeof *v);
+    copy = xstrdup(list);
 
     for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         char *name = pe_strip(tok);

@@ -169,6 +169,7 @@ int persona_align(const persona_llm *pl, const ds_user *u, const persona_align_o
                   char **persona, buf *log, llm_acct *acct, pe_err *e)
 {
     size_t next = o->upto < u->nitems ? o->upto : u->nitems; /* replay items below this */
+    size_t failed = 0;
     int rc = 0;
 
     buf_addc(log, '[');
@@ -229,6 +230,7 @@ int persona_align(const persona_llm *pl, const ds_user *u, const persona_align_o
             buf_addc(log, '}');
             if (j->feedback && *j->feedback)
                 buf_printf(&agg, "%zu. %s\n", ++k, j->feedback);
+            failed += j->error != NULL;
         }
         buf_addc(log, ']');
         if (!rc && agg.len) {
@@ -246,6 +248,7 @@ int persona_align(const persona_llm *pl, const ds_user *u, const persona_align_o
                     /* the update failed: keep the persona, record why */
                     buf_adds(log, ",\"update_error\":");
                     buf_json_str(log, e->msg);
+                    failed++;
                     rc = 0;
                 } else if (!rc && np && *np) {
                     free(*persona);
@@ -271,5 +274,7 @@ int persona_align(const persona_llm *pl, const ds_user *u, const persona_align_o
         free(started);
     }
     buf_addc(log, ']');
+    if (o->failed)
+        *o->failed = failed;
     return rc;
 }

@@ -7,7 +7,6 @@
 #include "buf.h"
 #include "memory.h"
 #include "persona.h"
-#include "report.h"
 #include "tools.h"
 #include "topk.h"
 
@@ -78,17 +77,17 @@ int pipeline_user_summary(const run_shared *rs, user_state *us, llm_worker *w,
  * user's paper as the other. */
 static char *icl_prompt(const run_shared *rs, const user_state *us, const ds_query *q)
 {
-    const dataset *d = rs->data;
     const task *t = rs->task;
+    size_t np = methods_pool_size(rs), self = methods_pool_find(rs, us->user->id);
     buf b = BUF_INIT;
     pe_rng rng;
     size_t made = 0;
 
     pe_rng_seed(&rng, rs->seed ^ pe_hash64(q->id, strlen(q->id),
                                           pe_hash64(us->user->id, strlen(us->user->id), 0)));
-    for (size_t tries = 0; d->nusers > 1 && made < rs->k && tries < 50 * rs->k; tries++) {
-        size_t o = (us->index + 1 + pe_rng_below(&rng, d->nusers - 1)) % d->nusers;
-        const ds_user *ou = &d->users[o];
+    for (size_t tries = 0; np > 1 && made < rs->k && tries < 50 * rs->k; tries++) {
+        size_t o = (self + 1 + pe_rng_below(&rng, np - 1)) % np;
+        const ds_user *ou = methods_pool_user(rs, o);
         char *in = NULL;
         const char *label = NULL;
         char *lab1 = NULL;
@@ -97,12 +96,12 @@ static char *icl_prompt(const run_shared *rs, const user_state *us, const ds_que
         if (t->id == TASK_LAMP1) {
             size_t j, third;
             const ds_user *tu;
-            if (ou->nitems < 2 || d->nusers < 3)
+            if (ou->nitems < 2 || np < 3)
                 continue;
             j = 1 + pe_rng_below(&rng, ou->nitems - 1);
-            third = (o + 1 + pe_rng_below(&rng, d->nusers - 1)) % d->nusers;
-            tu = &d->users[third];
-            if (third == us->index || !tu->nitems)
+            third = (o + 1 + pe_rng_below(&rng, np - 1)) % np;
+            tu = methods_pool_user(rs, third);
+            if (third == self || !tu->nitems)
                 continue;
             {
                 const char *neg = tu->items[pe_rng_below(&rng, tu->nitems)].field[0];
@@ -224,7 +223,7 @@ static void write_trace(const run_shared *rs, const char *user, const char *id, 
                         const char *phase, const char *trace)
 {
     buf b = BUF_INIT;
-    if (!rs->out)
+    if (!rs->sink.trace)
         return;
     buf_adds(&b, "{\"user\":");
     buf_json_str(&b, user);
@@ -237,7 +236,7 @@ static void write_trace(const run_shared *rs, const char *user, const char *id, 
     buf_adds(&b, ",\"steps\":");
     buf_adds(&b, trace && *trace ? trace : "[]");
     buf_addc(&b, '}');
-    report_append_trace(rs->out, buf_str(&b), NULL);
+    rs->sink.trace(rs->sink.ctx, buf_str(&b));
     buf_free(&b);
 }
 
@@ -322,14 +321,14 @@ static int lamp1_replay(void *ctx, size_t item, char **input, char **expected)
     const ds_user *other;
     const char *neg;
     int first;
+    size_t np = methods_pool_size(rs), self = methods_pool_find(rs, u->id);
 
-    if (item == 0 || rs->data->nusers < 2 || !(mem = methods_user_memory(rs, c->us, &e)))
+    if (item == 0 || np < 2 || !(mem = methods_user_memory(rs, c->us, &e)))
         return -1;
     if (memory_search(mem, u->items[item].field[0], 1, &f, &hit, &n, &e) != 0 || n == 0)
         return -1;
     pe_rng_seed(&rng, rs->seed ^ pe_hash64(u->items[item].id, strlen(u->items[item].id), 1));
-    other = &rs->data->users[(c->us->index + 1 + pe_rng_below(&rng, rs->data->nusers - 1)) %
-                             rs->data->nusers];
+    other = methods_pool_user(rs, (self + 1 + pe_rng_below(&rng, np - 1)) % np);
     if (!other->nitems)
         return -1;
     neg = other->items[pe_rng_below(&rng, other->nitems)].field[0];
@@ -349,7 +348,7 @@ static void log_persona(const run_shared *rs, const user_state *us, size_t mi, s
 {
     const user_method *um = &us->per[mi];
     buf line = BUF_INIT;
-    if (!rs->out)
+    if (!rs->sink.persona)
         return;
     buf_adds(&line, "{\"user\":");
     buf_json_str(&line, us->user->id);
@@ -366,18 +365,27 @@ static void log_persona(const run_shared *rs, const user_state *us, size_t mi, s
     buf_adds(&line, ",\"final\":");
     buf_json_str_or_null(&line, um->persona);
     buf_printf(&line, ",\"alignment_calls\":%ld}", calls);
-    report_append_persona(rs->out, buf_str(&line), NULL);
+    rs->sink.persona(rs->sink.ctx, buf_str(&line));
     buf_free(&line);
 }
 
+/* Algorithm 1 on the persona. A replay, feedback or update that failed makes
+ * the preparation fail (um->prep_error): the method's queries of this user
+ * then end in error rather than being answered by a half-aligned persona. */
 static int align(const run_shared *rs, user_state *us, size_t mi, char **persona, buf *log,
                  llm_acct *acct, pe_err *e)
 {
     persona_llm pl = persona_cfg(rs);
     sim_ctx sc = {rs, us, mi};
+    size_t failed = 0;
     persona_align_opts ao = {rs->align_batch, rs->align_iters, us->user->nitems, simulate,
-                             rs->task->id == TASK_LAMP1 ? lamp1_replay : NULL, &sc};
-    return persona_align(&pl, us->user, &ao, persona, log, acct, e);
+                             rs->task->id == TASK_LAMP1 ? lamp1_replay : NULL, &sc, &failed};
+    int rc = persona_align(&pl, us->user, &ao, persona, log, acct, e);
+    if (!rc && failed && !us->per[mi].prep_error)
+        us->per[mi].prep_error = xasprintf("persona alignment: %zu replay, feedback or update "
+                                           "call%s failed (see personas.jsonl)",
+                                           failed, failed == 1 ? "" : "s");
+    return rc;
 }
 
 int pipeline_prepare(const run_shared *rs, user_state *us, size_t mi, llm_worker *w, pe_err *e)

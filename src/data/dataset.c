@@ -107,11 +107,14 @@ int dataset_write_jsonl(const dataset *d, const char *path, pe_err *e)
     return rc ? rc : pe_atomic_commit(&w, e);
 }
 
-int dataset_select(dataset *d, size_t n, const char *const *ids, size_t nids,
+int dataset_select(dataset *d, dataset *rest, size_t n, const char *const *ids, size_t nids,
                    size_t max_queries, pe_err *e)
 {
     unsigned char *keep;
     size_t k = 0;
+
+    if (rest)
+        memset(rest, 0, sizeof *rest);
 
     if (nids > 0) {
         strmap m = {0};
@@ -131,10 +134,18 @@ int dataset_select(dataset *d, size_t n, const char *const *ids, size_t nids,
     } else {
         keep = ds_top_users(d, n, 0);
     }
+    if (rest) {
+        rest->task = d->task;
+        rest->users = xcalloc(d->nusers ? d->nusers : 1, sizeof *rest->users);
+    }
     for (size_t i = 0; i < d->nusers; i++) {
-        /* dropped users and queries stay in the arena until dataset_free() */
-        if (!keep[i])
+        /* dropped users and queries stay in the arena until dataset_free(d); rest
+         * only borrows them */
+        if (!keep[i]) {
+            if (rest)
+                rest->users[rest->nusers++] = d->users[i];
             continue;
+        }
         d->users[k] = d->users[i];
         if (max_queries && d->users[k].nqueries > max_queries)
             d->users[k].nqueries = max_queries;

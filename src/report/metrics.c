@@ -31,7 +31,10 @@ int metrics_parse_rating(const char *s, double *v)
     size_t len;
     const char *p = pe_strip_span(s, &len);
     char *c = xstrndup(p, len);
-    int ok = pe_parse_pyfloat(c, v);
+    /* float("inf") and float("nan") succeed in Python, but LaMP's scorer then
+     * hands them to sklearn, which rejects non-finite input: a rating that is
+     * not a finite number is no rating */
+    int ok = pe_parse_pyfloat(c, v) && isfinite(*v);
     free(c);
     return ok;
 }
@@ -198,44 +201,81 @@ static void set_metric(metrics_result *r, int rating, size_t i, double v)
         *(i == 0 ? &r->accuracy : &r->f1) = v;
 }
 
+/* The percentiles qlo and qhi (0..1) over B resamples of the n queries
+ * (seeded): of a's metrics, or, with b, of b's minus a's on the same
+ * resampled queries (the pairing). */
+static void resample(const prepared *a, const prepared *b, size_t B, uint64_t seed, double qlo,
+                     double qhi, double *scratch, double lo[2], double hi[2])
+{
+    size_t n = a->n, *idx = xmalloc(n * sizeof *idx);
+    double *vals[2] = {xmalloc(B * sizeof(double)), xmalloc(B * sizeof(double))};
+    metrics_result ra, rb;
+    pe_rng rng;
+    pe_rng_seed(&rng, seed);
+    for (size_t k = 0; k < B; k++) {
+        for (size_t i = 0; i < n; i++)
+            idx[i] = (size_t)pe_rng_below(&rng, n);
+        score(a, idx, scratch, &ra);
+        if (b)
+            score(b, idx, scratch, &rb);
+        for (size_t m = 0; m < 2; m++)
+            vals[m][k] = b ? metrics_value(&rb, m) - metrics_value(&ra, m) : metrics_value(&ra, m);
+    }
+    for (size_t m = 0; m < 2; m++) {
+        qsort(vals[m], B, sizeof(double), cmp_double);
+        lo[m] = percentile(vals[m], B, qlo);
+        hi[m] = percentile(vals[m], B, qhi);
+        free(vals[m]);
+    }
+    free(idx);
+}
+
 void metrics_bootstrap(const task *t, const char *const *golds, const char *const *preds, size_t n,
                        size_t B, uint64_t seed, metrics_result *lo, metrics_result *hi)
 {
     prepared p;
-    pe_rng rng;
-    size_t *idx;
-    double *scratch, *vals[2];
-    metrics_result r;
+    double *scratch, l[2], h[2];
 
     prepare(t, golds, preds, n, &p);
     result_init(lo, n, p.invalid);
     result_init(hi, n, p.invalid);
-    if (B == 0 || n == 0) {
-        prepared_free(&p);
-        return;
+    if (B > 0 && n > 0) {
+        scratch = xmalloc(scratch_len(&p) * sizeof *scratch);
+        resample(&p, NULL, B, seed, 0.025, 0.975, scratch, l, h);
+        for (size_t m = 0; m < 2; m++) {
+            set_metric(lo, t->rating, m, l[m]);
+            set_metric(hi, t->rating, m, h[m]);
+        }
+        free(scratch);
     }
-    pe_rng_seed(&rng, seed);
-    idx = xmalloc(n * sizeof *idx);
-    scratch = xmalloc(scratch_len(&p) * sizeof *scratch);
-    vals[0] = xmalloc(B * sizeof(double));
-    vals[1] = xmalloc(B * sizeof(double));
-    for (size_t b = 0; b < B; b++) {
-        for (size_t i = 0; i < n; i++)
-            idx[i] = (size_t)pe_rng_below(&rng, n);
-        score(&p, idx, scratch, &r);
-        vals[0][b] = metrics_value(&r, 0);
-        vals[1][b] = metrics_value(&r, 1);
-    }
-    for (size_t m = 0; m < 2; m++) {
-        qsort(vals[m], B, sizeof(double), cmp_double);
-        set_metric(lo, t->rating, m, percentile(vals[m], B, 0.025));
-        set_metric(hi, t->rating, m, percentile(vals[m], B, 0.975));
-    }
-    free(vals[0]);
-    free(vals[1]);
-    free(scratch);
-    free(idx);
     prepared_free(&p);
+}
+
+void metrics_paired_bootstrap(const task *t, const char *const *ga, const char *const *pa,
+                              const char *const *gb, const char *const *pb, size_t n, size_t B,
+                              uint64_t seed, double level, double d[2], double lo[2],
+                              double hi[2])
+{
+    prepared a, b;
+    double *scratch;
+    metrics_result ra, rb;
+
+    for (size_t m = 0; m < 2; m++)
+        d[m] = lo[m] = hi[m] = NAN;
+    if (n == 0)
+        return;
+    prepare(t, ga, pa, n, &a);
+    prepare(t, gb, pb, n, &b);
+    scratch = xmalloc(scratch_len(&a) * sizeof *scratch);
+    score(&a, NULL, scratch, &ra);
+    score(&b, NULL, scratch, &rb);
+    for (size_t m = 0; m < 2; m++)
+        d[m] = metrics_value(&rb, m) - metrics_value(&ra, m);
+    if (B > 0)
+        resample(&a, &b, B, seed, (1 - level) / 2, 1 - (1 - level) / 2, scratch, lo, hi);
+    free(scratch);
+    prepared_free(&a);
+    prepared_free(&b);
 }
 
 size_t metrics_names(const task *t, const char **names)

@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "jsonu.h"
+#include "run_config.h"
 #include "settings.h"
 
 int resume_truncate_torn(const char *path, size_t *cut, pe_err *e)
@@ -112,7 +113,7 @@ int resume_check_config(const char *dir, const cJSON *run, const cJSON *settings
         return pe_errf(e, PE_EXIT_USAGE,
                        "--resume: %s/run.json has no \"config\" object (not a resumable run)",
                        dir);
-    n = settings_diff(rec, settings, &d);
+    n = run_config_diff(rec, settings, &d);
     if (n)
         rc = pe_errf(e, PE_EXIT_USAGE,
                      "--resume: the command line does not match %s/run.json in %zu setting%s: %s",
@@ -178,7 +179,7 @@ size_t resume_set_count(const resume_set *s)
     return s ? s->n : 0;
 }
 
-int resume_is_done(void *ctx, const char *method, const char *user, const char *id)
+int resume_is_done(void *ctx, const char *mname, const char *user, const char *id)
 {
     resume_set *s = ctx;
     size_t len;
@@ -186,7 +187,7 @@ int resume_is_done(void *ctx, const char *method, const char *user, const char *
     int found;
     if (!s || !s->n)
         return 0;
-    k = make_key(method, user, id, &len);
+    k = make_key(mname, user, id, &len);
     found = s->key[slot_of(s, k, len)] != NULL;
     free(k);
     return found;

@@ -1,55 +1,20 @@
 #include "runctl.h"
 
-#include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "jsonu.h"
 #include "settings.h"
 
-void runctl_init(runctl *r)
+void runctl_init(runctl *r, const char *resume, const char *shard_spec, size_t shards,
+                 double grace_s, progress_mode mode)
 {
     memset(r, 0, sizeof *r);
-    r->grace_s = 30;
-    r->progress = PROGRESS_AUTO;
-}
-
-int runctl_option(runctl *r, int ch, const char *arg, pe_err *e)
-{
-    char *end;
-    switch (ch) {
-    case RUNCTL_O_RESUME:
-        r->resume = arg;
-        return 0;
-    case RUNCTL_O_SHARD:
-        r->shard_spec = arg;
-        return 0;
-    case RUNCTL_O_SHARDS: {
-        unsigned long long v;
-        errno = 0;
-        v = strtoull(arg, &end, 10);
-        if (!*arg || *arg == '-' || *arg == '+' || *end || errno || v < 1 || v > 1000000)
-            return pe_errf(e, PE_EXIT_USAGE, "--shards: \"%s\" is not a count from 1 to 1000000",
-                           arg);
-        r->shards = (size_t)v;
-        return 0;
-    }
-    case RUNCTL_O_GRACE:
-        errno = 0;
-        r->grace_s = strtod(arg, &end);
-        if (!*arg || *end || errno || !(r->grace_s >= 0) || isinf(r->grace_s))
-            return pe_errf(e, PE_EXIT_USAGE, "--grace: \"%s\" is not a number of seconds >= 0",
-                           arg);
-        if (r->grace_s == 0)
-            r->grace_s = 1e-9; /* 0 means "no limit" to the runner */
-        return 0;
-    case RUNCTL_O_PROGRESS:
-        r->progress_given = 1;
-        return progress_parse_mode(arg, &r->progress, e);
-    default:
-        return pe_errf(e, PE_EXIT_INTERNAL, "runctl: unknown option %d", ch);
-    }
+    r->resume = resume;
+    r->shard_spec = shard_spec;
+    r->shards = shards;
+    r->grace_s = grace_s > 0 ? grace_s : 1e-9; /* 0 means "no limit" to the runner */
+    r->progress = mode;
 }
 
 static int resolve_shard(runctl *r, pe_err *e)
@@ -123,7 +88,6 @@ static int prepare_resume(runctl *r, pe_err *e)
 
 int runctl_prepare(runctl *r, dataset *d, cJSON *settings, const char **out, pe_err *e)
 {
-    dataset rest;
     int rc;
 
     r->settings = settings;
@@ -131,8 +95,7 @@ int runctl_prepare(runctl *r, dataset *d, cJSON *settings, const char **out, pe_
     if ((rc = resolve_shard(r, e)))
         return rc;
     r->users_total = d->nusers;
-    shard_split(d, &r->sh, &rest, &r->positions);
-    dataset_free(&rest);
+    shard_split(d, &r->sh, &r->rest, &r->positions);
     r->data = d;
     if (!r->resume)
         return 0;
@@ -143,11 +106,9 @@ int runctl_prepare(runctl *r, dataset *d, cJSON *settings, const char **out, pe_
     return prepare_resume(r, e);
 }
 
-void runctl_runner_opts(runctl *r, runner_opts *ro, int quiet)
+void runctl_runner_opts(runctl *r, runner_opts *ro)
 {
     progress_mode m = r->progress;
-    if (quiet && !r->progress_given)
-        m = PROGRESS_NEVER;
     if (r->done) {
         ro->is_done = resume_is_done;
         ro->done_ctx = r->done;
@@ -194,6 +155,7 @@ void runctl_free(runctl *r)
 {
     cJSON_Delete(r->settings);
     free(r->positions);
+    dataset_free(&r->rest);
     resume_set_free(r->done);
     progress_free(r->prog);
     memset(r, 0, sizeof *r);

@@ -288,6 +288,7 @@ static void *worker(void *arg)
 {
     run_state *s = arg;
     llm_worker *w = s->rs->llm ? llm_worker_new(s->rs->llm) : NULL;
+    int stop;
     for (;;) {
         job j;
         pthread_mutex_lock(&s->mu);
@@ -301,9 +302,14 @@ static void *worker(void *arg)
         if (j.kind == JOB_PREP)
             s->preps_running++;
         pthread_mutex_unlock(&s->mu);
-        if (j.kind == JOB_PREP ? run_prep(s, &j, w)
-            : j.kind == JOB_ONLINE ? run_online(s, &j, w)
-                                   : run_query(s, &j, w))
+        if (s->o->in_flight)
+            atomic_fetch_add(s->o->in_flight, 1);
+        stop = j.kind == JOB_PREP     ? run_prep(s, &j, w)
+               : j.kind == JOB_ONLINE ? run_online(s, &j, w)
+                                      : run_query(s, &j, w);
+        if (s->o->in_flight)
+            atomic_fetch_sub(s->o->in_flight, 1);
+        if (stop)
             break;
     }
     llm_worker_free(w);
@@ -337,7 +343,7 @@ static int wait_workers(run_state *s)
             double now = pe_now();
             if (stop_at < 0)
                 stop_at = now;
-            if (now - stop_at >= s->o->grace_s) {
+            if (now - stop_at >= s->o->grace_s || (s->o->stop_now && *s->o->stop_now)) {
                 s->abandoned = abandoned = 1;
                 pthread_cond_broadcast(&s->cv);
                 break;

@@ -111,26 +111,3 @@ void settings_hash(const cJSON *s, char out[65])
     sha256_hex(t, strlen(t), out);
     free(t);
 }
-
-static void diff_item(buf *out, size_t *n, const char *key, const cJSON *a, const cJSON *b)
-{
-    char *ta = a ? settings_canonical(a) : NULL, *tb = b ? settings_canonical(b) : NULL;
-    if (!ta || !tb || strcmp(ta, tb) != 0) {
-        buf_printf(out, "%s%s (recorded %s, now %s)", (*n)++ ? "; " : "", key,
-                   ta ? ta : "absent", tb ? tb : "absent");
-    }
-    free(ta);
-    free(tb);
-}
-
-size_t settings_diff(const cJSON *recorded, const cJSON *now, buf *out)
-{
-    size_t n = 0;
-    const cJSON *c;
-    cJSON_ArrayForEach(c, recorded)
-        diff_item(out, &n, c->string, c, cJSON_GetObjectItemCaseSensitive(now, c->string));
-    cJSON_ArrayForEach(c, now)
-        if (!cJSON_GetObjectItemCaseSensitive(recorded, c->string))
-            diff_item(out, &n, c->string, NULL, c);
-    return n;
-}

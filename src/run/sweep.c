@@ -9,6 +9,8 @@
 #include "buf.h"
 #include "metrics.h"
 #include "report.h"
+#include "pe_run.h"
+#include "run_config.h"
 #include "util.h"
 
 static const struct {
@@ -16,115 +18,89 @@ static const struct {
     unsigned long min;
 } params[] = {{"align-batch", 0}, {"align-iters", 0}, {"k", 1}, {"max-steps", 1}};
 
-/* Drop the options a sweep sets itself (--sweep, --out, --NAME) from argv. */
-static int skip_arg(const char *a, const char *name, int *skip_next)
-{
-    const char *own[] = {"--sweep", "--out", NULL, NULL};
-    char flag[64];
-    snprintf(flag, sizeof flag, "--%s", name);
-    own[2] = flag;
-    for (size_t i = 0; own[i]; i++) {
-        size_t l = strlen(own[i]);
-        if (strcmp(a, own[i]) == 0) {
-            *skip_next = 1;
-            return 1;
-        }
-        if (strncmp(a, own[i], l) == 0 && a[l] == '=')
-            return 1;
-    }
-    return 0;
-}
-
-int sweep_run(int argc, char **argv, const char *spec, const char *out_dir,
-              int (*run)(int, char **))
+int sweep_run(const pe_run_config *c, const char *spec, const char *out_dir, pe_err *e)
 {
     const char *eq = strchr(spec, '=');
-    char name[32];
+    char name[32], opt[40];
     unsigned long *vals = NULL;
     size_t nvals = 0, cap = 0, min = 0;
     int found = 0, worst = 0;
-    pe_err e = {0};
     buf csv = BUF_INIT;
     const task *t = NULL;
     char **labels = NULL;
     double *x = NULL, *y[2] = {NULL, NULL};
     size_t nlabels = 0;
+    const run_setting *rs;
 
-    if (!eq || (size_t)(eq - spec) >= sizeof name) {
-        fprintf(stderr, "persona-eval: --sweep: expected NAME=v1,v2,... (NAME: align-batch, "
-                        "align-iters, k, max-steps)\n");
-        return PE_EXIT_USAGE;
-    }
+    if (!eq || (size_t)(eq - spec) >= sizeof name)
+        return pe_errf(e, PE_EXIT_USAGE, "--sweep: expected NAME=v1,v2,... (NAME: align-batch, "
+                                         "align-iters, k, max-steps)");
     memcpy(name, spec, (size_t)(eq - spec));
     name[eq - spec] = '\0';
     for (size_t i = 0; i < sizeof params / sizeof params[0]; i++)
         if (strcmp(params[i].name, name) == 0)
             found = 1, min = params[i].min;
-    if (!found) {
-        fprintf(stderr, "persona-eval: --sweep: cannot sweep \"%s\" (align-batch, align-iters, "
-                        "k, max-steps)\n", name);
-        return PE_EXIT_USAGE;
-    }
+    snprintf(opt, sizeof opt, "--%s", name);
+    rs = run_settings_find(opt);
+    if (!found || !rs || rs->type != RS_SIZE)
+        return pe_errf(e, PE_EXIT_USAGE, "--sweep: cannot sweep \"%s\" (align-batch, "
+                                         "align-iters, k, max-steps)", name);
     for (const char *p = eq + 1; *p;) {
         char *end;
         unsigned long v = strtoul(p, &end, 10);
         if (end == p || (*end && *end != ',') || *p == '-' || v < min || v > 1000000) {
-            fprintf(stderr, "persona-eval: --sweep %s: \"%s\" is not a list of whole numbers "
-                            ">= %zu\n", name, eq + 1, min);
             free(vals);
-            return PE_EXIT_USAGE;
+            return pe_errf(e, PE_EXIT_USAGE, "--sweep %s: \"%s\" is not a list of whole numbers "
+                                             ">= %zu", name, eq + 1, min);
         }
         vals = xgrow(vals, &cap, nvals + 1, sizeof *vals);
         vals[nvals++] = v;
         p = *end ? end + 1 : end;
     }
-    if (!nvals || pe_mkdirs(out_dir, &e) != 0) {
-        fprintf(stderr, "persona-eval: %s\n", nvals ? e.msg : "--sweep: no values");
+    if (!nvals) {
         free(vals);
-        return nvals ? e.code : PE_EXIT_USAGE;
+        return pe_errf(e, PE_EXIT_USAGE, "--sweep: no values");
+    }
+    if (pe_mkdirs(out_dir, e) != 0) {
+        free(vals);
+        return e->code;
     }
     buf_adds(&csv, "param,value,method");
     x = xcalloc(nvals, sizeof *x);
     for (size_t i = 0; i < nvals; i++) {
-        char **av = xcalloc((size_t)argc + 8, sizeof *av), val[32];
-        char *sub = xasprintf("%s/%s=%lu", out_dir, name, vals[i]), *flag = xasprintf("--%s", name);
-        int ac = 0, skip_next = 0, rc;
+        char *sub = xasprintf("%s/%s=%lu", out_dir, name, vals[i]);
+        pe_run_config one = *c;
+        pe_run_result res;
+        int rc;
         method_summary *s = NULL;
         size_t ns = 0;
         const task *st;
 
-        for (int k = 0; k < argc; k++) {
-            if (skip_next) {
-                skip_next = 0;
-                continue;
-            }
-            if (k > 0 && skip_arg(argv[k], name, &skip_next))
-                continue;
-            av[ac++] = argv[k];
+        *(size_t *)((char *)&one + rs->offset) = (size_t)vals[i];
+        one.out = sub;
+        one.progress = PROGRESS_NEVER;
+        if (c->log) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "sweep %s=%lu -> %s", name, vals[i], sub);
+            c->log(c->log_ctx, msg);
         }
-        snprintf(val, sizeof val, "%lu", vals[i]);
-        av[ac++] = flag;
-        av[ac++] = val;
-        av[ac++] = "--out";
-        av[ac++] = sub;
-        av[ac++] = "-q";
-        fprintf(stderr, "persona-eval: sweep %s=%lu -> %s\n", name, vals[i], sub);
-        rc = run(ac, av);
+        rc = pe_run(&one, &res, e);
+        if (res.abandoned) { /* the workers still read the sub-run's data */
+            free(sub);
+            worst = rc;
+            goto out;
+        }
+        pe_run_result_free(&res);
         x[i] = (double)vals[i];
         if (rc > worst)
             worst = rc;
         if (rc && rc != PE_EXIT_RUNERRORS) {
-            free(av);
             free(sub);
-            free(flag);
             goto out;
         }
-        if (report_read_summary(sub, &st, &s, &ns, &e) != 0) {
-            fprintf(stderr, "persona-eval: %s\n", e.msg);
-            worst = e.code;
-            free(av);
+        if (report_read_summary(sub, &st, &s, &ns, e) != 0) {
+            worst = e->code;
             free(sub);
-            free(flag);
             goto out;
         }
         if (!t) {
@@ -155,12 +131,10 @@ int sweep_run(int argc, char **argv, const char *spec, const char *out_dir,
                 }
         }
         report_free_summaries(s, ns);
-        free(av);
         free(sub);
-        free(flag);
     }
     {
-        int rc = pe_write_atomic_in(out_dir, "sweep.csv", buf_str(&csv), csv.len, &e);
+        int rc = pe_write_atomic_in(out_dir, "sweep.csv", buf_str(&csv), csv.len, e);
         for (size_t k = 0; !rc && t && k < 2; k++) {
             const char *mn[2];
             buf svg = BUF_INIT;
@@ -170,17 +144,12 @@ int sweep_run(int argc, char **argv, const char *spec, const char *out_dir,
             analysis_svg_lines(&svg, title, name, mn[k], x, nvals, (const char *const *)labels,
                                nlabels, y[k]);
             snprintf(svgname, sizeof svgname, "sweep_%s.svg", mn[k]);
-            rc = pe_write_atomic_in(out_dir, svgname, buf_str(&svg), svg.len, &e);
+            rc = pe_write_atomic_in(out_dir, svgname, buf_str(&svg), svg.len, e);
             free(title);
             buf_free(&svg);
         }
-        if (rc) {
-            fprintf(stderr, "persona-eval: %s\n", e.msg);
+        if (rc)
             worst = rc;
-        } else {
-            fputs(buf_str(&csv), stdout);
-            printf("\nSweep: %s (sweep.csv, sweep_*.svg)\n", out_dir);
-        }
     }
 out:
     for (size_t k = 0; k < nlabels; k++)

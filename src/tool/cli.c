@@ -1,62 +1,14 @@
 #include "cli.h"
 
-#include <cJSON.h>
-#include <cblas.h>
-#include <curl/curl.h>
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli_common.h"
+#include "pe_run.h"
 #include "version.h"
 #include "cmd.h"
-
-int cli_parse_count(const char *flag, const char *s, unsigned long long min,
-                    unsigned long long *out, pe_err *e)
-{
-    char *end;
-    unsigned long long v;
-    if (!*s || *s == '-' || *s == '+')
-        return pe_errf(e, PE_EXIT_USAGE, "%s: \"%s\" is not a whole number", flag, s);
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno || *end)
-        return pe_errf(e, PE_EXIT_USAGE, "%s: \"%s\" is not a whole number", flag, s);
-    if (v < min)
-        return pe_errf(e, PE_EXIT_USAGE, "%s: must be at least %llu", flag, min);
-    *out = v;
-    return 0;
-}
-
-int cli_getopt_error(int argc, char **argv, int ch, pe_err *e)
-{
-    const char *arg = optind - 1 < argc && optind >= 1 ? argv[optind - 1] : "?";
-    if (ch == ':')
-        return pe_errf(e, PE_EXIT_USAGE, "option %s needs a value", arg);
-    if (optopt)
-        return pe_errf(e, PE_EXIT_USAGE, "unknown option -%c (see --help)", optopt);
-    return pe_errf(e, PE_EXIT_USAGE, "unknown option %s (see --help)", arg);
-}
-
-void cli_versions_json(buf *b)
-{
-    buf_adds(b, "{\"libcurl\": ");
-    buf_json_str(b, curl_version_info(CURLVERSION_NOW)->version);
-    buf_adds(b, ", \"cjson\": ");
-    buf_json_str(b, cJSON_Version());
-    buf_adds(b, ", \"openblas\": ");
-    buf_json_str(b, openblas_get_config());
-    buf_addc(b, '}');
-}
-
-void cli_versions_text(buf *b)
-{
-    buf_printf(b, "libcurl %s\n", curl_version_info(CURLVERSION_NOW)->version);
-    buf_printf(b, "cJSON %s\n", cJSON_Version());
-    buf_printf(b, "%s\n", openblas_get_config());
-}
 
 static void usage(FILE *f)
 {
@@ -86,7 +38,7 @@ int cli_main(int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
         buf b = BUF_INIT;
         printf("persona-eval %s (git %s)\n", PE_VERSION, PE_GIT_REV);
-        cli_versions_text(&b);
+        pe_versions_text(&b);
         fputs(buf_str(&b), stdout);
         buf_free(&b);
         return fflush(stdout) == 0 && !ferror(stdout) ? 0 : PE_EXIT_IO;
@@ -105,6 +57,15 @@ int cli_main(int argc, char **argv)
             }
             return rc;
         }
+    if (argv[1][0] != '-') { /* a word that is no subcommand: a typo, or run's stray argument */
+        const char *names[] = {"run", "prepare", "score", "report", "personas", "merge"};
+        const char *near = cli_closest(argv[1], names, sizeof names / sizeof names[0]);
+        if (near) {
+            fprintf(stderr, "persona-eval: unknown command \"%s\" (did you mean %s?)\n", argv[1],
+                    near);
+            return PE_EXIT_USAGE;
+        }
+    }
     /* no subcommand: run, with argv[0] standing in for the subcommand name */
     {
         int rc = cmd_run(argc, argv);

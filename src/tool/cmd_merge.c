@@ -9,6 +9,7 @@
 #include "cmd.h"
 #include "jsonu.h"
 #include "report.h"
+#include "run_config.h"
 #include "settings.h"
 #include "shard.h"
 
@@ -22,34 +23,19 @@ typedef struct part {
 static void usage(FILE *f)
 {
     fprintf(f,
-        "usage: persona-eval merge DIR... --out DIR [-q]\n"
+        "usage: persona-eval merge DIR... --out DIR [--allow-incomplete] [-q]\n"
         "\n"
         "Joins the run directories of the shards of one run (--shard i/N) into one run\n"
         "directory and rescores it: the summary equals that of an unsharded run. The\n"
         "shards must share one configuration (config_hash) and hold every user once.\n"
+        "A shard that was interrupted (incomplete) stops the merge with exit 5 and\n"
+        "nothing written, unless --allow-incomplete is given: then the merged run is\n"
+        "marked INCOMPLETE in its summaries and on stdout.\n"
         "\n"
-        "  --out DIR     the merged run directory (must not hold a run)\n"
-        "  -q, --quiet   no summary table on stdout\n"
-        "  -h, --help    this help\n");
-}
-
-static int read_json(const char *dir, const char *name, cJSON **out, pe_err *e)
-{
-    char *p = xasprintf("%s/%s", dir, name), *data;
-    size_t len, off;
-    int rc = pe_read_file(p, 0, &data, &len, e);
-    *out = NULL;
-    if (!rc) {
-        *out = jsonu_parse(data, len, &off);
-        if (!cJSON_IsObject(*out)) {
-            size_t line, col;
-            jsonu_line_col(data, off, &line, &col);
-            rc = pe_errf(e, PE_EXIT_DATA, "%s:%zu:%zu: not a JSON object", p, line, col);
-        }
-        free(data);
-    }
-    free(p);
-    return rc;
+        "  --out DIR            the merged run directory (must not hold a run)\n"
+        "  --allow-incomplete   merge interrupted shards too\n"
+        "  -q, --quiet          no summary table on stdout\n"
+        "  -h, --help           this help\n");
 }
 
 static size_t num(const cJSON *o, const char *k, size_t dflt)
@@ -61,9 +47,9 @@ static size_t num(const cJSON *o, const char *k, size_t dflt)
 /* The shard record of one run.json. */
 static int load_part(const char *dir, part *p, pe_err *e)
 {
-    const cJSON *sh, *users, *pos, *x;
+    const cJSON *sh, *users, *pos, *x, *q;
     size_t n, i = 0;
-    int rc = read_json(dir, "run.json", &p->run, e);
+    int rc = report_read_json(dir, "run.json", 0, &p->run, e);
     if (rc)
         return rc;
     users = cJSON_GetObjectItemCaseSensitive(p->run, "users");
@@ -76,14 +62,17 @@ static int load_part(const char *dir, part *p, pe_err *e)
     n = (size_t)cJSON_GetArraySize(users);
     p->users = xcalloc(n ? n : 1, sizeof *p->users);
     p->positions = xcalloc(n ? n : 1, sizeof *p->positions);
+    /* walk both arrays together: cJSON_GetArrayItem is linear, a lookup per
+     * user would make this quadratic */
+    q = pos->child;
     cJSON_ArrayForEach(x, users)
     {
-        const cJSON *q = cJSON_GetArrayItem(pos, (int)i);
         if (!cJSON_IsString(x) || !cJSON_IsNumber(q) || q->valuedouble < 0)
             return pe_errf(e, PE_EXIT_DATA, "%s/run.json: \"users\"[%zu] or "
                            "\"user_positions\"[%zu] has the wrong type", dir, i, i);
         p->users[i] = x->valuestring;
         p->positions[i++] = (size_t)q->valuedouble;
+        q = q->next;
     }
     sh = cJSON_GetObjectItemCaseSensitive(p->run, "shard");
     p->sp.dir = dir;
@@ -166,7 +155,8 @@ static char *merged_run_json(part *p, size_t n, const char **order, size_t total
     return text;
 }
 
-static int merge(char **dirs, size_t n, const char *out, int quiet, pe_err *e)
+static int merge(char **dirs, size_t n, const char *out, int quiet, int allow_incomplete,
+                 pe_err *e)
 {
     part *p = xcalloc(n, sizeof *p);
     const cJSON *cfg;
@@ -185,7 +175,7 @@ static int merge(char **dirs, size_t n, const char *out, int quiet, pe_err *e)
     for (size_t i = 1; i < n && !rc; i++)
         if (strcmp(jsonu_str(p[i].run, "config_hash"), jsonu_str(p[0].run, "config_hash"))) {
             buf d = BUF_INIT;
-            settings_diff(cJSON_GetObjectItemCaseSensitive(p[0].run, "config"),
+            run_config_diff(cJSON_GetObjectItemCaseSensitive(p[0].run, "config"),
                           cJSON_GetObjectItemCaseSensitive(p[i].run, "config"), &d);
             rc = pe_errf(e, PE_EXIT_USAGE,
                          "merge: %s and %s were run with different settings (config_hash): %s",
@@ -205,6 +195,18 @@ static int merge(char **dirs, size_t n, const char *out, int quiet, pe_err *e)
     pp = xasprintf("%s/predictions.jsonl", out);
     if (!rc && (pe_file_exists(pp) || pe_file_exists(out)))
         rc = pe_errf(e, PE_EXIT_USAGE, "%s already exists; choose another --out", out);
+    if (!rc && !allow_incomplete) {
+        buf which = BUF_INIT;
+        for (size_t i = 0; i < n; i++)
+            if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p[i].run, "incomplete")))
+                buf_printf(&which, "%s%s", which.len ? ", " : "", dirs[i]);
+        if (which.len)
+            rc = pe_errf(e, PE_EXIT_INCOMPLETE,
+                         "incomplete shard(s): %s (interrupted before every query was "
+                         "answered; resume them, or merge anyway with --allow-incomplete)",
+                         buf_str(&which));
+        buf_free(&which);
+    }
     free(pp);
     if (rc)
         goto done;
@@ -262,10 +264,16 @@ static int merge(char **dirs, size_t n, const char *out, int quiet, pe_err *e)
     }
     if (!rc && !quiet) {
         buf tb = BUF_INIT;
+        if (incomplete)
+            fputs("INCOMPLETE: at least one shard was interrupted before every query was "
+                  "answered; the numbers cover the answered queries only.\n\n", stdout);
         report_table(&tb, "md", t, sums, nsum, NULL);
         fputs(buf_str(&tb), stdout);
         buf_free(&tb);
         printf("\nMerged %zu shard%s: %s\n", n, n == 1 ? "" : "s", out);
+    } else if (!rc && incomplete) {
+        fprintf(stderr, "persona-eval merge: INCOMPLETE: at least one shard was interrupted "
+                "before every query was answered\n");
     }
 done:
     for (size_t i = 0; i < n; i++) {
@@ -288,11 +296,12 @@ int cmd_merge(int argc, char **argv)
     static const struct option opts[] = {
         {"out", required_argument, NULL, 'o'},
         {"quiet", no_argument, NULL, 'q'},
+        {"allow-incomplete", no_argument, NULL, 'I'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *out = NULL;
-    int ch, quiet = 0, rc;
+    int ch, quiet = 0, allow_incomplete = 0, rc;
     pe_err e = {0};
 
     optind = 1;
@@ -305,11 +314,14 @@ int cmd_merge(int argc, char **argv)
         case 'q':
             quiet = 1;
             break;
+        case 'I':
+            allow_incomplete = 1;
+            break;
         case 'h':
             usage(stdout);
             return 0;
         default:
-            rc = cli_getopt_error(argc, argv, ch, &e);
+            rc = cli_getopt_error(argc, argv, ch, opts, &e);
             fprintf(stderr, "persona-eval merge: %s\n", e.msg);
             return rc;
         }
@@ -319,7 +331,7 @@ int cmd_merge(int argc, char **argv)
                 !out ? "--out DIR is required" : "name the shard run directories");
         return PE_EXIT_USAGE;
     }
-    rc = merge(argv + optind, (size_t)(argc - optind), out, quiet, &e);
+    rc = merge(argv + optind, (size_t)(argc - optind), out, quiet, allow_incomplete, &e);
     if (rc)
         fprintf(stderr, "persona-eval merge: %s\n", e.msg);
     return rc;

@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "cli_common.h"
 #include "cmd.h"
+#include "csv.h"
 #include "jsonu.h"
 
 typedef struct persona_rec {
@@ -144,6 +145,9 @@ int cmd_personas(int argc, char **argv)
     word_set *fin = NULL;
     double *m = NULL, off = 0, drift = 0;
     buf csv = BUF_INIT, svg = BUF_INIT, dcsv = BUF_INIT;
+    csv_writer cw;
+    static const char *const drift_head[] = {"method", "user", "jaccard_initial_final",
+                                             "words_initial", "words_final", "iterations"};
     const char **labels = NULL;
     pe_err e = {0};
     int ch, rc;
@@ -158,7 +162,7 @@ int cmd_personas(int argc, char **argv)
             usage(stdout);
             return 0;
         } else {
-            cli_getopt_error(argc, argv, ch, &e);
+            cli_getopt_error(argc, argv, ch, opts, &e);
             fprintf(stderr, "persona-eval: %s\n", e.msg);
             return PE_EXIT_USAGE;
         }
@@ -182,35 +186,35 @@ int cmd_personas(int argc, char **argv)
         fin[i] = analysis_words(r[i].final);
         labels[i] = r[i].user;
     }
-    buf_adds(&csv, "user");
+    csv_begin(&cw, &csv);
+    csv_str(&cw, "user");
+    for (size_t i = 0; i < n; i++)
+        csv_str(&cw, r[i].user);
+    csv_end_row(&cw);
     for (size_t i = 0; i < n; i++) {
-        buf_addc(&csv, ',');
-        buf_csv_field(&csv, r[i].user);
-    }
-    buf_addc(&csv, '\n');
-    for (size_t i = 0; i < n; i++) {
-        buf_csv_field(&csv, r[i].user);
+        csv_str(&cw, r[i].user);
         for (size_t j = 0; j < n; j++) {
-            char v[64];
             m[i * n + j] = i == j ? 1.0 : analysis_jaccard(&fin[i], &fin[j]);
             if (i != j)
                 off += m[i * n + j];
-            pe_fmt_double(v, sizeof v, m[i * n + j]);
-            buf_printf(&csv, ",%s", v);
+            csv_num(&cw, m[i * n + j]);
         }
-        buf_addc(&csv, '\n');
+        csv_end_row(&cw);
     }
-    buf_adds(&dcsv, "method,user,jaccard_initial_final,words_initial,words_final,iterations\n");
+    csv_begin(&cw, &dcsv);
+    csv_strs(&cw, drift_head, 6);
+    csv_end_row(&cw);
     for (size_t i = 0; i < n; i++) {
         word_set ini = analysis_words(r[i].initial);
         double jv = analysis_jaccard(&ini, &fin[i]);
-        char v[64];
-        pe_fmt_double(v, sizeof v, jv);
         drift += 1 - jv;
-        buf_csv_field(&dcsv, method ? method : "");
-        buf_addc(&dcsv, ',');
-        buf_csv_field(&dcsv, r[i].user);
-        buf_printf(&dcsv, ",%s,%zu,%zu,%zu\n", v, ini.n, fin[i].n, r[i].iterations);
+        csv_str(&cw, method ? method : "");
+        csv_str(&cw, r[i].user);
+        csv_num(&cw, jv);
+        csv_size(&cw, ini.n);
+        csv_size(&cw, fin[i].n);
+        csv_size(&cw, r[i].iterations);
+        csv_end_row(&cw);
         analysis_words_free(&ini);
     }
     {

@@ -160,7 +160,7 @@ int cmd_prepare(int argc, char **argv)
                 in.nogold == 1 ? "y" : "ies");
     dataset_free(&in);
     if (!rc)
-        rc = dataset_select(&prep, 0, users, nusers, (size_t)maxq, &e);
+        rc = dataset_select(&prep, NULL, 0, users, nusers, (size_t)maxq, &e);
     if (!rc)
         rc = dataset_write_jsonl(&prep, out, &e);
     if (rc) {

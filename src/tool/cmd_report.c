@@ -8,86 +8,42 @@
 #include "buf.h"
 #include "cli_common.h"
 #include "cmd.h"
+#include "gate.h"
 #include "html.h"
 #include "metrics.h"
 #include "report.h"
+#include "runset.h"
 
 static void usage(FILE *f)
 {
     fprintf(f,
         "usage: persona-eval report [--format md|csv|json] DIR...\n"
         "       persona-eval report --html OUT.html DIR...\n"
-        "       persona-eval report --baseline BASE_DIR [--tolerance X] DIR\n"
+        "       persona-eval report --baseline BASE_DIR [gate options] DIR\n"
         "\n"
         "Prints one comparison table of the runs' summaries (methods as rows, metrics\n"
-        "with 95%% bootstrap intervals as columns). With --baseline, compares DIR with\n"
-        "BASE_DIR method by method and exits 3 when a metric is worse by more than the\n"
-        "tolerance (default: outside the baseline's bootstrap interval) or a baseline\n"
-        "method is missing.\n"
+        "with 95%% bootstrap intervals as columns; runs labelled by the shortest unique\n"
+        "end of their path). With --baseline, the CI gate: compares DIR with BASE_DIR\n"
+        "over the same queries, matched by (method, user, id), and exits\n"
+        "  5 when DIR (or BASE_DIR) is incomplete,\n"
+        "  6 when DIR has errored queries or preparation errors,\n"
+        "  7 when the runs cover different queries or differ in task, data (SHA-256)\n"
+        "    or result-changing settings other than the model,\n"
+        "  3 when a metric dropped: the paired difference over the shared queries is\n"
+        "    worse than the tolerance and its paired bootstrap interval excludes 0,\n"
+        "  0 otherwise. The reasons are printed on stderr.\n"
         "\n"
         "  --format F       md (default), csv or json\n"
         "  --html OUT       write a self-contained HTML comparison page instead\n"
         "  --baseline DIR   the stored baseline run\n"
-        "  --tolerance X    allowed absolute worsening of each metric\n"
+        "  --tolerance X    allowed absolute worsening of each metric (default 0)\n"
+        "  --level L        interval level of the paired bootstrap (default 0.95)\n"
+        "  --bootstrap B    paired bootstrap draws (default 1000)\n"
+        "  --seed S         paired bootstrap seed (default 42)\n"
+        "  --allow-incomplete, --allow-errors, --allow-different-queries,\n"
+        "  --allow-data, --allow-settings\n"
+        "                   waive one check for a deliberate comparison (still reported)\n"
         "  -h, --help       this help\n");
-}
-
-static const char *base_name(const char *p)
-{
-    const char *s = strrchr(p, '/');
-    return s ? s + 1 : p;
-}
-
-typedef struct run_sum {
-    const char *dir;
-    const task *t;
-    method_summary *s;
-    size_t n;
-} run_sum;
-
-static int compare_baseline(const run_sum *base, const run_sum *cur, double tol, int has_tol)
-{
-    const char *names[2];
-    int worse = 0;
-    if (base->t != cur->t) {
-        fprintf(stderr, "persona-eval: baseline task %s differs from the run's task %s\n",
-                base->t->name, cur->t->name);
-        return PE_EXIT_USAGE;
-    }
-    metrics_names(cur->t, names);
-    printf("| method | metric | baseline | run | allowed | verdict |\n"
-           "|---|---|---:|---:|---:|---|\n");
-    for (size_t i = 0; i < base->n; i++) {
-        const method_summary *b = &base->s[i], *c = NULL;
-        for (size_t j = 0; j < cur->n; j++)
-            if (strcmp(cur->s[j].method, b->method) == 0)
-                c = &cur->s[j];
-        if (!c) {
-            printf("| %s | - | - | - | - | missing from the run |\n", b->method);
-            worse = 1;
-            continue;
-        }
-        for (size_t k = 0; k < 2; k++) {
-            int hib = metrics_higher_is_better(cur->t, k);
-            double limit, v = c->value[k], bv = b->value[k];
-            int bad;
-            if (has_tol)
-                limit = hib ? bv - tol : bv + tol;
-            else
-                limit = hib ? b->lo[k] : b->hi[k];
-            if (isnan(limit))
-                limit = bv; /* no interval stored: any worsening counts */
-            bad = isnan(v) || (hib ? v < limit : v > limit);
-            if (isnan(bv))
-                bad = 0;
-            printf("| %s | %s | %.4f | %.4f | %s %.4f | %s |\n", b->method, names[k], bv, v,
-                   hib ? ">=" : "<=", limit, bad ? "WORSE" : "ok");
-            worse |= bad;
-        }
-    }
-    if (worse)
-        fprintf(stderr, "persona-eval: the run is worse than the baseline (see the table)\n");
-    return worse ? PE_EXIT_REGRESSION : 0;
 }
 
 int cmd_report(int argc, char **argv)
@@ -97,16 +53,25 @@ int cmd_report(int argc, char **argv)
         {"baseline", required_argument, NULL, 'b'},
         {"tolerance", required_argument, NULL, 't'},
         {"html", required_argument, NULL, 'H'},
+        {"level", required_argument, NULL, 'l'},
+        {"bootstrap", required_argument, NULL, 'B'},
+        {"seed", required_argument, NULL, 's'},
+        {"allow-incomplete", no_argument, NULL, 1},
+        {"allow-errors", no_argument, NULL, 2},
+        {"allow-different-queries", no_argument, NULL, 3},
+        {"allow-data", no_argument, NULL, 4},
+        {"allow-settings", no_argument, NULL, 5},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *fmt = "md", *baseline = NULL, *html = NULL;
-    double tol = 0;
-    int has_tol = 0, ch, rc = 0;
+    gate_opts go;
+    int ch, rc = 0;
     pe_err e = {0};
-    run_sum *runs = NULL, base = {0};
-    size_t nruns = 0;
+    runset rs;
 
+    gate_opts_default(&go);
+    memset(&rs, 0, sizeof rs);
     optind = 1;
     opterr = 0;
     while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -124,22 +89,38 @@ int cmd_report(int argc, char **argv)
         case 'H':
             html = optarg;
             break;
-        case 't': {
+        case 't':
+        case 'l':
+        case 'B':
+        case 's': {
             char *end;
-            tol = strtod(optarg, &end);
-            if (*end || tol < 0 || isnan(tol)) {
-                fprintf(stderr, "persona-eval: --tolerance: not a number >= 0: \"%s\"\n",
-                        optarg);
+            double x = strtod(optarg, &end);
+            if (*end || !*optarg || !(x >= 0) || (ch == 'l' && !(x > 0 && x < 1)) ||
+                ((ch == 'B' || ch == 's') && x != floor(x))) {
+                fprintf(stderr, "persona-eval: %s: not a valid value: \"%s\"\n",
+                        argv[optind - 1], optarg);
                 return PE_EXIT_USAGE;
             }
-            has_tol = 1;
+            if (ch == 't')
+                go.tolerance = x;
+            else if (ch == 'l')
+                go.level = x;
+            else if (ch == 'B')
+                go.bootstrap = (size_t)x;
+            else
+                go.seed = (uint64_t)x;
             break;
         }
+        case 1: go.allow_incomplete = 1; break;
+        case 2: go.allow_errors = 1; break;
+        case 3: go.allow_different_queries = 1; break;
+        case 4: go.allow_data = 1; break;
+        case 5: go.allow_settings = 1; break;
         case 'h':
             usage(stdout);
             return 0;
         default:
-            cli_getopt_error(argc, argv, ch, &e);
+            cli_getopt_error(argc, argv, ch, opts, &e);
             fprintf(stderr, "persona-eval: %s\n", e.msg);
             return PE_EXIT_USAGE;
         }
@@ -156,67 +137,51 @@ int cmd_report(int argc, char **argv)
         fprintf(stderr, "persona-eval: --baseline compares exactly one run directory\n");
         return PE_EXIT_USAGE;
     }
-    runs = xcalloc((size_t)(argc - optind), sizeof *runs);
     for (int i = optind; i < argc; i++) {
-        run_sum *r = &runs[nruns];
         size_t l = strlen(argv[i]);
         while (l > 1 && argv[i][l - 1] == '/')
             argv[i][--l] = '\0';
-        r->dir = argv[i];
-        if ((rc = report_read_summary(argv[i], &r->t, &r->s, &r->n, &e)))
-            goto fail;
-        nruns++;
     }
+    if ((rc = runset_load(&rs, (const char *const *)argv + optind, (size_t)(argc - optind), &e)))
+        goto fail;
     if (html) {
-        if ((rc = html_write_compare(html, (const char *const *)argv + optind, nruns, &e)))
+        if ((rc = html_write_compare(html, (const char *const *)argv + optind, rs.n, &e)))
             goto fail;
         fprintf(stderr, "wrote %s\n", html);
         goto done;
     }
     if (baseline) {
-        base.dir = baseline;
-        if ((rc = report_read_summary(baseline, &base.t, &base.s, &base.n, &e)))
+        buf out = BUF_INIT, why = BUF_INIT;
+        int verdict;
+        if ((rc = gate_check(baseline, argv[optind], &go, &out, &why, &verdict, &e)))
             goto fail;
-        rc = compare_baseline(&base, &runs[0], tol, has_tol);
+        fputs(buf_str(&out), stdout);
+        if (why.len)
+            fprintf(stderr, "persona-eval: %s", buf_str(&why));
+        printf("\n%s\n", verdict == 0 ? "gate: pass"
+                          : verdict == PE_EXIT_REGRESSION ? "gate: FAIL (a metric dropped)"
+                          : verdict == PE_EXIT_INCOMPLETE ? "gate: FAIL (incomplete run)"
+                          : verdict == PE_EXIT_ERRORED ? "gate: FAIL (errored queries)"
+                                                       : "gate: FAIL (runs not comparable)");
+        buf_free(&out);
+        buf_free(&why);
+        rc = verdict;
         goto done;
     }
-    /* one table per task, runs in the order given */
-    for (size_t i = 0; i < nruns; i++) {
-        int seen = 0;
-        size_t total = 0, k = 0;
-        method_summary *all;
-        const char **labels;
+    {
         buf out = BUF_INIT;
-        for (size_t j = 0; j < i; j++)
-            seen |= runs[j].t == runs[i].t;
-        if (seen)
-            continue;
-        for (size_t j = i; j < nruns; j++)
-            if (runs[j].t == runs[i].t)
-                total += runs[j].n;
-        all = xcalloc(total ? total : 1, sizeof *all);
-        labels = xcalloc(total ? total : 1, sizeof *labels);
-        for (size_t j = i; j < nruns; j++)
-            if (runs[j].t == runs[i].t)
-                for (size_t m = 0; m < runs[j].n; m++) {
-                    all[k] = runs[j].s[m];
-                    labels[k++] = base_name(runs[j].dir);
-                }
-        if (strcmp(fmt, "md") == 0 && i)
-            buf_addc(&out, '\n');
-        report_table(&out, fmt, runs[i].t, all, k, nruns > 1 ? labels : NULL);
+        report_rows_table(&out, fmt, rs.rows, rs.nrows, rs.n > 1);
+        if (strcmp(fmt, "md") == 0) {
+            buf_adds(&out, "\nRuns:\n");
+            runset_describe(&rs, &out);
+        }
         fputs(buf_str(&out), stdout);
         buf_free(&out);
-        free(all);
-        free(labels);
     }
     goto done;
 fail:
     fprintf(stderr, "persona-eval: %s\n", e.msg);
 done:
-    for (size_t i = 0; i < nruns; i++)
-        report_free_summaries(runs[i].s, runs[i].n);
-    report_free_summaries(base.s, base.n);
-    free(runs);
+    runset_free(&rs);
     return rc;
 }

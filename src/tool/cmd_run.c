@@ -1,83 +1,82 @@
-/* persona-eval [run]: load data, run methods for every user, write the run directory. */
+/* persona-eval [run]: argv and the environment -> a pe_run_config; pe_run() does the rest. */
 #include <getopt.h>
+#include <stddef.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "cache.h"
 #include "cli_common.h"
-#include "version.h"
 #include "cmd.h"
-#include "dataset.h"
-#include "embed_http.h"
 #include "encoder.h"
-#include "html.h"
 #include "methods.h"
-#include "report.h"
 #include "offline.h"
+#include "pe_run.h"
 #include "progress.h"
-#include "prompts.h"
-#include "runner.h"
-#include "tools.h"
-#include "topk.h"
-#include "runctl.h" /* scale: resume, shards, shutdown, progress */
-#include "settings.h"
+#include "run_command.h"
 #include "sweep.h"
 
-typedef struct run_config {
-    const task *task;
-    const char **data;
-    size_t ndata;
-    const char *format;
-    const char *methods;
-    const char *out;
-    size_t users;
-    const char **user_ids;
-    size_t nuser_ids;
-    size_t max_queries;
-    int strict;
-    size_t k;
-    size_t bootstrap;
-    uint64_t seed;
-    int jobs;
-    int quiet, verbose;
-    /* LLM */
-    const char *llm;          /* "http", "offline" or NULL (decided by the endpoint) */
-    const char *endpoint, *model, *api_key_env;
-    const char **headers;
-    size_t nheaders;
-    const char *extra_body;
-    double timeout, temperature, rps, price_in, price_out;
-    unsigned long long max_response, retries;
-    int insecure;
-    const char *tools;        /* native, text, auto */
-    const char *cache_mode, *cache_dir;
-    int cache_shared, offline_cache;
-    const char *prompts_dir;
-    const char *wiki;
-    size_t max_steps, summary_items, align_batch, align_iters;
-    int online;
-    size_t align_every;
+/* The configuration and what the tool itself keeps beside it. */
+typedef struct run_args {
+    pe_run_config c;
+    const char **data, **user_ids, **headers; /* the arrays c points to */
+    run_words cmd;                            /* the canonical command line */
+    run_words file_headers;                   /* headers read from files or the environment */
     const char *sweep;
-    const char *embed, *embed_endpoint, *embed_model, *tokenize;
-    size_t dim;
-    runctl ctl; /* --resume, --shard, --shards, --grace, --progress */
-    ds_limits limits; /* --max-file-bytes, --max-field-bytes, --max-profile-items */
-    unsigned long long max_obs; /* --max-observation-chars */
-} run_config;
+    int quiet, progress_given, share;
+    int argc;                                 /* the command line being parsed */
+    char **argv;
+} run_args;
 
-static volatile sig_atomic_t stop_flag;
-static volatile sig_atomic_t stop_signal;
+static void run_args_free(run_args *a)
+{
+    free(a->data);
+    free(a->user_ids);
+    free(a->headers);
+    run_words_free(&a->cmd);
+    run_words_free(&a->file_headers);
+}
+
+static volatile sig_atomic_t stop_signal, stop_now;
+static atomic_int in_flight;
+static char grace_text[96]; /* the rest of the first message, made before the handler is set */
+
+/* Only async-signal-safe calls: write(2) of text formatted here. */
+static void say(const char *a, int n, const char *b)
+{
+    char num[24], *p = num + sizeof num;
+    ssize_t ignored;
+    *--p = '\0';
+    do
+        *--p = (char)('0' + n % 10);
+    while ((n /= 10) > 0 && p > num);
+    ignored = write(2, a, strlen(a));
+    ignored = write(2, p, strlen(p));
+    ignored = write(2, b, strlen(b));
+    (void)ignored;
+}
 
 static void on_signal(int sig)
 {
-    if (stop_flag) /* a second signal: leave at once; files stay consistent (line appends) */
-        _exit(sig == SIGINT ? PE_EXIT_SIGINT : PE_EXIT_SIGTERM);
-    stop_flag = 1;
+    if (stop_signal) { /* the second: give up on the queries in flight, still summarize */
+        stop_now = 1;
+        say("\npersona-eval: stopping now: ", atomic_load(&in_flight),
+            " queries in flight are abandoned\n");
+        return;
+    }
     stop_signal = sig;
+    say("\npersona-eval: stopping: finishing ", atomic_load(&in_flight), grace_text);
+}
+
+static void log_stderr(void *ctx, const char *msg)
+{
+    (void)ctx;
+    fprintf(stderr, "persona-eval: %s\n", msg);
 }
 
 static void usage(FILE *f)
@@ -146,7 +145,15 @@ static void usage(FILE *f)
         "                      endpoint and model)\n"
         "  --tokenize lamp|words  whitespace like LaMP (bm25 default) or words (tfidf)\n"
         "  --dim N             hashed vector size for bm25 and tfidf (default 4096)\n"
-        RUNCTL_USAGE
+        "  --resume DIR        continue the run in DIR (same options as it was started with)\n"
+        "  --shard I/N         run only shard I of N (users split by a hash of their id)\n"
+        "  --shard auto --shards N\n"
+        "                      the index from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX\n"
+        "  --grace S           on SIGINT/SIGTERM, wait S seconds for queries in flight\n"
+        "                      (default 30)\n"
+        "  --progress WHEN     auto, always or never: the status line on stderr (default auto)\n"
+        "  --share-results     keep the umask for the run folder (default: private,\n"
+        "                      files 0600 and folders 0700)\n"
         "  -q, --quiet         no summary table on stdout\n"
         "  -v, --verbose       more log lines on stderr\n"
         "  -h, --help          this help\n"
@@ -168,980 +175,390 @@ enum { O_TASK = 256, O_DATA, O_FORMAT, O_METHOD, O_OUT, O_USERS, O_USER, O_MAXQ,
        O_TIMEOUT, O_RETRIES, O_MAXRESP, O_INSECURE, O_RPS, O_PIN, O_POUT, O_TOOLS, O_CACHE,
        O_CACHEDIR, O_CACHESHARED, O_OFFLINE, O_PROMPTS, O_WIKI, O_MAXSTEPS, O_SUMITEMS,
        O_ABATCH, O_AITERS, O_ONLINE, O_AEVERY, O_SWEEP, O_EMBED, O_EMBEP, O_EMBMODEL,
-       O_TOKENIZE, O_DIM };
+       O_TOKENIZE, O_DIM, O_MAXFILE, O_MAXFIELD, O_MAXPROF, O_MAXOBS, O_RESUME, O_SHARD,
+       O_SHARDS, O_GRACE, O_PROGRESS, O_SHARE };
 
-static int parse_number(const char *flag, const char *s, double min, double *out, pe_err *e)
+#define R required_argument
+static const struct option OPTS[] = {
+    {"task", R, NULL, O_TASK}, {"data", R, NULL, O_DATA}, {"format", R, NULL, O_FORMAT},
+    {"method", R, NULL, O_METHOD}, {"methods", R, NULL, O_METHOD}, {"out", R, NULL, O_OUT},
+    {"users", R, NULL, O_USERS}, {"user", R, NULL, O_USER}, {"max-queries", R, NULL, O_MAXQ},
+    {"k", R, NULL, O_K}, {"strict-answers", no_argument, NULL, O_STRICT},
+    {"bootstrap", R, NULL, O_BOOT}, {"seed", R, NULL, O_SEED}, {"jobs", R, NULL, 'j'},
+    {"quiet", no_argument, NULL, 'q'}, {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'}, {"llm", R, NULL, O_LLM}, {"endpoint", R, NULL, O_ENDPOINT},
+    {"model", R, NULL, O_MODEL}, {"api-key-env", R, NULL, O_KEYENV},
+    {"header", R, NULL, O_HEADER}, {"extra-body", R, NULL, O_EXTRA},
+    {"temperature", R, NULL, O_TEMP}, {"timeout", R, NULL, O_TIMEOUT},
+    {"retries", R, NULL, O_RETRIES}, {"max-response-bytes", R, NULL, O_MAXRESP},
+    {"insecure", no_argument, NULL, O_INSECURE}, {"rps", R, NULL, O_RPS},
+    {"price-in", R, NULL, O_PIN}, {"price-out", R, NULL, O_POUT}, {"tools", R, NULL, O_TOOLS},
+    {"cache", R, NULL, O_CACHE}, {"cache-dir", R, NULL, O_CACHEDIR},
+    {"cache-shared", no_argument, NULL, O_CACHESHARED},
+    {"offline", no_argument, NULL, O_OFFLINE}, {"prompts", R, NULL, O_PROMPTS},
+    {"wiki", R, NULL, O_WIKI}, {"max-steps", R, NULL, O_MAXSTEPS},
+    {"summary-items", R, NULL, O_SUMITEMS}, {"align-batch", R, NULL, O_ABATCH},
+    {"align-iters", R, NULL, O_AITERS}, {"online", no_argument, NULL, O_ONLINE},
+    {"align-every", R, NULL, O_AEVERY}, {"sweep", R, NULL, O_SWEEP},
+    {"embed", R, NULL, O_EMBED}, {"embed-endpoint", R, NULL, O_EMBEP},
+    {"embed-model", R, NULL, O_EMBMODEL}, {"tokenize", R, NULL, O_TOKENIZE},
+    {"dim", R, NULL, O_DIM}, {"resume", R, NULL, O_RESUME}, {"shard", R, NULL, O_SHARD},
+    {"shards", R, NULL, O_SHARDS}, {"grace", R, NULL, O_GRACE},
+    {"progress", R, NULL, O_PROGRESS}, {"max-file-bytes", R, NULL, O_MAXFILE},
+    {"max-field-bytes", R, NULL, O_MAXFIELD}, {"max-profile-items", R, NULL, O_MAXPROF},
+    {"max-observation-chars", R, NULL, O_MAXOBS}, {"share-results", no_argument, NULL, O_SHARE},
+    {NULL, 0, NULL, 0},
+};
+#undef R
+
+/* Options stored as they are: a string, a flag, a whole number >= min, or a
+ * number >= min, at an offset of pe_run_config. */
+typedef enum { V_STR, V_FLAG, V_SIZE, V_ULL, V_NUM } vkind;
+#define C(f) offsetof(pe_run_config, f)
+static const struct {
+    int ch;
+    vkind kind;
+    double min;
+    size_t at;
+} VALUES[] = {
+    {O_FORMAT, V_STR, 0, C(format)},        {O_METHOD, V_STR, 0, C(methods)},
+    {O_OUT, V_STR, 0, C(out)},              {O_ENDPOINT, V_STR, 0, C(endpoint)},
+    {O_MODEL, V_STR, 0, C(model)},          {O_KEYENV, V_STR, 0, C(api_key_env)},
+    {O_CACHEDIR, V_STR, 0, C(cache_dir)},   {O_PROMPTS, V_STR, 0, C(prompts_dir)},
+    {O_WIKI, V_STR, 0, C(wiki)},            {O_EMBEP, V_STR, 0, C(embed_endpoint)},
+    {O_EMBMODEL, V_STR, 0, C(embed_model)}, {O_RESUME, V_STR, 0, C(resume)},
+    {O_SHARD, V_STR, 0, C(shard)},          {O_STRICT, V_FLAG, 0, C(strict_answers)},
+    {O_INSECURE, V_FLAG, 0, C(insecure)},   {O_CACHESHARED, V_FLAG, 0, C(cache_shared)},
+    {O_OFFLINE, V_FLAG, 0, C(offline_cache)}, {O_ONLINE, V_FLAG, 0, C(online)},
+    {O_USERS, V_SIZE, 1, C(users)},         {O_MAXQ, V_SIZE, 1, C(max_queries)},
+    {O_K, V_SIZE, 1, C(k)},                 {O_BOOT, V_SIZE, 0, C(bootstrap)},
+    {O_MAXSTEPS, V_SIZE, 1, C(max_steps)},  {O_SUMITEMS, V_SIZE, 0, C(summary_items)},
+    {O_ABATCH, V_SIZE, 0, C(align_batch)},  {O_AITERS, V_SIZE, 0, C(align_iters)},
+    {O_AEVERY, V_SIZE, 0, C(align_every)},  {O_DIM, V_SIZE, 1, C(dim)},
+    {O_SHARDS, V_SIZE, 1, C(shards)},       {O_MAXFILE, V_SIZE, 0, C(limits.max_file_bytes)},
+    {O_MAXFIELD, V_SIZE, 0, C(limits.max_field_bytes)},
+    {O_MAXPROF, V_SIZE, 0, C(limits.max_profile_items)},
+    {O_SEED, V_ULL, 0, C(seed)},            {O_RETRIES, V_ULL, 0, C(retries)},
+    {O_MAXRESP, V_ULL, 1024, C(max_response_bytes)},
+    {O_MAXOBS, V_ULL, 1, C(max_observation_chars)},
+    {O_TEMP, V_NUM, 0, C(temperature)},     {O_TIMEOUT, V_NUM, 0.001, C(timeout)},
+    {O_RPS, V_NUM, 0, C(rps)},              {O_PIN, V_NUM, 0, C(price_in)},
+    {O_POUT, V_NUM, 0, C(price_out)},       {O_GRACE, V_NUM, 0, C(grace_s)},
+};
+#undef C
+
+/* The option's name as the user spelled it, for messages. */
+static char *flag_name(int ch)
 {
-    char *end;
-    double v = strtod(s, &end);
-    if (!*s || *end || !(v >= min) || v > 1e12)
-        return pe_errf(e, PE_EXIT_USAGE, "%s: \"%s\" is not a number >= %g", flag, s, min);
-    *out = v;
-    return 0;
+    for (size_t i = 0; OPTS[i].name; i++)
+        if (OPTS[i].val == ch)
+            return xasprintf("--%s", OPTS[i].name);
+    return xasprintf("-%c", ch);
 }
 
-/* Options for limits on what is read (docs/robustness.md). */
-enum { O_MAXFILE = 2000, O_MAXFIELD, O_MAXPROF, O_MAXOBS };
-
-static int parse_args(int argc, char **argv, run_config *c, pe_err *e)
+static int parse_value(pe_run_config *c, int ch, const char *arg, pe_err *e)
 {
-    static const struct option opts[] = {
-        {"task", required_argument, NULL, O_TASK},
-        {"data", required_argument, NULL, O_DATA},
-        {"format", required_argument, NULL, O_FORMAT},
-        {"method", required_argument, NULL, O_METHOD},
-        {"methods", required_argument, NULL, O_METHOD},
-        {"out", required_argument, NULL, O_OUT},
-        {"users", required_argument, NULL, O_USERS},
-        {"user", required_argument, NULL, O_USER},
-        {"max-queries", required_argument, NULL, O_MAXQ},
-        {"k", required_argument, NULL, O_K},
-        {"strict-answers", no_argument, NULL, O_STRICT},
-        {"bootstrap", required_argument, NULL, O_BOOT},
-        {"seed", required_argument, NULL, O_SEED},
-        {"jobs", required_argument, NULL, 'j'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {"llm", required_argument, NULL, O_LLM},
-        {"endpoint", required_argument, NULL, O_ENDPOINT},
-        {"model", required_argument, NULL, O_MODEL},
-        {"api-key-env", required_argument, NULL, O_KEYENV},
-        {"header", required_argument, NULL, O_HEADER},
-        {"extra-body", required_argument, NULL, O_EXTRA},
-        {"temperature", required_argument, NULL, O_TEMP},
-        {"timeout", required_argument, NULL, O_TIMEOUT},
-        {"retries", required_argument, NULL, O_RETRIES},
-        {"max-response-bytes", required_argument, NULL, O_MAXRESP},
-        {"insecure", no_argument, NULL, O_INSECURE},
-        {"rps", required_argument, NULL, O_RPS},
-        {"price-in", required_argument, NULL, O_PIN},
-        {"price-out", required_argument, NULL, O_POUT},
-        {"tools", required_argument, NULL, O_TOOLS},
-        {"cache", required_argument, NULL, O_CACHE},
-        {"cache-dir", required_argument, NULL, O_CACHEDIR},
-        {"cache-shared", no_argument, NULL, O_CACHESHARED},
-        {"offline", no_argument, NULL, O_OFFLINE},
-        {"prompts", required_argument, NULL, O_PROMPTS},
-        {"wiki", required_argument, NULL, O_WIKI},
-        {"max-steps", required_argument, NULL, O_MAXSTEPS},
-        {"summary-items", required_argument, NULL, O_SUMITEMS},
-        {"align-batch", required_argument, NULL, O_ABATCH},
-        {"align-iters", required_argument, NULL, O_AITERS},
-        {"online", no_argument, NULL, O_ONLINE},
-        {"align-every", required_argument, NULL, O_AEVERY},
-        {"sweep", required_argument, NULL, O_SWEEP},
-        {"embed", required_argument, NULL, O_EMBED},
-        {"embed-endpoint", required_argument, NULL, O_EMBEP},
-        {"embed-model", required_argument, NULL, O_EMBMODEL},
-        {"tokenize", required_argument, NULL, O_TOKENIZE},
-        {"dim", required_argument, NULL, O_DIM},
-        RUNCTL_LONG_OPTIONS,
-        {"max-file-bytes", required_argument, NULL, O_MAXFILE},
-        {"max-field-bytes", required_argument, NULL, O_MAXFIELD},
-        {"max-profile-items", required_argument, NULL, O_MAXPROF},
-        {"max-observation-chars", required_argument, NULL, O_MAXOBS},
-        {NULL, 0, NULL, 0},
-    };
-    int ch, rc;
+    for (size_t i = 0; i < sizeof VALUES / sizeof VALUES[0]; i++) {
+        char *p = (char *)c + VALUES[i].at, *flag, *end;
+        unsigned long long v = 0;
+        double d;
+        int rc = 0;
+        if (VALUES[i].ch != ch)
+            continue;
+        flag = flag_name(ch);
+        switch (VALUES[i].kind) {
+        case V_STR:
+            *(const char **)p = arg;
+            break;
+        case V_FLAG:
+            *(int *)p = 1;
+            break;
+        case V_SIZE:
+        case V_ULL:
+            if ((rc = cli_parse_count(flag, arg, (unsigned long long)VALUES[i].min, &v, e)))
+                break;
+            if (VALUES[i].kind == V_SIZE)
+                *(size_t *)p = (size_t)v;
+            else
+                *(unsigned long long *)p = v;
+            break;
+        case V_NUM:
+            d = strtod(arg, &end);
+            if (!*arg || *end || !(d >= VALUES[i].min) || d > 1e12)
+                rc = pe_errf(e, PE_EXIT_USAGE, "%s: \"%s\" is not a number >= %g", flag, arg,
+                             VALUES[i].min);
+            else
+                *(double *)p = d;
+            break;
+        }
+        free(flag);
+        return rc;
+    }
+    return PE_EXIT_INTERNAL;
+}
+
+/* Append to a growing list the configuration points at. */
+static const char **push(const char **list, size_t *n, const char *v)
+{
+    list = xrealloc(list, (*n + 1) * sizeof *list);
+    list[(*n)++] = v;
+    return list;
+}
+
+/* The options whose values are checked against a fixed set, or collected. */
+static int parse_special(run_args *a, int ch, const char *arg, pe_err *e)
+{
+    pe_run_config *c = &a->c;
     unsigned long long v;
+    int rc;
+    switch (ch) {
+    case O_TASK:
+        if (!task_get(arg))
+            return cli_unknown_task(arg, e);
+        c->task = arg;
+        return 0;
+    case O_DATA: /* --data A B C: the words up to the next option are files too */
+        c->data = a->data = push(a->data, &c->ndata, arg);
+        while (optind < a->argc && a->argv[optind][0] != '-') {
+            run_command_option(&a->cmd, "data", a->argv[optind]);
+            c->data = a->data = push(a->data, &c->ndata, a->argv[optind++]);
+        }
+        return 0;
+    case O_USER:
+        c->user_ids = a->user_ids = push(a->user_ids, &c->nuser_ids, arg);
+        return 0;
+    case O_HEADER:
+        if (arg[0] == '@') {
+            size_t from = a->file_headers.n;
+            if ((rc = run_command_file_headers(arg + 1, &a->file_headers, e)))
+                return rc;
+            for (size_t i = from; i < a->file_headers.n; i++)
+                c->headers = a->headers = push(a->headers, &c->nheaders, a->file_headers.v[i]);
+            return 0;
+        }
+        if (!strchr(arg, ':'))
+            return pe_errf(e, PE_EXIT_USAGE, "--header: expected \"Name: value\" or @FILE");
+        c->headers = a->headers = push(a->headers, &c->nheaders, arg);
+        return 0;
+    case 'j':
+        if ((rc = cli_parse_count("--jobs", arg, 1, &v, e)))
+            return rc;
+        if (v > 1024)
+            return pe_errf(e, PE_EXIT_USAGE, "--jobs: at most 1024");
+        c->jobs = (int)v;
+        return 0;
+    case O_EXTRA: {
+        cJSON *j = cJSON_Parse(arg);
+        int ok = cJSON_IsObject(j);
+        cJSON_Delete(j);
+        if (!ok)
+            return pe_errf(e, PE_EXIT_USAGE, "--extra-body: not a JSON object");
+        c->extra_body = arg;
+        return 0;
+    }
+    case O_LLM:
+        if (strcmp(arg, "http") && strcmp(arg, "offline"))
+            return pe_errf(e, PE_EXIT_USAGE, "--llm: http or offline, not \"%s\"", arg);
+        c->llm = arg;
+        return 0;
+    case O_TOOLS:
+        if (strcmp(arg, "native") && strcmp(arg, "text") && strcmp(arg, "auto"))
+            return pe_errf(e, PE_EXIT_USAGE, "--tools: native, text or auto, not \"%s\"", arg);
+        c->tools = arg;
+        return 0;
+    case O_CACHE:
+        if (cache_mode_parse(arg) < 0 || !strcmp(arg, "offline"))
+            return pe_errf(e, PE_EXIT_USAGE, "--cache: rw, ro or off, not \"%s\"", arg);
+        c->cache = arg;
+        return 0;
+    case O_EMBED: {
+        encoder_kind k;
+        if (encoder_kind_parse(arg, &k) != 0)
+            return pe_errf(e, PE_EXIT_USAGE, "--embed: %s, not \"%s\"", ENCODER_KINDS, arg);
+        c->embed = arg;
+        return 0;
+    }
+    case O_TOKENIZE: {
+        encoder_tok tk;
+        if (encoder_tok_parse(arg, &tk) != 0)
+            return pe_errf(e, PE_EXIT_USAGE, "--tokenize: %s, not \"%s\"", ENCODER_TOKENIZERS,
+                           arg);
+        c->tokenize = arg;
+        return 0;
+    }
+    case O_PROGRESS:
+        a->progress_given = 1;
+        return progress_parse_mode(arg, &c->progress, e);
+    case O_SWEEP:
+        a->sweep = arg;
+        return 0;
+    case O_SHARE:
+        a->share = 1;
+        return 0;
+    default:
+        return parse_value(c, ch, arg, e);
+    }
+}
+
+static int parse_args(int argc, char **argv, run_args *a, pe_err *e)
+{
+    int ch, rc, li = -1;
+    size_t from;
 
     optind = 1;
     opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":j:qvh", opts, NULL)) != -1) {
-        switch (ch) {
-        case O_TASK:
-            if (!(c->task = task_get(optarg)))
-                return pe_errf(e, PE_EXIT_USAGE, "unknown task \"%s\" (tasks: %s)", optarg,
-                               task_names());
-            break;
-        case O_DATA:
-            c->data = xrealloc(c->data, (c->ndata + 1) * sizeof *c->data);
-            c->data[c->ndata++] = optarg;
-            break;
-        case O_FORMAT:
-            c->format = optarg;
-            break;
-        case O_METHOD:
-            c->methods = optarg;
-            break;
-        case O_OUT:
-            c->out = optarg;
-            break;
-        case O_USERS:
-            if ((rc = cli_parse_count("--users", optarg, 1, &v, e)))
-                return rc;
-            c->users = (size_t)v;
-            break;
-        case O_USER:
-            c->user_ids = xrealloc(c->user_ids, (c->nuser_ids + 1) * sizeof *c->user_ids);
-            c->user_ids[c->nuser_ids++] = optarg;
-            break;
-        case O_MAXQ:
-            if ((rc = cli_parse_count("--max-queries", optarg, 1, &v, e)))
-                return rc;
-            c->max_queries = (size_t)v;
-            break;
-        case O_K:
-            if ((rc = cli_parse_count("--k", optarg, 1, &v, e)))
-                return rc;
-            c->k = (size_t)v;
-            break;
-        case O_STRICT:
-            c->strict = 1;
-            break;
-        case O_BOOT:
-            if ((rc = cli_parse_count("--bootstrap", optarg, 0, &v, e)))
-                return rc;
-            c->bootstrap = (size_t)v;
-            break;
-        case O_SEED:
-            if ((rc = cli_parse_count("--seed", optarg, 0, &v, e)))
-                return rc;
-            c->seed = v;
-            break;
-        case 'j':
-            if ((rc = cli_parse_count("--jobs", optarg, 1, &v, e)))
-                return rc;
-            if (v > 1024)
-                return pe_errf(e, PE_EXIT_USAGE, "--jobs: at most 1024");
-            c->jobs = (int)v;
-            break;
-        case 'q':
-            c->quiet = 1;
-            break;
-        case 'v':
-            c->verbose++;
-            break;
-        case 'h':
+    a->argc = argc;
+    a->argv = argv;
+    run_words_add(&a->cmd, "persona-eval");
+    run_words_add(&a->cmd, "run");
+    while ((ch = getopt_long(argc, argv, ":j:qvh", OPTS, &li)) != -1) {
+        if (ch != '?' && ch != ':' && ch != 'h') /* full option names, secrets replaced */
+            run_command_option(&a->cmd, li >= 0 ? OPTS[li].name
+                                        : ch == 'j' ? "jobs" : ch == 'q' ? "quiet" : "verbose",
+                               ch == 'j' || (li >= 0 && OPTS[li].has_arg) ? optarg : NULL);
+        li = -1;
+        if (ch == 'h') {
             usage(stdout);
             return -1;
-        case O_LLM:
-            if (strcmp(optarg, "http") && strcmp(optarg, "offline"))
-                return pe_errf(e, PE_EXIT_USAGE, "--llm: http or offline, not \"%s\"", optarg);
-            c->llm = optarg;
-            break;
-        case O_ENDPOINT:
-            c->endpoint = optarg;
-            break;
-        case O_MODEL:
-            c->model = optarg;
-            break;
-        case O_KEYENV:
-            c->api_key_env = optarg;
-            break;
-        case O_HEADER:
-            if (!strchr(optarg, ':'))
-                return pe_errf(e, PE_EXIT_USAGE, "--header: expected \"Name: value\"");
-            c->headers = xrealloc(c->headers, (c->nheaders + 1) * sizeof *c->headers);
-            c->headers[c->nheaders++] = optarg;
-            break;
-        case O_EXTRA: {
-            cJSON *j = cJSON_Parse(optarg);
-            int ok = cJSON_IsObject(j);
-            cJSON_Delete(j);
-            if (!ok)
-                return pe_errf(e, PE_EXIT_USAGE, "--extra-body: not a JSON object");
-            c->extra_body = optarg;
-            break;
-        }
-        case O_TEMP:
-            if ((rc = parse_number("--temperature", optarg, 0, &c->temperature, e)))
-                return rc;
-            break;
-        case O_TIMEOUT:
-            if ((rc = parse_number("--timeout", optarg, 0.001, &c->timeout, e)))
-                return rc;
-            break;
-        case O_RETRIES:
-            if ((rc = cli_parse_count("--retries", optarg, 0, &c->retries, e)))
-                return rc;
-            break;
-        case O_MAXRESP:
-            if ((rc = cli_parse_count("--max-response-bytes", optarg, 1024, &c->max_response,
-                                      e)))
-                return rc;
-            break;
-        case O_INSECURE:
-            c->insecure = 1;
-            break;
-        case O_RPS:
-            if ((rc = parse_number("--rps", optarg, 0, &c->rps, e)))
-                return rc;
-            break;
-        case O_PIN:
-            if ((rc = parse_number("--price-in", optarg, 0, &c->price_in, e)))
-                return rc;
-            break;
-        case O_POUT:
-            if ((rc = parse_number("--price-out", optarg, 0, &c->price_out, e)))
-                return rc;
-            break;
-        case O_TOOLS:
-            if (strcmp(optarg, "native") && strcmp(optarg, "text") && strcmp(optarg, "auto"))
-                return pe_errf(e, PE_EXIT_USAGE, "--tools: native, text or auto, not \"%s\"",
-                               optarg);
-            c->tools = optarg;
-            break;
-        case O_CACHE:
-            if (cache_mode_parse(optarg) < 0 || !strcmp(optarg, "offline"))
-                return pe_errf(e, PE_EXIT_USAGE, "--cache: rw, ro or off, not \"%s\"", optarg);
-            c->cache_mode = optarg;
-            break;
-        case O_CACHEDIR:
-            c->cache_dir = optarg;
-            break;
-        case O_CACHESHARED:
-            c->cache_shared = 1;
-            break;
-        case O_OFFLINE:
-            c->offline_cache = 1;
-            break;
-        case O_PROMPTS:
-            c->prompts_dir = optarg;
-            break;
-        case O_WIKI:
-            c->wiki = optarg;
-            break;
-        case O_MAXSTEPS:
-            if ((rc = cli_parse_count("--max-steps", optarg, 1, &v, e)))
-                return rc;
-            c->max_steps = (size_t)v;
-            break;
-        case O_SUMITEMS:
-            if ((rc = cli_parse_count("--summary-items", optarg, 0, &v, e)))
-                return rc;
-            c->summary_items = (size_t)v;
-            break;
-        case O_ABATCH:
-            if ((rc = cli_parse_count("--align-batch", optarg, 0, &v, e)))
-                return rc;
-            c->align_batch = (size_t)v;
-            break;
-        case O_AITERS:
-            if ((rc = cli_parse_count("--align-iters", optarg, 0, &v, e)))
-                return rc;
-            c->align_iters = (size_t)v;
-            break;
-        case O_ONLINE:
-            c->online = 1;
-            break;
-        case O_AEVERY:
-            if ((rc = cli_parse_count("--align-every", optarg, 0, &v, e)))
-                return rc;
-            c->align_every = (size_t)v;
-            break;
-        case O_SWEEP:
-            c->sweep = optarg;
-            break;
-        case O_EMBED: {
-            encoder_kind k;
-            if (encoder_kind_parse(optarg, &k) != 0)
-                return pe_errf(e, PE_EXIT_USAGE, "--embed: %s, not \"%s\"", ENCODER_KINDS,
-                               optarg);
-            c->embed = optarg;
-            break;
-        }
-        case O_EMBEP:
-            c->embed_endpoint = optarg;
-            break;
-        case O_EMBMODEL:
-            c->embed_model = optarg;
-            break;
-        case O_TOKENIZE: {
-            encoder_tok tk;
-            if (encoder_tok_parse(optarg, &tk) != 0)
-                return pe_errf(e, PE_EXIT_USAGE, "--tokenize: %s, not \"%s\"",
-                               ENCODER_TOKENIZERS, optarg);
-            c->tokenize = optarg;
-            break;
-        }
-        case O_DIM:
-            if ((rc = cli_parse_count("--dim", optarg, 1, &v, e)))
-                return rc;
-            c->dim = (size_t)v;
-            break;
-        case O_MAXFILE: case O_MAXFIELD: case O_MAXPROF: case O_MAXOBS:
-            if ((rc = cli_parse_count(ch == O_MAXFILE    ? "--max-file-bytes"
-                                      : ch == O_MAXFIELD ? "--max-field-bytes"
-                                      : ch == O_MAXPROF  ? "--max-profile-items"
-                                                         : "--max-observation-chars",
-                                      optarg, ch == O_MAXOBS, &v, e)))
-                return rc;
-            if (ch == O_MAXOBS)
-                c->max_obs = v;
-            else
-                *(ch == O_MAXFILE ? &c->limits.max_file_bytes
-                  : ch == O_MAXFIELD ? &c->limits.max_field_bytes
-                                     : &c->limits.max_profile_items) = (size_t)v;
-            break;
-        case RUNCTL_O_RESUME: case RUNCTL_O_SHARD: case RUNCTL_O_SHARDS: case RUNCTL_O_GRACE:
-        case RUNCTL_O_PROGRESS:
-            if ((rc = runctl_option(&c->ctl, ch, optarg, e)))
-                return rc;
-            break;
-        default:
-            return cli_getopt_error(argc, argv, ch, e);
+        } else if (ch == 'q') {
+            a->quiet = 1;
+        } else if (ch == 'v') {
+            a->c.verbose++;
+        } else if (ch == '?' || ch == ':') {
+            return cli_getopt_error(argc, argv, ch, OPTS, e);
+        } else if ((rc = parse_special(a, ch, optarg, e))) {
+            return rc;
         }
     }
+    from = a->file_headers.n;
+    if ((rc = run_command_env_headers(&a->file_headers, e)))
+        return rc;
+    for (size_t i = from; i < a->file_headers.n; i++)
+        a->c.headers = a->headers = push(a->headers, &a->c.nheaders, a->file_headers.v[i]);
+    if (a->c.shards > 1000000)
+        return pe_errf(e, PE_EXIT_USAGE, "--shards: at most 1000000");
     if (optind < argc)
         return pe_errf(e, PE_EXIT_USAGE, "unexpected argument \"%s\"", argv[optind]);
-    if (!c->task)
-        return pe_errf(e, PE_EXIT_USAGE, "--task is required (tasks: %s)", task_names());
     return 0;
 }
 
-/* Everything the LLM methods need, made once per run. */
-typedef struct llm_setup {
-    llm_client *client;
-    cache *cache;
-    prompt_set *prompts;
-    wiki_client *wiki;
-    atomic_int text_fallback;
-    int offline;
-    char *endpoint;   /* without credentials or query string */
-    char *model;
-    const char *wiki_spec;
-    const char *cache_mode;
-    char *cache_dir;
-    char prompts_sha256[65];
-    /* --embed http */
-    llm_client *embed_client;
-    embed_http *embed;
-    char *embed_endpoint, *embed_model;
-} llm_setup;
-
-static void log_stderr(void *ctx, const char *msg)
+/* Print what a finished (or stopped) run produced; returns the exit status. */
+static int finish(const run_args *a, const pe_run_result *r, int rc, const pe_err *e)
 {
-    (void)ctx;
-    fprintf(stderr, "persona-eval: %s\n", msg);
-}
-
-/* A URL as it may be written to run.json and logs: no user:password@, no query. */
-static char *url_public(const char *url)
-{
-    const char *scheme = strstr(url, "://"), *host = scheme ? scheme + 3 : url, *at, *end;
-    buf b = BUF_INIT;
-    end = host + strcspn(host, "/?#");
-    at = memchr(host, '@', (size_t)(end - host));
-    buf_add(&b, url, (size_t)(host - url));
-    if (at)
-        host = at + 1;
-    buf_add(&b, host, strcspn(host, "?#"));
-    return buf_detach(&b);
-}
-
-/* What every client of the run shares: headers, timeouts, retries, limits, the
- * cache and the logs. */
-static void client_config(const run_config *c, const llm_setup *ls, llm_config *cfg)
-{
-    llm_config_default(cfg);
-    cfg->headers = c->headers;
-    cfg->nheaders = c->nheaders;
-    if (c->timeout > 0)
-        cfg->http.timeout_s = c->timeout;
-    cfg->http.retries = (int)c->retries;
-    cfg->http.max_body = (size_t)c->max_response;
-    cfg->http.insecure = c->insecure;
-    cfg->rps = c->rps;
-    /* -j bounds the requests in flight, alignment replays included */
-    cfg->max_inflight = c->jobs;
-    cfg->cache = ls->cache;
-    cfg->cache_shared = c->cache_shared;
-    cfg->log = log_stderr;
-    cfg->verbose = c->verbose;
-}
-
-/* The request cache, opened once for the run; the offline responder answers
- * instantly, so a run that only uses it has no cache unless asked for. */
-static int open_cache(const run_config *c, llm_setup *ls, int offline, pe_err *e)
-{
-    if (ls->cache_mode)
-        return 0;
-    ls->cache_mode = c->offline_cache ? "offline"
-                     : c->cache_mode  ? c->cache_mode
-                     : offline        ? "off"
-                                      : "rw";
-    if (strcmp(ls->cache_mode, "off") == 0)
-        return 0;
-    ls->cache_dir = c->cache_dir ? xstrdup(c->cache_dir) : cache_default_dir();
-    if (!(ls->cache = cache_open(ls->cache_dir, (cache_mode)cache_mode_parse(ls->cache_mode), e)))
-        return e->code ? e->code : PE_EXIT_IO;
-    return 0;
-}
-
-static int setup_llm(const run_config *c, llm_setup *ls, pe_err *e)
-{
-    const char *endpoint = c->endpoint ? c->endpoint : getenv("OPENAI_BASE_URL");
-    const char *model = c->model ? c->model : getenv("OPENAI_MODEL");
-    const char *keyvar = c->api_key_env ? c->api_key_env : "OPENAI_API_KEY";
-    const char *key = getenv(keyvar);
-    llm_config cfg;
-    int rc;
-
-    if (endpoint && !*endpoint)
-        endpoint = NULL;
-    ls->offline = c->llm ? strcmp(c->llm, "offline") == 0 : endpoint == NULL;
-    if ((rc = prompts_load(c->prompts_dir, &ls->prompts, e)))
-        return rc;
-    prompts_digest(ls->prompts, ls->prompts_sha256);
-    if (!ls->offline && (!endpoint || !model || !*model))
-        return pe_errf(e, PE_EXIT_USAGE, "--llm http needs --endpoint (or OPENAI_BASE_URL) and "
-                                         "--model (or OPENAI_MODEL)");
-    if (c->api_key_env && !key)
-        return pe_errf(e, PE_EXIT_USAGE, "--api-key-env: the variable %s is not set", keyvar);
-    if ((rc = open_cache(c, ls, ls->offline, e)))
-        return rc;
-    client_config(c, ls, &cfg);
-    if (ls->offline) {
-        cfg.backend = LLM_BACKEND_OFFLINE;
-        fprintf(stderr, "persona-eval: no endpoint: answering with the %s\n", OFFLINE_LABEL);
-        ls->model = xstrdup("offline");
-    } else {
-        ls->endpoint = url_public(endpoint);
-        ls->model = xstrdup(model);
-        cfg.base_url = endpoint;
-        cfg.model = model;
-        cfg.api_key = key;
+    if (r->summaries && !a->quiet) {
+        buf t = BUF_INIT;
+        report_table(&t, "md", r->task, r->summaries, r->nsummaries, NULL);
+        fputs(buf_str(&t), stdout);
+        buf_free(&t);
+        if (r->offline)
+            printf("\nAnswers came from the %s.", OFFLINE_LABEL);
+        printf("\nResults: %s\n", r->out);
+    } else if (r->summaries) { /* -q: the run folder alone, for scripts */
+        printf("%s\n", r->out);
     }
-    cfg.extra_body = c->extra_body;
-    cfg.temperature = c->temperature;
-    if (c->insecure)
-        fprintf(stderr, "persona-eval: warning: TLS certificates are not verified (--insecure)\n");
-    cfg.price_in = c->price_in;
-    cfg.price_out = c->price_out;
-    if ((rc = http_global_init(e)))
-        return rc;
-    if (!(ls->client = llm_client_new(&cfg, e)))
-        return e->code ? e->code : PE_EXIT_USAGE;
-    ls->wiki_spec = c->wiki ? c->wiki : ls->offline ? "off" : "https://en.wikipedia.org";
-    if ((rc = tools_wiki_new(ls->wiki_spec, c->timeout > 0 ? c->timeout : 30, &ls->wiki, e)))
-        return rc;
-    return 0;
-}
-
-/* The memory encoder; --embed http gets a client of its own for the
- * /embeddings endpoint (the chat backend may be the offline responder). */
-static int setup_encoder(const run_config *c, llm_setup *ls, encoder_opts *o, pe_err *e)
-{
-    const char *endpoint = c->embed_endpoint   ? c->embed_endpoint
-                           : c->endpoint       ? c->endpoint
-                                               : getenv("OPENAI_BASE_URL");
-    const char *model = c->embed_model ? c->embed_model : c->model ? c->model
-                                                                   : getenv("OPENAI_MODEL");
-    llm_config cfg;
-    int rc;
-
-    memset(o, 0, sizeof *o);
-    if (c->embed)
-        encoder_kind_parse(c->embed, &o->kind);
-    if (c->tokenize)
-        encoder_tok_parse(c->tokenize, &o->tokenize);
-    o->dim = c->dim;
-    if (o->kind != ENCODER_BACKEND)
-        return 0;
-    if (!endpoint || !*endpoint || !model || !*model)
-        return pe_errf(e, PE_EXIT_USAGE, "--embed http needs --embed-endpoint or --endpoint, and "
-                                         "--embed-model or --model");
-    if ((rc = open_cache(c, ls, 0, e)))
-        return rc;
-    client_config(c, ls, &cfg);
-    ls->embed_endpoint = url_public(endpoint);
-    ls->embed_model = xstrdup(model);
-    cfg.base_url = endpoint;
-    cfg.model = model;
-    cfg.api_key = getenv(c->api_key_env ? c->api_key_env : "OPENAI_API_KEY");
-    if ((rc = http_global_init(e)))
-        return rc;
-    if (!(ls->embed_client = llm_client_new(&cfg, e)))
-        return e->code ? e->code : PE_EXIT_USAGE;
-    ls->embed = embed_http_new(ls->embed_client, 0);
-    return embed_http_encoder_opts(ls->embed, o, e);
-}
-
-static void free_llm(llm_setup *ls)
-{
-    embed_http_free(ls->embed);
-    llm_client_free(ls->embed_client);
-    free(ls->embed_endpoint);
-    free(ls->embed_model);
-    llm_client_free(ls->client);
-    cache_close(ls->cache);
-    prompts_free(ls->prompts);
-    tools_wiki_free(ls->wiki);
-    free(ls->endpoint);
-    free(ls->model);
-    free(ls->cache_dir);
-}
-
-/* The status line's LLM part: cache hits, in-flight cap after 429s, retries. */
-static void progress_llm(void *ctx, buf *out)
-{
-    llm_setup *ls = ctx;
-    llm_totals t;
-    int cap = llm_inflight_cap(ls->client);
-    llm_get_totals(ls->client, &t);
-    buf_printf(out, "cache hits %lu", t.cache_hits);
-    if (t.retries)
-        buf_printf(out, ", retries %lu", t.retries);
-    if (t.rate_limited)
-        buf_printf(out, ", 429s %lu (in flight <= %d)", t.rate_limited, cap);
-}
-
-/* argv as recorded in run.json: header values may carry credentials. */
-static void json_argv(buf *b, int argc, char **argv)
-{
-    int redact_next = 0;
-    buf_addc(b, '[');
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        if (i)
-            buf_adds(b, ", ");
-        if (redact_next || strncmp(a, "--header=", 9) == 0) {
-            const char *colon = strchr(a, ':');
-            char *r = xasprintf("%.*s: <redacted>", colon ? (int)(colon - a) : (int)strlen(a), a);
-            buf_json_str(b, r);
-            free(r);
-        } else {
-            buf_json_str(b, a);
-        }
-        redact_next = strcmp(a, "--header") == 0;
+    if (rc == PE_EXIT_SIGINT || rc == PE_EXIT_SIGTERM) {
+        fprintf(stderr, "persona-eval: interrupted; the summary in %s is marked incomplete\n"
+                        "persona-eval: continue with: persona-eval --resume %s\n",
+                r->out, r->out);
+    } else if (rc == PE_EXIT_RUNERRORS) {
+        fprintf(stderr, "persona-eval: %zu of %zu queries ended in error (see %s/"
+                        "predictions.jsonl)\n", r->stats.errors, r->stats.queries_done, r->out);
+    } else if (rc) {
+        fprintf(stderr, "persona-eval: %s\n", e->msg);
     }
-    buf_addc(b, ']');
-}
-
-/* The canonical settings: every setting that changes results, and only those
- * (config_hash in run.json; --resume and merge compare them key by key). Not
- * here: jobs, progress, grace, out folder, shard. Add new result-changing
- * settings (model, endpoint, temperature, ...) here. */
-static cJSON *run_settings(const run_config *c, const dataset *d, const method *const *m,
-                           size_t nm, const llm_setup *ls)
-{
-    cJSON *s = settings_new();
-    const char **names = xcalloc(nm ? nm : 1, sizeof *names);
-    const char **sums = xcalloc(d->nsources ? d->nsources : 1, sizeof *sums);
-    for (size_t i = 0; i < nm; i++)
-        names[i] = m[i]->name;
-    for (size_t i = 0; i < d->nsources; i++)
-        sums[i] = d->sources[i].sha256;
-    settings_add_str(s, "task", c->task->name);
-    settings_add_strs(s, "methods", names, nm);
-    settings_add_strs(s, "data_sha256", sums, d->nsources);
-    settings_add_str(s, "format", c->format ? c->format : "auto");
-    settings_add_u64(s, "k", c->k);
-    settings_add_bool(s, "strict_answers", c->strict);
-    settings_add_u64(s, "seed", c->seed);
-    settings_add_u64(s, "bootstrap", c->bootstrap);
-    settings_add_u64(s, "users", c->users);
-    settings_add_strs(s, "user_ids", c->user_ids, c->nuser_ids);
-    settings_add_u64(s, "max_queries", c->max_queries);
-    if (ls->client) {
-        settings_add_str(s, "llm", ls->offline ? "offline" : "http");
-        settings_add_str(s, "endpoint", ls->endpoint ? ls->endpoint : "");
-        settings_add_str(s, "model", ls->model);
-        settings_add_num(s, "temperature", c->temperature);
-        settings_add_str(s, "tools", c->tools);
-        settings_add_str(s, "extra_body", c->extra_body ? c->extra_body : "");
-        settings_add_u64(s, "max_steps", c->max_steps);
-        settings_add_u64(s, "summary_items", c->summary_items);
-        settings_add_u64(s, "align_batch", c->align_batch);
-        settings_add_u64(s, "align_iters", c->align_iters);
-        settings_add_str(s, "wiki", ls->wiki_spec);
-        settings_add_str(s, "prompts", ls->prompts_sha256);
-    }
-    settings_add_str(s, "embed", c->embed ? c->embed : "bm25");
-    settings_add_str(s, "tokenize", c->tokenize ? c->tokenize : "default");
-    settings_add_u64(s, "dim", c->dim);
-    if (ls->embed) {
-        settings_add_str(s, "embed_endpoint", ls->embed_endpoint);
-        settings_add_str(s, "embed_model", ls->embed_model);
-    }
-    settings_add_bool(s, "online", c->online);
-    if (c->online)
-        settings_add_u64(s, "align_every", c->align_every);
-    free(names);
-    free(sums);
-    return s;
-}
-
-/* run.json: every setting, versions, data files and their SHA-256, counts, timings. */
-static void llm_json(buf *b, const run_config *c, llm_setup *ls)
-{
-    llm_totals t;
-    char num[64];
-    buf_adds(b, ",\n  \"llm\": {\"backend\": ");
-    buf_json_str(b, ls->offline ? "offline" : "http");
-    if (ls->offline) {
-        buf_adds(b, ", \"note\": ");
-        buf_json_str(b, OFFLINE_LABEL);
-    }
-    buf_adds(b, ", \"endpoint\": ");
-    if (ls->endpoint)
-        buf_json_str(b, ls->endpoint);
-    else
-        buf_adds(b, "null");
-    buf_adds(b, ", \"model\": ");
-    buf_json_str(b, ls->model);
-    pe_fmt_double(num, sizeof num, c->temperature);
-    buf_printf(b, ", \"temperature\": %s, \"tools\": \"%s\", \"text_fallback\": %s, "
-                  "\"max_steps\": %zu, \"summary_items\": %zu, \"align_batch\": %zu, "
-                  "\"align_iters\": %zu, \"headers\": %zu, \"extra_body\": %s, \"wiki\": ",
-               num, c->tools, atomic_load(&ls->text_fallback) ? "true" : "false", c->max_steps,
-               c->summary_items, c->align_batch, c->align_iters, c->nheaders,
-               c->extra_body ? c->extra_body : "null");
-    buf_json_str(b, ls->wiki_spec);
-    buf_adds(b, ", \"cache\": {\"mode\": ");
-    buf_json_str(b, ls->cache_mode);
-    if (ls->cache) {
-        cache_stats cs;
-        cache_get_stats(ls->cache, &cs);
-        buf_adds(b, ", \"dir\": ");
-        buf_json_str(b, ls->cache_dir);
-        buf_printf(b, ", \"hits\": %lu, \"misses\": %lu, \"writes\": %lu, "
-                      "\"bytes_read\": %llu, \"bytes_written\": %llu",
-                   cs.hits, cs.misses, cs.writes, cs.bytes_read, cs.bytes_written);
-    }
-    llm_get_totals(ls->client, &t);
-    pe_fmt_double(num, sizeof num, t.cost_usd);
-    buf_printf(b, "}, \"totals\": {\"calls\": %lu, \"errors\": %lu, \"unknown_usage\": %lu, "
-                  "\"prompt_tokens\": %llu, \"completion_tokens\": %llu, "
-                  "\"est_prompt_tokens\": %llu, \"est_completion_tokens\": %llu, "
-                  "\"http_requests\": %lu, \"retries\": %lu, \"rate_limited\": %lu, "
-                  "\"cost_usd\": %s}, \"prompts\": ",
-               t.calls, t.errors, t.unknown_usage, t.prompt_tokens, t.completion_tokens,
-               t.est_prompt_tokens, t.est_completion_tokens, t.http_requests, t.retries,
-               t.rate_limited, num);
-    prompts_used_json(ls->prompts, b);
-    buf_addc(b, '}');
-}
-
-static char *run_json(const run_config *c, const dataset *d, const method *const *m, size_t nm,
-                      int argc, char **argv, const char *started, const char *finished,
-                      const runner_stats *st, int incomplete, llm_setup *ls)
-{
-    buf b = BUF_INIT;
-    size_t hist = 0;
-    char num[64];
-
-    for (size_t u = 0; u < d->nusers; u++)
-        hist += d->users[u].nitems;
-    buf_adds(&b, "{\n  \"tool\": \"persona-eval\",\n  \"version\": ");
-    buf_json_str(&b, PE_VERSION);
-    buf_adds(&b, ",\n  \"git_revision\": ");
-    buf_json_str(&b, PE_GIT_REV);
-    buf_adds(&b, ",\n  \"libraries\": ");
-    cli_versions_json(&b);
-    buf_adds(&b, ",\n  \"command\": ");
-    json_argv(&b, argc, argv);
-    buf_adds(&b, ",\n  \"task\": ");
-    buf_json_str(&b, c->task->name);
-    buf_adds(&b, ",\n  \"methods\": [");
-    for (size_t i = 0; i < nm; i++) {
-        if (i)
-            buf_adds(&b, ", ");
-        buf_json_str(&b, m[i]->name);
-    }
-    buf_printf(&b, "],\n  \"settings\": {\"k\": %zu, \"strict_answers\": %s, \"bootstrap\": %zu, "
-                   "\"seed\": %llu, \"jobs\": %d, \"users\": %zu, \"max_queries\": %zu, "
-                   "\"format\": ",
-               c->k, c->strict ? "true" : "false", c->bootstrap, (unsigned long long)c->seed,
-               c->jobs, c->users, c->max_queries);
-    buf_json_str(&b, c->format ? c->format : "auto");
-    buf_adds(&b, ", \"user_ids\": [");
-    for (size_t i = 0; i < c->nuser_ids; i++) {
-        if (i)
-            buf_adds(&b, ", ");
-        buf_json_str(&b, c->user_ids[i]);
-    }
-    buf_adds(&b, "]},\n  \"data\": [");
-    for (size_t i = 0; i < d->nsources; i++) {
-        buf_adds(&b, i ? ",\n    {\"path\": " : "\n    {\"path\": ");
-        buf_json_str(&b, d->sources[i].path);
-        buf_adds(&b, ", \"format\": ");
-        buf_json_str(&b, d->sources[i].format);
-        buf_printf(&b, ", \"sha256\": \"%s\"}", d->sources[i].sha256);
-    }
-    buf_printf(&b, "\n  ],\n  \"counts\": {\"users\": %zu, \"history_items\": %zu, "
-                   "\"queries\": %zu},\n",
-               d->nusers, hist, dataset_nqueries(d));
-    runctl_run_json(&c->ctl, &b);
-    buf_adds(&b, "  \"started\": ");
-    buf_json_str(&b, started);
-    buf_adds(&b, ",\n  \"finished\": ");
-    if (finished)
-        buf_json_str(&b, finished);
-    else
-        buf_adds(&b, "null");
-    pe_fmt_double(num, sizeof num, st ? st->wall_s : 0);
-    buf_printf(&b, ",\n  \"incomplete\": %s,\n  \"wall_s\": %s", incomplete ? "true" : "false",
-               num);
-    if (st) {
-        pe_fmt_double(num, sizeof num, st->cost_usd);
-        buf_printf(&b, ",\n  \"stats\": {\"queries_total\": %zu, \"queries_done\": %zu, "
-                       "\"queries_skipped\": %zu, \"errors\": %zu, \"calls\": %ld, "
-                       "\"prompt_tokens\": %ld, \"completion_tokens\": %ld, \"cost_usd\": %s}",
-                   st->queries_total, st->queries_done, st->queries_skipped, st->errors,
-                   st->calls, st->prompt_tokens, st->completion_tokens, num);
-    }
-    if (ls && ls->client)
-        llm_json(&b, c, ls);
-    buf_adds(&b, ",\n  \"blas\": ");
-    buf_json_str(&b, topk_blas_info());
-    buf_adds(&b, "\n}\n");
-    return buf_detach(&b);
-}
-
-int cmd_run(int argc, char **argv)
-{
-    run_config c = {0};
-    llm_setup ls = {0};
-    encoder_opts enc;
-    dataset d = {0};
-    run_shared rs = {0};
-    runner_opts ro = {0};
-    runner_stats st = {0};
-    const method **methods = NULL;
-    size_t nmethods = 0, nrec = 0, torn = 0, nsum = 0;
-    pred_record *recs = NULL;
-    method_summary *sums = NULL;
-    report_writer *w = NULL;
-    char *out = NULL, *default_data = NULL, *rj;
-    char started[32], finished[32];
-    pe_err e = {0};
-    int rc, runrc = 0;
-    struct sigaction sa;
-
-    c.k = 4;
-    c.bootstrap = 1000;
-    c.seed = 42;
-    c.jobs = 8;
-    c.methods = CLI_DEFAULT_METHOD;
-    c.temperature = 0.1;
-    c.retries = 6;
-    c.max_response = 8u << 20;
-    c.tools = "auto";
-    c.max_steps = 6;
-    c.summary_items = 50;
-    c.align_batch = 3;
-    c.align_iters = 1;
-    c.align_every = 1;
-    c.limits = ds_limits_default();
-    runctl_init(&c.ctl);
-    rc = parse_args(argc, argv, &c, &e);
-    if (rc == -1) {
-        rc = 0;
-        goto done;
-    }
-    if (rc)
-        goto fail;
-    if (c.sweep) {
-        char stamp[32], *dir;
-        pe_utc_compact(stamp, sizeof stamp);
-        dir = c.out ? xstrdup(c.out) : xasprintf("results/%s-sweep-%s", c.task->name, stamp);
-        rc = sweep_run(argc, argv, c.sweep, dir, cmd_run);
-        free(dir);
-        goto done;
-    }
-    if ((rc = methods_parse_list(c.methods, &methods, &nmethods, &e)))
-        goto fail;
-    if (!c.ndata) {
-        default_data = xasprintf("data/sample/%s.jsonl", c.task->name);
-        if (!pe_file_exists(default_data)) {
-            rc = pe_errf(&e, PE_EXIT_USAGE,
-                         "no --data given and the sample %s is not here (run from the "
-                         "source folder, or name a file with --data)",
-                         default_data);
-            goto fail;
-        }
-        c.data = xrealloc(c.data, sizeof *c.data);
-        c.data[c.ndata++] = default_data;
-    }
-    if ((rc = dataset_load_limits(&d, c.task, c.data, c.ndata, c.format, &c.limits, &e)))
-        goto fail;
-    methods_global_stats(&d, &rs.global_label, &rs.global_mean);
-    if ((rc = dataset_select(&d, c.users, c.user_ids, c.nuser_ids, c.max_queries, &e)))
-        goto fail;
-    if (methods_need_llm(methods, nmethods) && (rc = setup_llm(&c, &ls, &e)))
-        goto fail;
-    if ((rc = setup_encoder(&c, &ls, &enc, &e)))
-        goto fail;
-    if ((rc = runctl_prepare(&c.ctl, &d, run_settings(&c, &d, methods, nmethods, &ls), &c.out,
-                             &e)))
-        goto fail;
-
-    pe_utc_iso(started, sizeof started);
-    if (c.out) {
-        out = xstrdup(c.out);
-    } else {
-        char stamp[32];
-        buf name = BUF_INIT;
-        pe_utc_compact(stamp, sizeof stamp);
-        for (size_t i = 0; i < nmethods; i++)
-            buf_printf(&name, "%s%s", i ? "+" : "", methods[i]->name);
-        if (nmethods > 3) {
-            buf_reset(&name);
-            buf_printf(&name, "%zu-methods", nmethods);
-        }
-        out = xasprintf("results/%s-%s-%s", c.task->name, buf_str(&name), stamp);
-        buf_free(&name);
-    }
-    {
-        char *pp = xasprintf("%s/predictions.jsonl", out);
-        int exists = pe_file_exists(pp);
-        free(pp);
-        if (exists && !c.ctl.resume) {
-            rc = pe_errf(&e, PE_EXIT_USAGE,
-                         "%s already holds a run; choose another --out or remove it", out);
-            goto fail;
-        }
-    }
-    if ((rc = report_open(out, &w, &e)))
-        goto fail;
-    rj = run_json(&c, &d, methods, nmethods, argc, argv, started, NULL, NULL, 1, &ls);
-    rc = pe_write_atomic_in(out, "run.json", rj, strlen(rj), &e);
-    free(rj);
-    if (rc)
-        goto fail;
-
-    rs.task = c.task;
-    rs.data = &d;
-    rs.strict_answers = c.strict;
-    rs.k = c.k;
-    rs.seed = c.seed;
-    rs.methods = methods;
-    rs.nmethods = nmethods;
-    rs.encoder = &enc;
-    rs.llm = ls.client;
-    rs.prompts = ls.prompts;
-    rs.wiki = ls.wiki;
-    rs.tools_mode = !strcmp(c.tools, "native") ? AGENT_NATIVE
-                    : !strcmp(c.tools, "text") ? AGENT_TEXT
-                                                : AGENT_AUTO;
-    rs.text_fallback = &ls.text_fallback;
-    rs.max_steps = (int)c.max_steps;
-    rs.summary_items = c.summary_items;
-    rs.summary_chars = 24000;
-    rs.obs_chars = 600;
-    rs.max_obs_chars = (size_t)c.max_obs;
-    rs.align_batch = c.align_batch;
-    rs.align_iters = c.align_iters;
-    rs.temperature = c.temperature;
-    rs.price_in = c.price_in;
-    rs.price_out = c.price_out;
-    rs.out = w;
-    rs.online = c.online;
-    rs.align_every = c.align_every;
-    /* one BLAS thread per worker when workers run in parallel; all cores for one */
-    topk_set_blas_threads(c.jobs > 1 ? 1 : (int)sysconf(_SC_NPROCESSORS_ONLN));
-    ro.methods = methods;
-    ro.nmethods = nmethods;
-    ro.jobs = c.jobs;
-    ro.out = w;
-    ro.stop = &stop_flag;
-    runctl_runner_opts(&c.ctl, &ro, c.quiet);
-    if (ls.client)
-        progress_set_extra(c.ctl.prog, progress_llm, &ls);
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    if (c.verbose)
-        fprintf(stderr, "persona-eval: %zu users, %zu queries, %zu method(s) -> %s\n", d.nusers,
-                dataset_nqueries(&d), nmethods, out);
-    runrc = runner_run(&rs, &ro, &st, &e);
-    runctl_finish(&c.ctl);
-    /* abandoned workers may still append: keep the writer (we _exit below) */
-    rc = st.abandoned ? report_sync(w, runrc ? NULL : &e) : report_close(w, runrc ? NULL : &e);
-    w = NULL;
-    if (runrc) {
-        rc = runrc;
-        goto summarize;
-    }
-    if (rc)
-        goto fail;
-summarize:
-    {
-        pe_err e2 = {0};
-        int incomplete = runrc != 0 || stop_flag;
-        summary_opts so = {0};
-        const char **mo = xcalloc(nmethods, sizeof *mo), **uo;
-        int src;
-        for (size_t i = 0; i < nmethods; i++)
-            mo[i] = methods[i]->name;
-        uo = xcalloc(d.nusers ? d.nusers : 1, sizeof *uo);
-        for (size_t i = 0; i < d.nusers; i++)
-            uo[i] = d.users[i].id;
-        so.bootstrap = c.bootstrap;
-        so.seed = c.seed;
-        so.method_order = mo;
-        so.nmethod_order = nmethods;
-        so.user_order = uo;
-        so.nuser_order = d.nusers;
-        so.incomplete = incomplete;
-        src = report_load_predictions(out, &recs, &nrec, &torn, &e2);
-        if (!src)
-            src = report_summarize(out, c.task, recs, nrec, &so, &sums, &nsum, &e2);
-        free(mo);
-        free(uo);
-        pe_utc_iso(finished, sizeof finished);
-        rj = run_json(&c, &d, methods, nmethods, argc, argv, started, finished, &st,
-                      incomplete, &ls);
-        if (!src)
-            src = pe_write_atomic_in(out, "run.json", rj, strlen(rj), &e2);
-        if (!src)
-            src = html_write_run(out, &e2);
-        free(rj);
-        if (src && !runrc) {
-            e = e2;
-            rc = src;
-            goto fail;
-        }
-        if (!src && !c.quiet) {
-            buf t = BUF_INIT;
-            report_table(&t, "md", c.task, sums, nsum, NULL);
-            fputs(buf_str(&t), stdout);
-            buf_free(&t);
-            if (ls.client && ls.offline)
-                printf("\nAnswers came from the %s.", OFFLINE_LABEL);
-            printf("\nResults: %s\n", out);
-        }
-        if (runrc)
-            goto fail;
-        if (stop_flag) {
-            fprintf(stderr, "persona-eval: interrupted; the summary in %s is marked "
-                            "incomplete\n", out);
-            rc = stop_signal == SIGTERM ? PE_EXIT_SIGTERM : PE_EXIT_SIGINT;
-            goto done;
-        }
-        if (st.errors) {
-            fprintf(stderr, "persona-eval: %zu of %zu queries ended in error (see %s/"
-                            "predictions.jsonl)\n", st.errors, st.queries_done, out);
-            rc = PE_EXIT_RUNERRORS;
-        }
-        goto done;
-    }
-fail:
-    fprintf(stderr, "persona-eval: %s\n", e.msg);
-done:
-    if (st.abandoned) { /* workers still use the data: leave without freeing it */
-        fprintf(stderr, "persona-eval: %zu queries still in flight after the grace period "
-                        "were abandoned\n", st.abandoned);
+    if (r->abandoned) { /* workers still use the run's data: leave without freeing it */
+        fprintf(stderr, "persona-eval: %zu queries in flight were abandoned (they run again "
+                        "on --resume)\n", r->abandoned);
         fflush(stdout);
         fflush(stderr);
         _exit(rc);
     }
-    runctl_free(&c.ctl);
-    if (w)
-        report_close(w, NULL);
-    report_free_predictions(recs, nrec);
-    report_free_summaries(sums, nsum);
-    dataset_free(&d);
-    free_llm(&ls);
-    free(methods);
-    free(c.headers);
-    free(c.data);
-    free(c.user_ids);
-    free(default_data);
-    free(out);
+    return rc;
+}
+
+static int run_sweep(const run_args *a, pe_err *e)
+{
+    char stamp[32], *dir, *csv;
+    int rc;
+    pe_utc_compact(stamp, sizeof stamp);
+    dir = a->c.out ? xstrdup(a->c.out) : xasprintf("results/%s-sweep-%s", a->c.task, stamp);
+    rc = sweep_run(&a->c, a->sweep, dir, e);
+    csv = xasprintf("%s/sweep.csv", dir);
+    if (rc && rc != PE_EXIT_RUNERRORS) {
+        fprintf(stderr, "persona-eval: %s\n", e->msg);
+    } else {
+        char *text = NULL;
+        size_t len = 0;
+        if (pe_read_file(csv, 64u << 20, &text, &len, e) == 0)
+            fwrite(text, 1, len, stdout);
+        free(text);
+        printf("\nSweep: %s (sweep.csv, sweep_*.svg)\n", dir);
+    }
+    free(csv);
+    free(dir);
+    return rc;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    run_args a;
+    run_words resumed = {0};
+    pe_run_result r;
+    pe_err e = {0};
+    int rc;
+    struct sigaction sa;
+
+    memset(&a, 0, sizeof a);
+    run_config_init(&a.c);
+    a.c.methods = CLI_DEFAULT_METHOD;
+    rc = parse_args(argc, argv, &a, &e);
+    if (rc == 0 && a.c.resume) { /* continue from the recorded command, new options on top */
+        char *dir = xstrdup(a.c.resume);
+        run_args_free(&a);
+        memset(&a, 0, sizeof a);
+        run_config_init(&a.c);
+        a.c.methods = CLI_DEFAULT_METHOD;
+        rc = run_command_resume(dir, argc, argv, &resumed, &e);
+        if (!rc)
+            rc = parse_args((int)resumed.n, resumed.v, &a, &e);
+        free(dir);
+    }
+    if (rc == 0 && !a.c.task)
+        rc = pe_errf(&e, PE_EXIT_USAGE, "--task is required (tasks: %s)", task_names());
+    if (rc == -1) {
+        rc = 0;
+        goto done;
+    }
+    if (rc) {
+        fprintf(stderr, "persona-eval: %s\n", e.msg);
+        goto done;
+    }
+    if (a.quiet && !a.progress_given)
+        a.c.progress = PROGRESS_NEVER;
+    if (!a.share) { /* run folders hold user histories and personas: private by default */
+        mode_t old = umask(0);
+        umask(old | 077);
+    }
+    a.c.command = (const char *const *)a.cmd.v;
+    a.c.ncommand = a.cmd.n;
+    a.c.stop = &stop_signal;
+    a.c.log = log_stderr;
+    if (a.sweep) {
+        rc = run_sweep(&a, &e);
+        goto done;
+    }
+    snprintf(grace_text, sizeof grace_text,
+             " queries in flight (up to %g s); Ctrl-C again to stop now\n", a.c.grace_s);
+    a.c.stop_now = &stop_now;
+    a.c.in_flight = &in_flight;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    rc = finish(&a, &r, pe_run(&a.c, &r, &e), &e);
+    pe_run_result_free(&r);
+done:
+    run_args_free(&a);
+    run_words_free(&resumed);
     return rc;
 }

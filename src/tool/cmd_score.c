@@ -12,6 +12,7 @@
 #include "dataset.h"
 #include "jsonu.h"
 #include "metrics.h"
+#include "report.h"
 #include "task.h"
 #include "util.h"
 
@@ -338,157 +339,6 @@ static int score_files(const task *t, const char *golds_path, const char *preds_
     return rc;
 }
 
-/* One scored or errored line of predictions.jsonl (the last for its method and id). */
-typedef struct pred_line {
-    size_t method;
-    char *key;         /* "method\x1fid" */
-    char *gold, *pred; /* NULL when errored or without gold */
-    int errored;
-} pred_line;
-
-typedef struct rundir {
-    char **methods;
-    size_t nmethods;
-    pred_line *lines;
-    size_t nlines, cap;
-} rundir;
-
-static void rundir_free(rundir *d)
-{
-    for (size_t i = 0; i < d->nmethods; i++)
-        free(d->methods[i]);
-    for (size_t i = 0; i < d->nlines; i++) {
-        free(d->lines[i].gold);
-        free(d->lines[i].pred);
-        free(d->lines[i].key);
-    }
-    free(d->methods);
-    free(d->lines);
-}
-
-static size_t method_index(rundir *d, const char *name)
-{
-    for (size_t i = 0; i < d->nmethods; i++)
-        if (!strcmp(d->methods[i], name))
-            return i;
-    d->methods = xrealloc(d->methods, (d->nmethods + 1) * sizeof *d->methods);
-    d->methods[d->nmethods] = xstrdup(name);
-    return d->nmethods++;
-}
-
-/* Reads one parsed line into d; where is "file:line". */
-static int rundir_add(rundir *d, strmap *keys, const task *t, const cJSON *j, const char *where,
-                      pe_err *e)
-{
-    const char *method = jsonu_str(j, "method"), *user = jsonu_str(j, "user");
-    const cJSON *err = cJSON_GetObjectItemCaseSensitive(j, "error");
-    const cJSON *gold = cJSON_GetObjectItemCaseSensitive(j, "gold");
-    const cJSON *pred = cJSON_GetObjectItemCaseSensitive(j, "pred");
-    char *id = jsonu_text(cJSON_GetObjectItemCaseSensitive(j, "id")), *key;
-    pred_line l = {0, NULL, NULL, NULL, 0};
-    size_t at;
-    int rc = 0;
-
-    if (!user)
-        user = "?";
-    if (!method)
-        rc = pe_errf(e, PE_EXIT_DATA, "%s: user \"%s\": field \"method\" must be a string", where,
-                     user);
-    else if (!id)
-        rc = pe_errf(e, PE_EXIT_DATA, "%s: user \"%s\": field \"id\" must be a string", where,
-                     user);
-    else if (err && !cJSON_IsNull(err) && !cJSON_IsString(err))
-        rc = pe_errf(e, PE_EXIT_DATA, "%s: user \"%s\": field \"error\" must be null or a string",
-                     where, user);
-    if (rc) {
-        free(id);
-        return rc;
-    }
-    l.method = method_index(d, method);
-    l.errored = cJSON_IsString(err);
-    if (!l.errored && gold && !cJSON_IsNull(gold)) {
-        if (!(l.gold = jsonu_text(gold)))
-            rc = pe_errf(e, PE_EXIT_DATA, "%s: user \"%s\": field \"gold\" must be a string",
-                         where, user);
-        else if (!(l.pred = jsonu_text(pred)))
-            rc = pe_errf(e, PE_EXIT_DATA, "%s: user \"%s\": field \"pred\" must be a string",
-                         where, user);
-        else
-            rc = check_rating_gold(t, l.gold, where, e);
-    }
-    if (rc) {
-        free(l.gold);
-        free(l.pred);
-        free(id);
-        return rc;
-    }
-    key = xasprintf("%s\x1f%s", method, id);
-    free(id);
-    at = strmap_get(keys, key);
-    if (at != STRMAP_NONE) { /* a later line for the same query replaces the earlier one */
-        free(d->lines[at].gold);
-        free(d->lines[at].pred);
-        l.key = d->lines[at].key;
-        d->lines[at] = l;
-        free(key);
-        return 0;
-    }
-    d->lines = xgrow(d->lines, &d->cap, d->nlines + 1, sizeof *d->lines);
-    l.key = key;
-    d->lines[d->nlines] = l;
-    strmap_put(keys, key, d->nlines++);
-    return 0;
-}
-
-static int rundir_load(const char *path, const task *t, const ds_limits *lim, rundir *d,
-                       pe_err *e)
-{
-    char *data;
-    size_t len, lineno = 0;
-    strmap keys;
-    int rc;
-
-    memset(d, 0, sizeof *d);
-    if ((rc = read_limited(path, lim->max_file_bytes, &data, &len, e)) != 0)
-        return rc;
-    strmap_init(&keys, 64);
-    for (size_t pos = 0; pos < len && !rc;) {
-        const char *line = data + pos, *nl = memchr(line, '\n', len - pos);
-        size_t llen = nl ? (size_t)(nl - line) : len - pos, off = 0, line_no, col;
-        char *where;
-        cJSON *j;
-
-        pos += llen + (nl ? 1 : 0);
-        lineno++;
-        if (strspn(line, " \t\r") >= llen)
-            continue;
-        j = jsonu_parse(line, llen, &off);
-        if (!j && !nl) {
-            fprintf(stderr,
-                    "persona-eval score: warning: %s:%zu: ignoring the torn last line (no newline "
-                    "at its end)\n",
-                    path, lineno);
-            break;
-        }
-        if (!j || !cJSON_IsObject(j)) {
-            jsonu_line_col(line, off, &line_no, &col);
-            rc = j ? pe_errf(e, PE_EXIT_DATA, "%s:%zu: expected a JSON object", path, lineno)
-                   : pe_errf(e, PE_EXIT_DATA, "%s:%zu:%zu: invalid JSON", path, lineno, col);
-            cJSON_Delete(j);
-            break;
-        }
-        where = xasprintf("%s:%zu", path, lineno);
-        rc = rundir_add(d, &keys, t, j, where, e);
-        free(where);
-        cJSON_Delete(j);
-    }
-    strmap_free(&keys);
-    free(data);
-    if (rc)
-        rundir_free(d);
-    return rc;
-}
-
 /* The task named in RUN_DIR/run.json, or NULL with e set. */
 static const task *rundir_task(const char *dir, pe_err *e)
 {
@@ -517,41 +367,69 @@ static const task *rundir_task(const char *dir, pe_err *e)
     return t;
 }
 
+/* Methods in the order of their first kept record. */
+static size_t method_list(const pred_record *r, size_t n, const char ***out)
+{
+    const char **m = xmalloc((n ? n : 1) * sizeof *m);
+    size_t nm = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = 0;
+        while (k < nm && strcmp(m[k], r[i].method) != 0)
+            k++;
+        if (k == nm)
+            m[nm++] = r[i].method;
+    }
+    *out = m;
+    return nm;
+}
+
 static int score_rundir(const task *t, const char *dir, size_t B, uint64_t seed,
                         const ds_limits *lim, buf *out, pe_err *e)
 {
     char *path = xasprintf("%s/predictions.jsonl", dir);
     char **golds, **preds;
-    rundir d;
-    size_t nogold = 0;
-    int rc = rundir_load(path, t, lim, &d, e);
+    const char **methods = NULL;
+    pred_record *r;
+    size_t n, torn, nogold = 0, nm;
+    int rc = report_read_predictions(path, lim->max_file_bytes, &r, &n, &torn, e);
 
+    for (size_t i = 0; !rc && i < n; i++)
+        if (!r[i].error && r[i].gold) {
+            char *where = xasprintf("%s: user \"%s\", id \"%s\"", path, r[i].user, r[i].id);
+            rc = check_rating_gold(t, r[i].gold, where, e);
+            free(where);
+        }
     if (rc) {
+        if (n)
+            report_free_predictions(r, n);
         free(path);
         return rc;
     }
-    golds = xmalloc((d.nlines + 1) * sizeof *golds);
-    preds = xmalloc((d.nlines + 1) * sizeof *preds);
+    if (torn)
+        fprintf(stderr, "persona-eval score: warning: %s: ignoring the torn last line (no "
+                "newline at its end)\n", path);
+    nm = method_list(r, n, &methods);
+    golds = xmalloc((n + 1) * sizeof *golds);
+    preds = xmalloc((n + 1) * sizeof *preds);
     buf_adds(out, "{\"task\": ");
     buf_json_str(out, t->name);
     buf_adds(out, ", \"methods\": [");
-    for (size_t m = 0; m < d.nmethods; m++) {
-        size_t n = 0, errors = 0;
-        for (size_t i = 0; i < d.nlines; i++) {
-            const pred_line *l = &d.lines[i];
-            if (l->method != m)
+    for (size_t m = 0; m < nm; m++) {
+        size_t k = 0, errors = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (strcmp(r[i].method, methods[m]) != 0)
                 continue;
-            if (l->errored)
+            if (r[i].error)
                 errors++;
-            else if (!l->gold)
+            else if (!r[i].gold)
                 nogold++;
             else
-                golds[n] = l->gold, preds[n++] = l->pred;
+                golds[k] = r[i].gold, preds[k++] = r[i].pred;
         }
         buf_adds(out, m ? ", {\"method\": " : "{\"method\": ");
-        buf_json_str(out, d.methods[m]);
+        buf_json_str(out, methods[m]);
         buf_adds(out, ", ");
-        score_pairs(out, t, golds, preds, n, B, seed, errors);
+        score_pairs(out, t, golds, preds, k, B, seed, errors);
         buf_adds(out, "}");
     }
     buf_adds(out, "]}\n");
@@ -560,8 +438,9 @@ static int score_rundir(const task *t, const char *dir, size_t B, uint64_t seed,
                 "not scored\n", path, nogold);
     free(golds);
     free(preds);
+    free(methods);
     free(path);
-    rundir_free(&d);
+    report_free_predictions(r, n);
     return 0;
 }
 

@@ -115,10 +115,38 @@ rc=0
 # shellcheck disable=SC2086
 "$BIN" $A --k 5 --strict-answers --resume "$tmp/ref" 2> "$tmp/err" || rc=$?
 [ "$rc" -eq 2 ] || { echo "mismatched resume: expected exit 2, got $rc"; exit 1; }
-grep -q "k (recorded 4, now 5)" "$tmp/err" && grep -q "strict_answers" "$tmp/err"
+grep -q -- "--k (recorded 4, now 5)" "$tmp/err" && grep -q -- "--strict-answers" "$tmp/err"
 cmp "$tmp/before" "$tmp/ref/predictions.jsonl"
+
+# a setting that changes only what the model sees is result-changing too
+obs="--method prompt --llm offline --max-queries 1 --users 2 -q --bootstrap 10 --cache off"
+# shellcheck disable=SC2086
+"$BIN" --task lamp2m $obs --out "$tmp/obs" 2>/dev/null
+rc=0
+# shellcheck disable=SC2086
+"$BIN" --task lamp2m $obs --max-observation-chars 100 --resume "$tmp/obs" 2> "$tmp/err" || rc=$?
+[ "$rc" -eq 2 ] || { echo "--max-observation-chars on resume: expected exit 2, got $rc"; exit 1; }
+grep -q -- "--max-observation-chars (recorded 4000, now 100)" "$tmp/err"
 rc=0
 # shellcheck disable=SC2086
 "$BIN" $A --resume "$tmp/nothing-here" 2> "$tmp/err" || rc=$?
-[ "$rc" -eq 2 ] || { echo "resume of a missing run: expected exit 2, got $rc"; exit 1; }
+[ "$rc" -eq 66 ] || { echo "resume of a missing run: expected exit 66, got $rc"; exit 1; }
+grep -q "no run.json there" "$tmp/err"
+
+# --resume alone continues from the recorded command; a result-changing option
+# given with it is refused, one that is not is taken
+d=$tmp/one
+# shellcheck disable=SC2086
+PE_TEST_QUERY_DELAY_MS=300 "$BIN" $A --out "$d" 2>/dev/null &
+pid=$!
+sleep 0.8
+kill -INT "$pid"
+rc=0
+wait "$pid" || rc=$?
+[ "$rc" -eq 130 ] || { echo "SIGINT: expected 130, got $rc"; exit 1; }
+rc=0
+"$BIN" --resume "$d" --seed 7 2> "$tmp/err" || rc=$?
+[ "$rc" -eq 2 ] && grep -q -- "--seed (recorded 42, now 7)" "$tmp/err"
+"$BIN" --resume "$d" -j 2 --progress never
+cmp "$tmp/ref/summary.json" "$d/summary.json"
 echo ok

@@ -75,13 +75,13 @@ grep -q '^lamp3,lamp3,majority,' "$tmp/report.csv"
 "$BIN" report --baseline "$tmp/lamp2m" "$tmp/lamp2m" > /dev/null
 "$BIN" --task lamp2m --method user-majority --user u001 --user u002 --out "$tmp/small" -q \
     --bootstrap 0
-mkdir -p "$tmp/worse"
-python3 - "$tmp/lamp2m/summary.json" "$tmp/worse/summary.json" <<'PY'
+cp -r "$tmp/lamp2m" "$tmp/worse"
+python3 - "$tmp/worse/predictions.jsonl" <<'PY'
 import json, sys
-s = json.load(open(sys.argv[1]))
-for m in s["methods"]:
-    m["accuracy"] = m["ci"]["accuracy"][0] - 0.05
-json.dump(s, open(sys.argv[2], "w"))
+p = [json.loads(l) for l in open(sys.argv[1])]
+for x in p:
+    x["pred"] = "not a tag"
+open(sys.argv[1], "w").write("".join(json.dumps(x) + "\n" for x in p))
 PY
 rc=0
 "$BIN" report --baseline "$tmp/lamp2m" "$tmp/worse" > "$tmp/reg.txt" 2>&1 || rc=$?

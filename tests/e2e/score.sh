@@ -87,4 +87,42 @@ expect_rc missing 66 'nonexistent.json' \
     "$BIN" score --task lamp3 --golds $D/lamp3_golds.json --preds $D/nonexistent.json
 expect_rc bad-flag 2 'unknown option' "$BIN" score --frobnicate
 expect_rc no-task 2 '--task' "$BIN" score --golds $D/lamp3_golds.json --preds $D/lamp3_preds.json
+# the one predictions reader keys on (method, user, id): two users may share a
+# query id and both count; a repeated line for the same user replaces the first.
+mkdir -p "$TMP/shared"
+printf '{"task": "lamp2m"}\n' > "$TMP/shared/run.json"
+cat > "$TMP/shared/predictions.jsonl" <<'EOF2'
+{"user":"u1","id":"q1","method":"m","gold":"comedy","pred":"action","error":null}
+{"user":"u2","id":"q1","method":"m","gold":"action","pred":"action","error":null}
+{"user":"u1","id":"q1","method":"m","gold":"comedy","pred":"comedy","error":null}
+EOF2
+# u1 q1 comedy/comedy (the later line), u2 q1 action/action: accuracy 1, F1 = 2/15
+expect_out shared-ids \
+    '{"task": "lamp2m", "methods": [{"method": "m", "n": 2, "invalid": 0, "errors": 0, "accuracy": 1.0, "f1": 0.13333333333333333}]}' \
+    "$BIN" score "$TMP/shared"
+# every run writes each method's predictions in LaMP's official format; score
+# reads them back with the golds file written beside them and gives the
+# summary's numbers, and so does the reference re-implementation of LaMP's
+# evaluation (for lamp2m, "LaMP_2" means movie tags there)
+"$BIN" run --task lamp2m --method knn,majority --llm offline --cache off -q --bootstrap 0 \
+    --out "$TMP/off" >/dev/null 2>&1 || { echo "FAIL official: run"; fail=1; }
+for m in knn majority; do
+    got=$("$BIN" score --task lamp2m --golds "$TMP/off/official_golds.json" \
+        --preds "$TMP/off/official_$m.json" 2>"$TMP/err")
+    ref=$(python3 scripts/official_eval.py --golds_json "$TMP/off/official_golds.json" \
+        --preds_json "$TMP/off/official_$m.json" --task_name LaMP_2)
+    if ! python3 - "$TMP/off/summary.json" "$m" "$got" "$ref" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+m = next(x for x in s["methods"] if x["method"] == sys.argv[2])
+got, ref = json.loads(sys.argv[3]), json.loads(sys.argv[4])
+assert got["n"] == m["n"], (got, m)
+for k in ("accuracy", "f1"):
+    assert got[k] == m[k] == ref[k], (k, got[k], m[k], ref[k])
+PY
+    then
+        echo "FAIL official $m: $got vs summary / $ref"
+        fail=1
+    fi
+done
 exit $fail

@@ -47,6 +47,22 @@ expect 2 "duplicated shard 0" "$BIN" merge "$tmp/s0" "$tmp/s0" "$tmp/s1" "$tmp/s
 "$BIN" $A --k 7 --shard 1/3 --out "$tmp/k7"
 expect 2 "k (recorded 4, now 7)" "$BIN" merge "$tmp/s0" "$tmp/k7" "$tmp/s2" --out "$tmp/m4"
 [ ! -e "$tmp/m2" ] && [ ! -e "$tmp/m3" ] && [ ! -e "$tmp/m4" ]
+# an interrupted shard: refused with exit 5 and nothing written, unless allowed;
+# then stdout and summary.md say INCOMPLETE
+cp -r "$tmp/s1" "$tmp/s1cut"
+python3 - "$tmp/s1cut/run.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+r["incomplete"] = True
+json.dump(r, open(sys.argv[1], "w"))
+PY
+expect 5 "incomplete shard(s): $tmp/s1cut" "$BIN" merge "$tmp/s0" "$tmp/s1cut" "$tmp/s2" \
+    --out "$tmp/m5"
+[ ! -e "$tmp/m5" ]
+expect 0 "^INCOMPLETE:" "$BIN" merge "$tmp/s0" "$tmp/s1cut" "$tmp/s2" --out "$tmp/m5" \
+    --allow-incomplete
+grep -q "INCOMPLETE run" "$tmp/m5/summary.md"
+grep -q '"incomplete":true' "$tmp/m5/summary.json"
 # bad shard specifications
 # shellcheck disable=SC2086
 expect 2 "out of range" "$BIN" $A --shard 3/3 --out "$tmp/x"

@@ -118,7 +118,7 @@ int fz_dataset(const uint8_t *data, size_t size)
     }
     if (dataset_prepare(&d, &po, &prep, &e) == 0)
         dataset_free(&prep);
-    dataset_select(&d, 2, NULL, 0, 1, &e);
+    dataset_select(&d, NULL, 2, NULL, 0, 1, &e);
     dataset_free(&d);
     return 0;
 }

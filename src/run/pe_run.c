@@ -1,0 +1,379 @@
+/* pe_run(): one evaluation, from a configuration to a run directory. */
+#include "pe_run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "html.h"
+#include "run_parts.h"
+#include "topk.h"
+
+/* Everything one call of pe_run() holds. */
+typedef struct run_state {
+    const pe_run_config *c;
+    const task *task;
+    dataset data;
+    dataset unselected;         /* users left out by --users/--user */
+    const ds_user **pool;       /* every loaded user, by id */
+    const method **methods;
+    size_t nmethods;
+    run_llm llm;
+    encoder_opts enc;
+    runctl ctl;
+    report_writer *w;
+    char *default_data;
+    int lock_fd;                /* the run folder's lock, held for the whole run */
+    char started[32], finished[32];
+    run_shared rs;
+    runner_opts ro;
+} run_state;
+
+static void sink_trace(void *ctx, const char *line)
+{
+    report_append_trace(ctx, line, NULL);
+}
+
+static void sink_persona(void *ctx, const char *line)
+{
+    report_append_persona(ctx, line, NULL);
+}
+
+/* The data files: the config's, or the bundled sample of the task. */
+static int load_data(run_state *s, pe_err *e)
+{
+    const pe_run_config *c = s->c;
+    const char *const *paths = c->data;
+    size_t n = c->ndata;
+    const char *one[1];
+
+    if (!n) {
+        s->default_data = xasprintf("data/sample/%s.jsonl", s->task->name);
+        if (!pe_file_exists(s->default_data))
+            return pe_errf(e, PE_EXIT_USAGE,
+                           "no --data given and the sample %s is not here (run from the "
+                           "source folder, or name a file with --data)",
+                           s->default_data);
+        one[0] = s->default_data;
+        paths = one;
+        n = 1;
+    }
+    return dataset_load_limits(&s->data, s->task, paths, n, c->format, &c->limits, e);
+}
+
+/* The canonical settings of this run (run_config's table). */
+static cJSON *settings_of(const run_state *s)
+{
+    const dataset *d = &s->data;
+    const char **names = xcalloc(s->nmethods ? s->nmethods : 1, sizeof *names);
+    const char **sums = xcalloc(d->nsources ? d->nsources : 1, sizeof *sums);
+    run_derived dv = {0};
+    cJSON *out;
+
+    for (size_t i = 0; i < s->nmethods; i++)
+        names[i] = s->methods[i]->name;
+    for (size_t i = 0; i < d->nsources; i++)
+        sums[i] = d->sources[i].sha256;
+    dv.data_sha256 = sums;
+    dv.ndata = d->nsources;
+    dv.methods = names;
+    dv.nmethods = s->nmethods;
+    dv.llm = s->llm.client != NULL;
+    dv.embed_http = s->llm.embed != NULL;
+    dv.backend = s->llm.offline ? "offline" : "http";
+    dv.model = s->llm.model;
+    dv.prompts_sha256 = s->llm.prompts_sha256;
+    dv.wiki = s->llm.wiki_spec;
+    out = run_config_settings(s->c, &dv);
+    free(names);
+    free(sums);
+    return out;
+}
+
+static char *default_out(const run_state *s)
+{
+    char stamp[32], *out;
+    buf name = BUF_INIT;
+    pe_utc_compact(stamp, sizeof stamp);
+    for (size_t i = 0; i < s->nmethods; i++)
+        buf_printf(&name, "%s%s", i ? "+" : "", s->methods[i]->name);
+    if (s->nmethods > 3) {
+        buf_reset(&name);
+        buf_printf(&name, "%zu-methods", s->nmethods);
+    }
+    out = xasprintf("results/%s-%s-%s", s->task->name, buf_str(&name), stamp);
+    buf_free(&name);
+    return out;
+}
+
+static int write_run_json(const run_state *s, const char *out, const runner_stats *st,
+                          int incomplete, pe_err *e)
+{
+    run_record rec = {s->c,      &s->data,    s->methods, s->nmethods, &s->ctl,
+                      (run_llm *)&s->llm, s->started, NULL, st, incomplete};
+    char *rj;
+    int rc;
+    if (st)
+        rec.finished = s->finished;
+    rj = run_json_text(&rec);
+    rc = pe_write_atomic_in(out, "run.json", rj, strlen(rj), e);
+    free(rj);
+    return rc;
+}
+
+/* Claim the run folder before anything is written to it: one run at a time
+ * (flock: released by the kernel when the process ends, however it ends). */
+static int lock_folder(run_state *s, const char *dir, pe_err *e)
+{
+    char *path = xasprintf("%s/.lock", dir), pid[32];
+    int rc = pe_mkdirs(dir, e), n;
+    if (!rc && (s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+        rc = pe_errf(e, PE_EXIT_IO, "%s: %s", path, strerror(errno));
+    if (!rc && flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        char other[32] = "";
+        ssize_t got = pread(s->lock_fd, other, sizeof other - 1, 0);
+        other[got > 0 ? got : 0] = '\0';
+        other[strcspn(other, "\n")] = '\0';
+        rc = errno == EWOULDBLOCK
+                 ? pe_errf(e, PE_EXIT_LOCKED, "%s is in use by another run (process %s)", dir,
+                           *other ? other : "?")
+                 : pe_errf(e, PE_EXIT_IO, "%s: %s", path, strerror(errno));
+    }
+    if (!rc) {
+        n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+        if (ftruncate(s->lock_fd, 0) != 0 || pwrite(s->lock_fd, pid, (size_t)n, 0) != n)
+            rc = pe_errf(e, PE_EXIT_IO, "%s: %s", path, strerror(errno));
+    }
+    free(path);
+    return rc;
+}
+
+/* Every loaded user, sorted by id, for what is drawn from other users. */
+static void make_pool(run_state *s, run_shared *rs)
+{
+    const dataset *parts[3] = {&s->data, &s->unselected, &s->ctl.rest};
+    size_t n = 0;
+    const ds_user **all;
+    for (size_t p = 0; p < 3; p++)
+        n += parts[p]->nusers;
+    all = xcalloc(n ? n : 1, sizeof *all);
+    n = 0;
+    for (size_t p = 0; p < 3; p++)
+        for (size_t i = 0; i < parts[p]->nusers; i++)
+            all[n++] = &parts[p]->users[i];
+    s->pool = methods_pool_new(all, n);
+    free(all);
+    rs->pool = s->pool;
+    rs->npool = n;
+}
+
+/* Everything up to the first query: data, users, LLM, encoder, resume, the
+ * run directory and its first run.json. */
+static int prepare(run_state *s, pe_run_result *r, run_shared *rs, pe_err *e)
+{
+    const pe_run_config *c = s->c;
+    const char *out = c->out;
+    char *pp;
+    int rc, exists;
+
+    if (!c->task || !(s->task = task_get(c->task)))
+        return pe_errf(e, PE_EXIT_USAGE, "unknown task \"%s\" (tasks: %s)",
+                       c->task ? c->task : "", task_names());
+    r->task = s->task;
+    if ((rc = methods_parse_list(c->methods, &s->methods, &s->nmethods, e)))
+        return rc;
+    if ((rc = load_data(s, e)))
+        return rc;
+    methods_global_stats(&s->data, &rs->global_label, &rs->global_mean);
+    if ((rc = dataset_select(&s->data, &s->unselected, c->users, c->user_ids, c->nuser_ids,
+                             c->max_queries, e)))
+        return rc;
+    if (methods_need_llm(s->methods, s->nmethods) && (rc = run_llm_setup(c, &s->llm, e)))
+        return rc;
+    if ((rc = run_encoder_setup(c, &s->llm, &s->enc, e)))
+        return rc;
+    r->offline = s->llm.client && s->llm.offline;
+    if (c->resume && out && strcmp(out, c->resume) != 0)
+        return pe_errf(e, PE_EXIT_USAGE, "--out %s and --resume %s name different folders", out,
+                       c->resume);
+    r->out = c->resume ? xstrdup(c->resume) : out ? xstrdup(out) : default_out(s);
+    /* a resumed folder is locked before its torn tails are repaired; a new one
+     * only once the options are known to be good (bad input writes nothing) */
+    if (c->resume && (rc = lock_folder(s, r->out, e)))
+        return rc;
+    if ((rc = runctl_prepare(&s->ctl, &s->data, settings_of(s), &out, e)))
+        return rc;
+    if (!c->resume && (rc = lock_folder(s, r->out, e)))
+        return rc;
+    make_pool(s, rs);
+    pe_utc_iso(s->started, sizeof s->started);
+    pp = xasprintf("%s/predictions.jsonl", r->out);
+    exists = pe_file_exists(pp);
+    free(pp);
+    if (exists && !c->resume)
+        return pe_errf(e, PE_EXIT_USAGE,
+                       "%s already holds a run; choose another --out or remove it", r->out);
+    if ((rc = report_open(r->out, &s->w, e)))
+        return rc;
+    return write_run_json(s, r->out, NULL, 1, e);
+}
+
+static void shared_from_config(const run_state *s, run_shared *rs)
+{
+    const pe_run_config *c = s->c;
+    rs->task = s->task;
+    rs->data = &s->data;
+    rs->strict_answers = c->strict_answers;
+    rs->k = c->k;
+    rs->seed = c->seed;
+    rs->methods = s->methods;
+    rs->nmethods = s->nmethods;
+    rs->encoder = &s->enc;
+    rs->llm = s->llm.client;
+    rs->prompts = s->llm.prompts;
+    rs->wiki = s->llm.wiki;
+    rs->tools_mode = !strcmp(c->tools, "native") ? AGENT_NATIVE
+                     : !strcmp(c->tools, "text") ? AGENT_TEXT
+                                                 : AGENT_AUTO;
+    rs->text_fallback = (atomic_int *)&s->llm.text_fallback;
+    rs->max_steps = (int)c->max_steps;
+    rs->summary_items = c->summary_items;
+    rs->summary_chars = 24000;
+    rs->obs_chars = 600;
+    rs->max_obs_chars = (size_t)c->max_observation_chars;
+    rs->align_batch = c->align_batch;
+    rs->align_iters = c->align_iters;
+    rs->temperature = c->temperature;
+    rs->price_in = c->price_in;
+    rs->price_out = c->price_out;
+    rs->sink.trace = sink_trace;
+    rs->sink.persona = sink_persona;
+    rs->sink.ctx = s->w;
+    rs->online = c->online;
+    rs->align_every = c->align_every;
+}
+
+/* After the answers: summaries from predictions.jsonl, the final run.json and
+ * report.html. */
+static int summarize(run_state *s, pe_run_result *r, pe_err *e)
+{
+    summary_opts so = {0};
+    pred_record *recs = NULL;
+    size_t nrec = 0, torn = 0;
+    const char **mo = xcalloc(s->nmethods ? s->nmethods : 1, sizeof *mo);
+    const char **uo = xcalloc(s->data.nusers ? s->data.nusers : 1, sizeof *uo);
+    int rc;
+
+    for (size_t i = 0; i < s->nmethods; i++)
+        mo[i] = s->methods[i]->name;
+    for (size_t i = 0; i < s->data.nusers; i++)
+        uo[i] = s->data.users[i].id;
+    so.bootstrap = s->c->bootstrap;
+    so.seed = s->c->seed;
+    so.method_order = mo;
+    so.nmethod_order = s->nmethods;
+    so.user_order = uo;
+    so.nuser_order = s->data.nusers;
+    so.incomplete = r->incomplete;
+    rc = report_load_predictions(r->out, &recs, &nrec, &torn, e);
+    if (!rc)
+        rc = report_summarize(r->out, s->task, recs, nrec, &so, &r->summaries, &r->nsummaries,
+                              e);
+    report_free_predictions(recs, nrec);
+    free(mo);
+    free(uo);
+    pe_utc_iso(s->finished, sizeof s->finished);
+    if (!rc)
+        rc = write_run_json(s, r->out, &r->stats, r->incomplete, e);
+    if (!rc)
+        rc = html_write_run(r->out, e);
+    return rc;
+}
+
+/* Frees s itself too. */
+static void release(run_state *s)
+{
+    if (s->lock_fd >= 0)
+        close(s->lock_fd);
+    runctl_free(&s->ctl);
+    if (s->w)
+        report_close(s->w, NULL);
+    dataset_free(&s->data);
+    dataset_free(&s->unselected);
+    free(s->pool);
+    run_llm_free(&s->llm);
+    free(s->methods);
+    free(s->default_data);
+    free(s);
+}
+
+int pe_run(const pe_run_config *c, pe_run_result *r, pe_err *e)
+{
+    /* on the heap: after an abandoned stop the workers still read it */
+    run_state *s = xcalloc(1, sizeof *s);
+    s->lock_fd = -1;
+    runner_opts *ro = &s->ro;
+    int rc, runrc, src;
+    pe_err e2 = {0};
+
+    memset(r, 0, sizeof *r);
+    s->c = c;
+    runctl_init(&s->ctl, c->resume, c->shard, c->shards, c->grace_s, c->progress);
+    if ((rc = prepare(s, r, &s->rs, e))) {
+        release(s);
+        return rc;
+    }
+    shared_from_config(s, &s->rs);
+    /* one BLAS thread per worker when workers run in parallel; all cores for one */
+    topk_set_blas_threads(c->jobs > 1 ? 1 : (int)sysconf(_SC_NPROCESSORS_ONLN));
+    ro->methods = s->methods;
+    ro->nmethods = s->nmethods;
+    ro->jobs = c->jobs > 0 ? c->jobs : 1;
+    ro->out = s->w;
+    ro->stop = c->stop;
+    ro->stop_now = c->stop_now;
+    ro->in_flight = c->in_flight;
+    runctl_runner_opts(&s->ctl, ro);
+    if (s->llm.client)
+        progress_set_extra(s->ctl.prog, run_llm_progress, &s->llm);
+    if (c->verbose)
+        run_log(c, "%zu users, %zu queries, %zu method(s) -> %s", s->data.nusers,
+                dataset_nqueries(&s->data), s->nmethods, r->out);
+    runrc = runner_run(&s->rs, ro, &r->stats, e);
+    runctl_finish(&s->ctl);
+    r->abandoned = r->stats.abandoned;
+    /* abandoned workers may still append: keep the writer and everything they read */
+    rc = r->abandoned ? report_sync(s->w, runrc ? NULL : e) : report_close(s->w, runrc ? NULL : e);
+    if (!r->abandoned)
+        s->w = NULL;
+    r->incomplete = runrc != 0 || (c->stop && *c->stop);
+    if (!runrc && rc) {
+        if (!r->abandoned)
+            release(s);
+        return rc;
+    }
+    src = summarize(s, r, runrc ? &e2 : e);
+    if (runrc)
+        rc = runrc;
+    else if (src)
+        rc = src;
+    else if (c->stop && *c->stop)
+        rc = *c->stop == SIGTERM ? PE_EXIT_SIGTERM : PE_EXIT_SIGINT;
+    else
+        rc = r->stats.errors ? PE_EXIT_RUNERRORS : 0;
+    if (!r->abandoned) /* else the workers still read it all: the caller must _exit */
+        release(s);
+    return rc;
+}
+
+void pe_run_result_free(pe_run_result *r)
+{
+    report_free_summaries(r->summaries, r->nsummaries);
+    free(r->out);
+    memset(r, 0, sizeof *r);
+}
