@@ -7,6 +7,13 @@
  * last call without tools asks for the final answer. With no tools the loop
  * is a single call (the prompt, ICL, RAG and PAG methods).
  *
+ * Bounds, so that a hostile endpoint costs neither memory nor time: at most
+ * max_tool_calls tool calls of one response are run (the rest are answered
+ * with an error the model reads, and counted); a tool argument is cut to
+ * max_argument_chars, an observation to max_observation_chars; every text in
+ * the trace is cut to AGENT_TRACE_TEXT_MAX bytes and the whole trace to
+ * max_trace_bytes (with a marker). Traces and errors are redacted (redact.h).
+ *
  * Ownership: options and tools are borrowed. agent_result's strings are the
  * caller's: free them with agent_result_free().
  */
@@ -41,21 +48,32 @@ typedef struct agent_opts {
     int max_steps;           /* model calls before the final no-tools call; default 6 */
     agent_mode mode;
     /* AUTO: set to 1 (for the rest of the run, shared by all workers) when the
-     * server rejects native tools; the agent then uses the text protocol. */
+     * endpoint refuses native tools (llm_get_tool_support() says TEXT, decided
+     * by the client); the agent then uses the text protocol. */
     atomic_int *text_fallback;
     const prompt_set *prompts; /* react_text, final_answer */
     double temperature;      /* < 0: the client's default */
     size_t max_observation_chars; /* one tool observation fed back to the model, in
                                      characters; longer ones are cut with a note
                                      (0: AGENT_MAX_OBSERVATION_CHARS) */
+    size_t max_tool_calls;   /* tool calls run per model response (--max-tool-calls;
+                                0: AGENT_MAX_TOOL_CALLS) */
+    size_t max_argument_chars; /* one tool argument, in characters; longer ones are cut
+                                  (0: AGENT_MAX_ARGUMENT_CHARS) */
+    size_t max_trace_bytes;  /* the whole trace of one query (0: AGENT_MAX_TRACE_BYTES) */
 } agent_opts;
 #define AGENT_MAX_OBSERVATION_CHARS 4000
+#define AGENT_MAX_TOOL_CALLS 8
+#define AGENT_MAX_ARGUMENT_CHARS 1000
+#define AGENT_MAX_TRACE_BYTES (256 * 1024)
+#define AGENT_TRACE_TEXT_MAX 2000
 
 typedef struct agent_result {
     char *answer;            /* the final answer text; NULL when error is set */
     char *error;             /* why no answer (the last request failed after retries) */
     long calls;              /* model calls made */
     long tool_calls;
+    long tool_calls_dropped; /* calls beyond max_tool_calls, answered with an error */
     long prompt_tokens, completion_tokens; /* reported totals; -1 when any call had none */
     long est_prompt_tokens, est_completion_tokens;
     double cost_usd;         /* < 0: unknown */

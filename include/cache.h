@@ -2,7 +2,11 @@
  * cache: a content-addressed request cache on disk. An entry is the response
  * to one canonical request, stored as <dir>/<key[0..2]>/<key[2..]>.json and
  * written to a unique temporary file then renamed, so several processes and
- * threads share one folder safely. Only successful responses are stored.
+ * threads share one folder safely. Only successful responses are stored. An
+ * entry is a header line carrying the SHA-256 of the content, then the
+ * content: an entry failing its checksum is a miss (counted in
+ * cache_stats.corrupt). The folders are made 0700 and entries 0600: cached
+ * prompts hold users' histories.
  *
  * Ownership: cache_open() returns a cache freed with cache_close(); it is safe
  * to share between threads. Strings returned are the caller's to free().
@@ -16,7 +20,7 @@
 #include "util.h"
 
 /* Bump when the stored entry or the key composition changes. */
-#define CACHE_FORMAT_VERSION 1
+#define CACHE_FORMAT_VERSION 2
 
 typedef enum cache_mode {
     CACHE_OFF,     /* no reads, no writes */
@@ -29,6 +33,7 @@ typedef struct cache cache;
 
 typedef struct cache_stats {
     unsigned long hits, misses, writes, write_errors;
+    unsigned long corrupt;  /* entries whose checksum did not match (also misses) */
     unsigned long long bytes_read, bytes_written;
 } cache_stats;
 
@@ -49,8 +54,9 @@ void cache_key(const char *canonical, char hex[65]);
 /* The path of an entry. */
 char *cache_path(const cache *c, const char *hex);
 
-/* 1 on a hit (*data, *len set; caller frees), 0 on a miss (also in OFF mode
- * or when the entry cannot be read). Counts hits and misses. */
+/* 1 on a hit (*data, *len set to the content; caller frees), 0 on a miss
+ * (also in OFF mode, when the entry cannot be read, or fails its checksum).
+ * Counts hits, misses and corrupt entries. */
 int cache_get(cache *c, const char *hex, char **data, size_t *len);
 /* Store an entry (RW mode only; otherwise a no-op returning 0). */
 int cache_put(cache *c, const char *hex, const char *data, size_t len, pe_err *e);

@@ -122,8 +122,8 @@ int dataset_prepare(const dataset *in, const ds_prepare_opts *o, dataset *out, p
  * nids > 0), else the n users with the most history (n = 0: all; ties by id);
  * then at most max_queries queries per user (0: all). Fails with PE_EXIT_USAGE
  * when a named user does not exist. User order stays as in the file. The users
- * left out are moved into *rest (free it with dataset_free; its strings stay in
- * d's arena, so use rest only while d lives), or dropped when rest is NULL. */
+ * left out are listed in *rest (free it with dataset_free; their texts stay in
+ * d's arena, so rest is valid while d is), or dropped when rest is NULL. */
 int dataset_select(dataset *d, dataset *rest, size_t n, const char *const *ids, size_t nids,
                    size_t max_queries, pe_err *e);
 

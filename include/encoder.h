@@ -1,25 +1,23 @@
 /*
- * encoder: text → float32 vectors whose dot products rank memories.
+ * encoder: the retrieval kinds and tokenizers by name, and the dense encoder
+ * (text → float32 vectors whose dot products rank memories).
  *
- * An encoder is fitted once on one user's history (the corpus: IDF and
- * average length come from it alone) and is then read-only, so several
- * threads may encode with it at once. Built-in kinds:
- *   bm25  (default) documents become BM25Okapi term weights and queries term
- *         counts (idf split between the two), feature-hashed (signed) into
- *         dim floats, so that dot(query, doc) is rank_bm25's get_scores()
- *         value up to hash collisions (k1 = 1.5, b = 0.75, epsilon = 0.25).
- *         Collisions are resolved at fit time while the user's vocabulary
- *         fits in dim, so scores are then exact; words outside the
- *         vocabulary are dropped (they match no memory).
- *   tfidf L2-normalized hashed TF-IDF of word unigrams and bigrams (cosine).
+ * Kinds:
+ *   bm25  (default) rank_bm25's BM25Okapi, exact for any vocabulary: a
+ *         sparse index over the user's history (include/lexical.h); no
+ *         vectors, no dimension.
+ *   tfidf cosine of L2-normalized TF-IDF vectors of word unigrams and
+ *         bigrams, exact and sparse the same way.
  *   backend  any embedding service plugged in through encode_batch (the HTTP
- *         /embeddings encoder lives in another module and fills these fields).
- * docs/memory.md gives the formulas and the tokenizers.
+ *         /embeddings encoder lives in another module and fills these
+ *         fields): the only kind encoded here, searched by the top-K core.
+ * docs/memory.md gives the formulas and the tokenizers (include/tokenize.h).
  *
  * Ownership: encoder_fit() returns an encoder the caller frees with
- * encoder_free(); it copies nothing from docs after returning. Output arrays
+ * encoder_free(); it keeps nothing of docs after returning. Output arrays
  * are the caller's (n x dim floats). encoder_tokenize() returns an array of
- * strings the caller frees with encoder_tokens_free().
+ * strings the caller frees with encoder_tokens_free(). A fitted encoder is
+ * read-only: several threads may encode with it at once.
  */
 #ifndef PE_ENCODER_H
 #define PE_ENCODER_H
@@ -28,7 +26,6 @@
 
 #include "util.h"
 
-#define ENCODER_DEFAULT_DIM 4096
 #define ENCODER_KINDS "bm25, tfidf, http"
 #define ENCODER_TOKENIZERS "lamp, words"
 
@@ -47,8 +44,8 @@ typedef int (*encoder_batch_fn)(void *ctx, const char *const *texts, size_t n, f
 
 typedef struct encoder_opts {
     encoder_kind kind;     /* zero-initialized: bm25 */
-    encoder_tok tokenize;  /* zero-initialized: the kind's default */
-    size_t dim;            /* 0: ENCODER_DEFAULT_DIM; for a backend, its vector size */
+    encoder_tok tokenize;  /* zero-initialized: the kind's default (lexical kinds) */
+    size_t dim;            /* the backend's vector size; ignored by lexical kinds */
     encoder_batch_fn backend; /* ENCODER_BACKEND only */
     void *backend_ctx;
 } encoder_opts;
@@ -61,25 +58,26 @@ int encoder_kind_parse(const char *s, encoder_kind *out);
 int encoder_tok_parse(const char *s, encoder_tok *out);
 const char *encoder_kind_name(encoder_kind k);
 const char *encoder_tok_name(encoder_tok t);
+/* 1 for bm25 and tfidf (sparse, exact), 0 for a backend. */
+int encoder_kind_lexical(encoder_kind k);
+/* The tokenizer a lexical kind uses under o (never ENCODER_TOK_DEFAULT). */
+encoder_tok encoder_tokenizer_for(const encoder_opts *o);
 
-/* Fit on a corpus of n documents (the user's history texts). Invalid UTF-8
- * fails with PE_EXIT_DATA naming the document index and byte offset; a
- * backend kind without a function fails with PE_EXIT_USAGE. */
+/* Fit a backend encoder (o->kind ENCODER_BACKEND with a function and a
+ * dimension); a lexical kind or a missing function or dimension fails with
+ * PE_EXIT_USAGE. n documents are not read: a backend has no statistics. */
 int encoder_fit(const encoder_opts *o, const char *const *docs, size_t n, encoder **out,
                 pe_err *e);
-/* encoder_fit() and the documents encoded as by encoder_encode_docs(), in
- * one pass (each document tokenized once): *mat receives n x encoder_dim()
- * floats (at least one row; the caller frees it). The same values as the two
- * calls; on failure *out and *mat are NULL. */
+/* encoder_fit() and the documents encoded: *mat receives n x encoder_dim()
+ * floats (at least one row; the caller frees it). On failure *out and *mat
+ * are NULL. */
 int encoder_fit_encode(const encoder_opts *o, const char *const *docs, size_t n, encoder **out,
                        float **mat, pe_err *e);
 void encoder_free(encoder *enc);
 size_t encoder_dim(const encoder *enc);
-/* The tokenizer actually used (never ENCODER_TOK_DEFAULT). */
-encoder_tok encoder_tokenizer(const encoder *enc);
 
 /* Encode n texts as documents (memory items) or as queries; out holds
- * n x encoder_dim() floats and is overwritten. Errors as encoder_fit(). */
+ * n x encoder_dim() floats and is overwritten. Errors are the backend's. */
 int encoder_encode_docs(const encoder *enc, const char *const *texts, size_t n, float *out,
                         pe_err *e);
 int encoder_encode_queries(const encoder *enc, const char *const *texts, size_t n, float *out,

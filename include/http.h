@@ -6,7 +6,8 @@
  * Ownership: an http_handle belongs to one thread at a time; http_handle_free()
  * releases it. http_response.body is the caller's: free it with
  * http_response_free(). The API key is only ever placed in the Authorization
- * header; it never appears in an error message.
+ * header; error messages pass through redact.h (no key, header value or URL
+ * userinfo).
  */
 #ifndef PE_HTTP_H
 #define PE_HTTP_H
@@ -43,6 +44,8 @@ typedef struct http_response {
     int retries;          /* attempts - 1 */
     double retry_after_s; /* from the last response; -1 when absent */
     size_t bytes_sent, bytes_received;
+    int curl_code;        /* libcurl's result of the last attempt (0: a response arrived) */
+    int invalid;          /* 2xx bodies the validate hook rejected */
 } http_response;
 
 void http_response_free(http_response *r);
@@ -52,6 +55,10 @@ typedef struct http_hooks {
     void (*before)(void *ctx);                           /* blocks until allowed */
     void (*after)(void *ctx, long status, int curl_code); /* after each attempt */
     void *ctx;
+    /* Called on each 2xx body: 0 accepts it; non-zero (with why set) rejects it
+     * as invalid, and the attempt is retried like a 5xx. May be NULL. */
+    int (*validate)(void *vctx, const char *body, size_t len, pe_err *why);
+    void *vctx;
 } http_hooks;
 
 /* POST body to url with Content-Type: application/json, the optional bearer key
@@ -73,8 +80,13 @@ int http_get(http_handle *h, const http_opts *o, const char *url, const char *co
 int http_status_retryable(long status);
 /* 1 for libcurl results that are retried (connect errors, timeouts, resets). */
 int http_curl_retryable(int curl_code);
+/* 1 for libcurl results that show no server at the URL (refused, unresolvable,
+ * malformed URL), unlike a timeout, which a slow server also gives. */
+int http_curl_dead(int curl_code);
 /* Parse a Retry-After value (delta seconds or an HTTP date); -1 if unparsable. */
 double http_parse_retry_after(const char *value);
+/* Sleep s seconds (resumed after signals); nothing when s <= 0. */
+void http_sleep(double s);
 /* Backoff before retry n (0-based): uniform in [0, min(cap, base*2^n)]; u in [0,1). */
 double http_backoff(int n, double base, double cap, double u);
 /* The error text of an error body: error.message, a string error, detail or

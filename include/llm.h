@@ -1,8 +1,10 @@
 /*
- * llm: chat completions and embeddings in the OpenAI-compatible wire format,
- * with tool calls, usage and cost accounting, a request cache, a shared rate
- * limiter and an adaptive in-flight gate. Backends: HTTP or the offline
- * responder (offline.h), answering the same structures.
+ * llm: the chat and embeddings client: tool calls, usage and cost
+ * accounting, the fatal-early stop, tool-support detection and the redaction
+ * of every error it returns. What answers is a backend behind one interface
+ * (llm_backend.h): HTTP in the OpenAI wire format (llm_wire.h, with the cache
+ * and the rate/in-flight gate of llm_gate.h) or the offline responder
+ * (offline.h), answering the same structures.
  *
  * Ownership: an llm_client is shared by all threads; each thread makes its own
  * llm_worker (one HTTP handle, kept alive). Requests borrow every string they
@@ -22,6 +24,14 @@
 #include "util.h"
 
 typedef enum llm_backend { LLM_BACKEND_HTTP, LLM_BACKEND_OFFLINE } llm_backend;
+/* Whether the endpoint takes native tool calls, decided once per client
+ * (endpoint and model): UNKNOWN until a request with tools succeeds (NATIVE)
+ * or an error about tools, or a 400/422 to a minimal probe with one tool,
+ * proves it refuses them (TEXT). */
+typedef enum llm_tool_support {
+    LLM_TOOLS_UNKNOWN, LLM_TOOLS_NATIVE, LLM_TOOLS_TEXT
+} llm_tool_support;
+
 typedef enum llm_role { LLM_SYSTEM, LLM_USER, LLM_ASSISTANT, LLM_TOOL } llm_role;
 
 typedef struct llm_tool_call {
@@ -59,27 +69,33 @@ typedef struct llm_request {
     const char *const *stop;
     size_t nstop;
     int rep;                   /* repetition index; part of the cache key when temperature > 0 */
+    size_t max_tool_calls;     /* tool calls kept from the response; 0: LLM_MAX_TOOL_CALLS */
 } llm_request;
 
 typedef struct llm_usage {
     int known;                 /* 0: the endpoint reported no usage ("unknown", never 0) */
     long prompt_tokens, completion_tokens;       /* valid when known */
     long est_prompt_tokens, est_completion_tokens; /* local estimate: bytes / 4 */
+    int absurd;                /* the endpoint reported negative or absurd counts (> 1e9):
+                                  flagged, and the usage is unknown */
 } llm_usage;
 
 typedef struct llm_response {
     char *content;            /* the answer with reasoning stripped; NULL when null */
     char *reasoning;          /* <think> text or reasoning_content, else NULL */
     llm_tool_call *tool_calls;
-    size_t ntool_calls;
+    size_t ntool_calls;       /* kept: at most the request's max_tool_calls */
+    size_t ntool_calls_total; /* in the response */
+    size_t utf8_replaced;     /* invalid UTF-8 sequences replaced by U+FFFD */
     char *finish_reason, *model, *system_fingerprint;
     llm_usage usage;
     int cached;               /* served from the cache */
     int offline;              /* produced by the offline responder (not a language model) */
     /* On failure: */
     long http_status;         /* last status, 0 when none */
-    int tools_rejected;       /* the server refused the tools: fall back to text mode */
-    char *error_raw;          /* the raw error body, at most ~500 bytes (verbose logs) */
+    int tools_rejected;       /* the endpoint refuses tools (llm_tool_support TEXT): use the
+                                 text protocol */
+    char *error_raw;          /* the error body, at most ~500 bytes, redacted (verbose logs) */
 } llm_response;
 
 typedef struct llm_config {
@@ -113,6 +129,10 @@ void llm_config_default(llm_config *c);
 typedef struct llm_totals {
     unsigned long calls, errors, unknown_usage, cache_hits, cache_misses;
     unsigned long http_requests, retries, rate_limited;
+    unsigned long invalid_responses;  /* 2xx bodies rejected as invalid (each retried) */
+    unsigned long utf8_replaced;      /* responses with invalid UTF-8 replaced */
+    unsigned long absurd_usage;       /* responses with absurd usage counts */
+    unsigned long cache_corrupt;      /* cache entries failing their checksum */
     unsigned long long prompt_tokens, completion_tokens; /* reported */
     unsigned long long est_prompt_tokens, est_completion_tokens;
     unsigned long long bytes_sent, bytes_received;
@@ -128,8 +148,10 @@ llm_worker *llm_worker_new(llm_client *c);
 void llm_worker_free(llm_worker *w);
 
 /* One chat completion. Returns 0, PE_EXIT_RUNERRORS (this request failed; the
- * run can go on) or PE_EXIT_UNAVAILABLE (the endpoint refused the first
- * requests of the run with the same error: stop). out is always initialized. */
+ * run can go on) or PE_EXIT_UNAVAILABLE (the first requests of the run were
+ * refused with the same error proving the configuration wrong (401, 403, 404,
+ * model not found), or no connection could be made: stop). out is always
+ * initialized; e's message and out->error_raw are redacted (redact.h). */
 int llm_chat(llm_worker *w, const llm_request *rq, llm_response *out, pe_err *e);
 void llm_response_free(llm_response *r);
 
@@ -138,7 +160,7 @@ void llm_response_free(llm_response *r);
 int llm_embed(llm_worker *w, const char *const *texts, size_t n, int normalize, float **vecs,
               size_t *dim, pe_err *e);
 
-/* The request body sent for rq (without extra_body merging into the key). */
+/* The request body sent for rq (extra_body merged). */
 cJSON *llm_request_body(const llm_client *c, const llm_request *rq);
 /* The canonical cache-key text of a chat request (for -v logs on cache misses). */
 char *llm_cache_key_text(const llm_client *c, const llm_request *rq);
@@ -148,6 +170,15 @@ int llm_parse_chat(const char *body, size_t len, llm_response *out, pe_err *e);
 void llm_get_totals(llm_client *c, llm_totals *t);
 /* Current in-flight cap (0 = none). */
 int llm_inflight_cap(llm_client *c);
+/* The tool-support decision (record it in run.json) and its restoration on
+ * --resume (before the first request). */
+llm_tool_support llm_get_tool_support(llm_client *c);
+void llm_set_tool_support(llm_client *c, llm_tool_support s);
+/* "unknown", "native", "text"; and back (-1 when unknown). */
+const char *llm_tool_support_name(llm_tool_support s);
+int llm_tool_support_parse(const char *s);
+/* The backend's name: "http" or "offline". */
+const char *llm_backend_name(const llm_client *c);
 /* The client a worker belongs to. */
 llm_client *llm_worker_client(const llm_worker *w);
 /* USD cost of one response from its reported usage and the client's prices;

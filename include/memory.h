@@ -1,13 +1,19 @@
 /*
- * memory: one user's episodic memory. The time-ordered history encoded once
- * (n x dim float32 matrix) with ids, dates, labels and texts, searched by
- * the top-K core with time (cutoff) and exclusion filters, and rendered for
- * prompts (LaMP's RAG layout) or for the agent's memory tool.
+ * memory: one user's episodic memory. The time-ordered history indexed once
+ * (bm25/tfidf: an exact sparse lexical index; an embedding backend: an
+ * n x dim float32 matrix searched by the top-K core) with ids, dates, labels
+ * and texts, searched with time (cutoff) and exclusion filters, and rendered
+ * for prompts (LaMP's RAG layout) or for the agent's memory tool.
+ *
+ * A search with cutoff j sees items 0..j-1 only, and for the lexical kinds
+ * its statistics (df, N, average length, TF-IDF norms) come from those items
+ * only too: replaying history item j ranks as LaMP would with item j as the
+ * query and the older items as the whole profile.
  *
  * Ownership: memory_build() copies everything it needs from the user; the
- * memory owns its strings, matrix and encoder, and memory_free() releases
- * them. A built memory is read-only: searches from several threads at once
- * are safe. Formatters return new strings the caller frees.
+ * memory owns its strings, index, matrix and encoder, and memory_free()
+ * releases them. A built memory is read-only: searches from several threads
+ * at once are safe. Formatters return new strings the caller frees.
  */
 #ifndef PE_MEMORY_H
 #define PE_MEMORY_H
@@ -16,6 +22,7 @@
 
 #include "dataset.h"
 #include "encoder.h"
+#include "lexical.h"
 #include "task.h"
 #include "topk.h"
 #include "util.h"
@@ -24,14 +31,15 @@ typedef struct memory {
     const task *task;
     char *user;
     size_t n;       /* history items, oldest first: index i is item i of the user */
-    size_t dim;
-    float *mat;     /* n x dim, row-major */
+    lexical *lex;   /* bm25, tfidf; NULL for a backend */
+    size_t dim;     /* backend: vector size; 0 for lexical kinds */
+    float *mat;     /* backend: n x dim, row-major; NULL for lexical kinds */
     char **ids;
     char **dates;   /* entries may be NULL */
     char **labels;  /* entries NULL for lamp1 */
     char **texts;   /* task_item_text() of each item: what is encoded */
     char **field[2];/* the item's task fields, in task->fields order */
-    encoder *enc;
+    encoder *enc;   /* backend only */
 } memory;
 
 /* Encode u's history with the options (NULL = bm25 defaults). Fails with
@@ -45,8 +53,8 @@ void memory_free(memory *m);
  * hits; *nout receives how many were found. */
 int memory_search(const memory *m, const char *query, size_t k, const topk_filter *f,
                   topk_hit *out, size_t *nout, pe_err *e);
-/* nq queries at once (sgemm path); filters NULL or one per query; query i's
- * hits at out[i*k ..], their number in counts[i]. */
+/* nq queries at once (a backend's go through sgemm); filters NULL or one
+ * per query; query i's hits at out[i*k ..], their number in counts[i]. */
 int memory_search_batch(const memory *m, const char *const *queries, size_t nq, size_t k,
                         const topk_filter *filters, topk_hit *out, size_t *counts, pe_err *e);
 

@@ -78,6 +78,7 @@ typedef struct run_shared {
     size_t summary_chars;      /* their text budget */
     size_t obs_chars;          /* per item text in tool observations */
     size_t max_obs_chars;      /* one whole observation (0: the agent's default) */
+    size_t max_tool_calls;     /* tool calls run per model response (0: the agent's default) */
     size_t align_batch, align_iters;
     double temperature;
     double price_in, price_out;

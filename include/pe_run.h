@@ -44,6 +44,7 @@ typedef struct pe_run_result {
     size_t nsummaries;
     runner_stats stats;
     int offline;                /* answers came from the offline responder */
+    char *model;                /* the model that answered (NULL: no LLM method) */
     int incomplete;             /* stopped before every query was answered */
     size_t abandoned;           /* queries still in flight after the grace period */
 } pe_run_result;

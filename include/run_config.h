@@ -62,6 +62,7 @@ typedef struct pe_run_config {
     size_t max_steps, summary_items, align_batch, align_iters, align_every;
     int online;
     unsigned long long max_observation_chars;
+    size_t max_tool_calls;            /* tool calls run per model response */
     /* episodic memory */
     const char *embed, *embed_endpoint, *embed_model, *tokenize;
     size_t dim;

@@ -53,6 +53,9 @@ typedef struct runner_opts {
     /* When not NULL, kept equal to the number of jobs being worked on, for a
      * signal handler to read. */
     atomic_int *in_flight;
+    /* When not NULL (one per method): users whose preparation of the method
+     * failed (their queries of it end in error). */
+    size_t *prep_failed;
 } runner_opts;
 
 /* Test hook: the environment variable PE_TEST_QUERY_DELAY_MS=N makes every

@@ -1,5 +1,6 @@
 /*
- * topk: the K best items by dot product, with BLAS doing the arithmetic.
+ * topk: the K best items by dot product (dense vectors, BLAS doing the
+ * arithmetic), or the K best of a score array.
  *
  * Items are a row-major float32 matrix (n rows of dimension d); a query is d
  * floats. One query goes through sgemv, a batch through sgemm in blocks of
@@ -7,10 +8,11 @@
  * batch. Selection is a bounded heap (O(n log k)); only the k kept hits are
  * sorted.
  *
- * Order, the same everywhere: higher score first; equal scores → lower index
- * first; NaN ranks below every number (-inf included) and NaNs among
- * themselves by index. So k >= n returns every admitted item, and n = 0 or
- * k = 0 returns nothing.
+ * Order, the same everywhere: higher score first; equal scores → the higher
+ * index first (LaMP's np.argsort(scores)[::-1] on a profile in index order,
+ * see docs/memory.md); NaN ranks below every number (-inf included) and NaNs
+ * among themselves higher index first. So k >= n returns every admitted
+ * item, and n = 0 or k = 0 returns nothing.
  *
  * Ownership: callers own every array; out arrays hold at least k hits (per
  * query for a batch). Nothing here allocates memory that outlives a call.
@@ -44,6 +46,11 @@ typedef struct topk_filter {
  * hits written to out (min(k, admitted items)), best first. */
 size_t topk_select(const float *scores, size_t n, size_t k, const topk_filter *f,
                    topk_hit *out);
+
+/* The same over double scores (the lexical scorers'), compared at double
+ * precision; hits carry the score rounded to float. */
+size_t topk_select_f64(const double *scores, size_t n, size_t k, const topk_filter *f,
+                       topk_hit *out);
 
 /* One query against n x d items (sgemv). Returns the number of hits in out. */
 size_t topk_search(const float *items, size_t n, size_t d, const float *query, size_t k,

@@ -6,7 +6,7 @@
 set -eu
 
 PKGS="gcc make pkg-config libc6-dev libcurl4-openssl-dev libssl-dev libcjson-dev libopenblas-dev
-check python3 kiwix-tools zim-tools ca-certificates chromium curl shellcheck"
+check python3 python3-numpy kiwix-tools zim-tools ca-certificates chromium curl shellcheck"
 
 dry=0
 [ "${1:-}" = "--dry-run" ] && dry=1

@@ -1,12 +1,11 @@
-/* bench_encoder: documents/s and MB/s of fitting and encoding users'
- * histories with bm25 and tfidf, one thread, on two corpora: the history
- * item texts of the bundled samples (data/sample/<task>.jsonl, the texts
- * memory_build() encodes, repeated until each measurement takes a while) and
- * ~100 MB of generated text split into users of 100 documents. Columns:
- *   fit           encoder_fit() alone (statistics, vocabulary, slots)
- *   fit+encode    encoder_fit_encode(), what memory_build() does
- *   fit, encode   encoder_fit() then encoder_encode_docs() (two passes)
- *   queries       encoder_encode_queries() of the same texts
+/* bench_encoder: documents/s and MB/s of building users' exact lexical
+ * indexes (bm25 and tfidf, what memory_build() does) and of scoring, one
+ * thread, on two corpora: the history item texts of the bundled samples
+ * (data/sample/<task>.jsonl, repeated until each measurement takes a while)
+ * and ~100 MB of generated text split into users of 100 documents. Columns:
+ *   build         lexical_build() (tokens, vocabulary, postings, weights)
+ *   query         lexical_scores() of every document's text against its
+ *                 user's index (every item scored)
  * Times are the thread's CPU time, so the rates are per core and do not
  * count time the (shared) machine gave to other processes; each figure is
  * the best of a few passes (neighbours on a shared machine only slow a
@@ -20,7 +19,7 @@
 
 #include "buf.h"
 #include "dataset.h"
-#include "encoder.h"
+#include "lexical.h"
 #include "task.h"
 #include "util.h"
 
@@ -131,58 +130,50 @@ static double cpu_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-enum { M_FIT, M_FITENC, M_TWOPASS, M_QUERY, M_COUNT };
+enum { M_BUILD, M_QUERY, M_COUNT };
 
 /* Seconds of each measurement over the whole corpus, repeated reps times:
- * the fastest of passes such runs. */
+ * the fastest of passes such runs. Queries: every document's text against
+ * its own user's index. */
 static int run(const corpus *c, encoder_kind kind, size_t reps, size_t passes,
                double best[M_COUNT])
 {
     encoder_opts o = {.kind = kind};
     size_t maxu = 0;
-    float *out;
+    double *scores;
     for (size_t u = 0; u < c->nusers; u++)
         if (c->start[u + 1] - c->start[u] > maxu)
             maxu = c->start[u + 1] - c->start[u];
-    out = xmalloc((maxu ? maxu : 1) * ENCODER_DEFAULT_DIM * sizeof *out);
+    scores = xmalloc((maxu ? maxu : 1) * sizeof *scores);
     for (size_t p = 0; p < passes; p++) {
         double secs[M_COUNT] = {0};
         for (size_t r = 0; r < reps; r++) {
             for (size_t u = 0; u < c->nusers; u++) {
                 size_t m = c->start[u + 1] - c->start[u];
                 const char *const *d = (const char *const *)c->docs + c->start[u];
-                encoder *enc;
-                float *mat;
+                lexical *lx;
                 pe_err e = {0};
-                double t0 = cpu_now(), t1, t2, t3, t4;
-                int rc = encoder_fit(&o, d, m, &enc, &e);
+                double t0 = cpu_now(), t1, t2;
+                int rc = lexical_build(&o, d, m, &lx, &e);
                 t1 = cpu_now();
-                rc = rc ? rc : encoder_encode_docs(enc, d, m, out, &e);
+                for (size_t i = 0; rc == 0 && i < m; i++)
+                    rc = lexical_scores(lx, d[i], LEXICAL_ALL, scores, &e);
                 t2 = cpu_now();
-                rc = rc ? rc : encoder_encode_queries(enc, d, m, out, &e);
-                t3 = cpu_now();
-                encoder_free(enc);
-                if (rc == 0 && (rc = encoder_fit_encode(&o, d, m, &enc, &mat, &e)) == 0) {
-                    encoder_free(enc);
-                    free(mat);
-                }
-                t4 = cpu_now();
                 if (rc != 0) {
                     fprintf(stderr, "bench_encoder: %s\n", e.msg);
-                    free(out);
+                    free(scores);
                     return -1;
                 }
-                secs[M_FIT] += t1 - t0;
-                secs[M_TWOPASS] += t2 - t0;
-                secs[M_QUERY] += t3 - t2;
-                secs[M_FITENC] += t4 - t3;
+                lexical_free(lx);
+                secs[M_BUILD] += t1 - t0;
+                secs[M_QUERY] += t2 - t1;
             }
         }
         for (size_t k = 0; k < M_COUNT; k++)
             if (p == 0 || secs[k] < best[k])
                 best[k] = secs[k];
     }
-    free(out);
+    free(scores);
     return 0;
 }
 
@@ -191,17 +182,16 @@ static int table(const char *name, const corpus *c, size_t reps, size_t passes)
     static const encoder_kind kinds[] = {ENCODER_BM25, ENCODER_TFIDF};
     double docs = (double)c->n * (double)reps, mb = (double)c->bytes * (double)reps / 1e6;
     printf("%s: %zu users, %zu documents, %.2f MB\n  x %zu per measurement, best of %zu, "
-           "dim %d, one thread, CPU time\n",
-           name, c->nusers, c->n, (double)c->bytes / 1e6, reps, passes, ENCODER_DEFAULT_DIM);
-    printf("  %-6s %10s %12s %12s %12s %12s\n", "kind", "fit MB/s", "fit+enc d/s",
-           "fit+enc MB/s", "fit,enc MB/s", "query MB/s");
+           "one thread, CPU time\n",
+           name, c->nusers, c->n, (double)c->bytes / 1e6, reps, passes);
+    printf("  %-6s %12s %12s %12s %12s\n", "kind", "build MB/s", "build d/s", "query MB/s",
+           "queries/s");
     for (size_t k = 0; k < 2; k++) {
         double s[M_COUNT];
         if (run(c, kinds[k], reps, passes, s) != 0)
             return -1;
-        printf("  %-6s %10.1f %12.0f %12.1f %12.1f %12.1f\n", encoder_kind_name(kinds[k]),
-               mb / s[M_FIT], docs / s[M_FITENC], mb / s[M_FITENC], mb / s[M_TWOPASS],
-               mb / s[M_QUERY]);
+        printf("  %-6s %12.1f %12.0f %12.1f %12.0f\n", encoder_kind_name(kinds[k]),
+               mb / s[M_BUILD], docs / s[M_BUILD], mb / s[M_QUERY], docs / s[M_QUERY]);
     }
     printf("\n");
     return 0;

@@ -651,6 +651,83 @@ static void offline_loop(agent_mode mode)
     llm_client_free(cl);
 }
 
+START_TEST(tool_call_flood_bounded)
+{
+    lb_server *s = lb_start(NULL);
+    char *base = lb_base_ctl(s, "agent,flood=5000");
+    llm_client *cl = client(base, 0);
+    llm_worker *w = llm_worker_new(cl);
+    agent_tool t[2];
+    agent_opts o;
+    agent_result r;
+    cJSON *b, *last;
+    const cJSON *calls;
+
+    tools2(t);
+    o = opts(t, 2, AGENT_NATIVE);
+    o.max_steps = 2;
+    ck_assert_int_eq(agent_run(w, &o, &r, NULL), 0);
+    ck_assert_ptr_nonnull(r.answer);
+    ck_assert_int_eq(r.calls, 3);                  /* two flooded steps and the final call */
+    ck_assert_int_eq(r.tool_calls, 2 * 8);         /* 8 run per response */
+    ck_assert_int_eq(r.tool_calls_dropped, 2 * (5000 - 8));
+    ck_assert_int_eq(FM.runs, 16);
+    ck_assert_ptr_nonnull(strstr(r.trace, "\"tool_calls_dropped\":4992"));
+    ck_assert_uint_lt(strlen(r.trace), AGENT_MAX_TRACE_BYTES);
+    /* the follow-up request: 8 calls echoed, 8 results, the last one says why */
+    b = body_n(s, 1);
+    ck_assert_int_eq(nmsgs(b), 2 + 1 + 8);
+    calls = cJSON_GetObjectItem(msg(b, 2), "tool_calls");
+    ck_assert_int_eq(cJSON_GetArraySize(calls), 8);
+    last = (cJSON *)msg(b, 10);
+    ck_assert_str_eq(jsonu_str(last, "role"), "tool");
+    ck_assert_ptr_nonnull(strstr(jsonu_str(last, "content"), "made 5000 tool calls; only the "
+                                                             "first 8 were run"));
+    cJSON_Delete(b);
+    agent_result_free(&r);
+    llm_worker_free(w);
+    llm_client_free(cl);
+    free(base);
+    lb_stop(s);
+}
+END_TEST
+
+START_TEST(huge_argument_cut)
+{
+    lb_server *s = lb_start(NULL);
+    char *base = lb_base_ctl(s, "agent,bigarg=3000000");
+    llm_client *cl = client(base, 0);
+    llm_worker *w = llm_worker_new(cl);
+    agent_tool t[2];
+    agent_opts o;
+    agent_result r;
+    cJSON *b, *args;
+    const cJSON *tc;
+
+    tools2(t);
+    o = opts(t, 2, AGENT_NATIVE);
+    o.max_steps = 1;
+    o.max_argument_chars = 100;
+    ck_assert_int_eq(agent_run(w, &o, &r, NULL), 0);
+    ck_assert_int_eq(FM.runs, 1);
+    ck_assert_uint_eq(strlen(FM.last), 100); /* the tool saw the first 100 characters */
+    ck_assert_uint_lt(strlen(r.trace), 20000);
+    b = body_n(s, 1);
+    tc = cJSON_GetArrayItem(cJSON_GetObjectItem(msg(b, 2), "tool_calls"), 0);
+    args = cJSON_Parse(jsonu_str(cJSON_GetObjectItem(tc, "function"), "arguments"));
+    ck_assert_uint_eq(strlen(jsonu_str(args, "query")), 100); /* echoed back cut */
+    ck_assert_ptr_nonnull(strstr(jsonu_str(msg(b, 3), "content"),
+                                 "[the argument was cut to its first 100 of 3000000 characters]"));
+    cJSON_Delete(args);
+    cJSON_Delete(b);
+    agent_result_free(&r);
+    llm_worker_free(w);
+    llm_client_free(cl);
+    free(base);
+    lb_stop(s);
+}
+END_TEST
+
 START_TEST(offline_native)
 {
     offline_loop(AGENT_NATIVE);
@@ -681,6 +758,8 @@ static Suite *suite(void)
     tcase_add_test(c, unavailable_endpoint_stops);
     tcase_add_test(c, no_tools_single_call);
     tcase_add_test(c, offline_native);
+    tcase_add_test(c, tool_call_flood_bounded);
+    tcase_add_test(c, huge_argument_cut);
     tcase_add_test(c, offline_text);
     suite_add_tcase(s, p);
     suite_add_tcase(s, c);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cache.h"
 #include "jsonu.h"
@@ -106,6 +107,64 @@ START_TEST(layout_and_modes)
 }
 END_TEST
 
+START_TEST(checksum_and_private_modes)
+{
+    char *dir = tu_tmpdir(), *sub = tu_path(dir, "c"), *data, *path, *raw, *flip;
+    const char hex[] = "cd0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd";
+    const char body[] = "{\"choices\":[{\"message\":{\"content\":\"comedy\"}}]}";
+    char sum[65], *want;
+    pe_err e = {0};
+    cache *c;
+    cache_stats st;
+    struct stat sb;
+    size_t len;
+    mode_t old = umask(022);
+
+    c = cache_open(sub, CACHE_RW, &e);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_int_eq(cache_put(c, hex, body, strlen(body), &e), 0);
+    path = cache_path(c, hex);
+    /* the entry: a header line with the SHA-256 of the content, then the content */
+    sha256_hex(body, strlen(body), sum);
+    want = xasprintf("pe-cache-2 sha256=%s\n%s", sum, body);
+    raw = tu_read(path);
+    ck_assert_str_eq(raw, want);
+    /* private under umask 022: folders 0700, entries 0600 */
+    ck_assert_int_eq(stat(sub, &sb), 0);
+    ck_assert_int_eq(sb.st_mode & 0777, 0700);
+    {
+        char *shard = tu_path(sub, "cd");
+        ck_assert_int_eq(stat(shard, &sb), 0);
+        ck_assert_int_eq(sb.st_mode & 0777, 0700);
+        free(shard);
+    }
+    ck_assert_int_eq(stat(path, &sb), 0);
+    ck_assert_int_eq(sb.st_mode & 0777, 0600);
+    /* one flipped byte in the answer ("comedz"), still valid JSON: a miss, counted */
+    flip = xstrdup(raw);
+    *strstr(flip, "comedy") = 'C';
+    tu_write(path, flip);
+    ck_assert_int_eq(cache_get(c, hex, &data, &len), 0);
+    ck_assert_ptr_null(data);
+    /* an entry of the old format (no header) is a miss too */
+    tu_write(path, body);
+    ck_assert_int_eq(cache_get(c, hex, &data, &len), 0);
+    cache_get_stats(c, &st);
+    ck_assert_uint_eq(st.corrupt, 2);
+    ck_assert_uint_eq(st.misses, 2);
+    ck_assert_uint_eq(st.hits, 0);
+    cache_close(c);
+    umask(old);
+    free(flip);
+    free(raw);
+    free(want);
+    free(path);
+    free(sub);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 START_TEST(default_dir)
 {
     char *d;
@@ -172,6 +231,7 @@ int main(void)
     tcase_add_test(tc, known_sha256);
     tcase_add_test(tc, layout_and_modes);
     tcase_add_test(tc, default_dir);
+    tcase_add_test(tc, checksum_and_private_modes);
     tcase_add_test(tc, concurrent_writers_same_keys);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);

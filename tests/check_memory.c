@@ -39,7 +39,9 @@ START_TEST(build_and_search)
     pe_err e = {0};
 
     ck_assert_uint_eq(m->n, 3);
-    ck_assert_uint_eq(m->dim, ENCODER_DEFAULT_DIM);
+    ck_assert_ptr_nonnull(m->lex); /* bm25: a sparse index, no vectors */
+    ck_assert_ptr_null(m->mat);
+    ck_assert_uint_eq(m->dim, 0);
     ck_assert_str_eq(m->ids[2], "h2");
     ck_assert_ptr_null(m->dates[2]);
     ck_assert_str_eq(m->labels[1], "comedy");
@@ -217,13 +219,13 @@ START_TEST(tfidf_memory_and_empty_history)
 {
     ds_item mv[] = {item("a", NULL, "Space opera", NULL, "sci-fi"),
                     item("b", NULL, "Romantic comedy in Paris", NULL, "romance")};
-    encoder_opts o = {.kind = ENCODER_TFIDF, .dim = 256};
+    encoder_opts o = {.kind = ENCODER_TFIDF};
     memory *m = build("lamp2m", mv, 2, &o);
     topk_hit h[2];
     size_t n;
     pe_err e = {0};
 
-    ck_assert_uint_eq(m->dim, 256);
+    ck_assert_int_eq(lexical_kind(m->lex), ENCODER_TFIDF);
     ck_assert_int_eq(memory_search(m, "PARIS!", 2, NULL, h, &n, &e), 0);
     ck_assert_uint_eq(h[0].index, 1);
     memory_free(m);
@@ -232,6 +234,71 @@ START_TEST(tfidf_memory_and_empty_history)
     ck_assert_int_eq(memory_search(m, "anything", 4, NULL, h, &n, &e), 0);
     ck_assert_uint_eq(n, 0);
     memory_free(m);
+}
+END_TEST
+
+/* Replaying item j: the search with cutoff j equals, hit for hit and score
+ * for score, a search of a memory built from items 0..j-1 alone (df, N and
+ * the average length of the older items only), for both lexical kinds. */
+START_TEST(replay_statistics_come_from_older_items)
+{
+    enum { N = 30, K = 5 };
+    static const char *words[] = {"robot", "Mars", "comedy", "road", "trip", "alien",
+                                  "jokes", "Paris", "love", "war", "space", "opera"};
+    ds_item it[N];
+    char *text[N], id[N][8];
+    pe_rng g;
+    pe_err e = {0};
+
+    pe_rng_seed(&g, 11);
+    for (size_t i = 0; i < N; i++) {
+        buf b = BUF_INIT;
+        size_t len = 1 + (size_t)pe_rng_below(&g, 9);
+        for (size_t w = 0; w < len; w++)
+            buf_printf(&b, "%s%s", w ? " " : "", words[pe_rng_below(&g, 12)]);
+        text[i] = buf_detach(&b);
+        snprintf(id[i], sizeof id[i], "h%zu", i);
+        it[i] = item(id[i], NULL, text[i], NULL, "comedy");
+    }
+    for (int kind = ENCODER_BM25; kind <= ENCODER_TFIDF; kind++) {
+        encoder_opts o = {.kind = (encoder_kind)kind};
+        memory *all = build("lamp2m", it, N, &o);
+        for (size_t j = 1; j < N; j++) {
+            memory *old = build("lamp2m", it, j, &o);
+            topk_filter f = {j, &j, 1};
+            topk_hit a[K], b[K];
+            size_t na, nb;
+            ck_assert_int_eq(memory_search(all, text[j], K, &f, a, &na, &e), 0);
+            ck_assert_int_eq(memory_search(old, text[j], K, NULL, b, &nb, &e), 0);
+            ck_assert_uint_eq(na, nb);
+            for (size_t i = 0; i < na; i++) {
+                ck_assert_uint_eq(a[i].index, b[i].index);
+                ck_assert_msg(a[i].score == b[i].score, "kind %d j %zu hit %zu: %g vs %g",
+                              kind, j, i, (double)a[i].score, (double)b[i].score);
+            }
+            memory_free(old);
+        }
+        memory_free(all);
+    }
+    /* the statistics do change with the prefix: "robot" is frequent in the
+     * whole history but rare among the first two items */
+    {
+        ds_item r[] = {item("a", NULL, "robot war", NULL, "x"), item("b", NULL, "love", NULL, "x"),
+                       item("c", NULL, "robot", NULL, "x"), item("d", NULL, "robot", NULL, "x")};
+        memory *m = build("lamp2m", r, 4, NULL);
+        topk_filter f = {2, NULL, 0};
+        topk_hit h[2];
+        size_t n;
+        /* N = 2, df(robot) = 1: idf = ln(1.5) - ln(1.5) = 0, kept as 0 */
+        ck_assert_int_eq(memory_search(m, "robot", 2, &f, h, &n, &e), 0);
+        ck_assert_uint_eq(n, 2);
+        ck_assert_float_eq(h[0].score, 0);
+        ck_assert_float_eq(h[1].score, 0);
+        ck_assert_uint_eq(h[0].index, 1); /* a tie: the later item first */
+        memory_free(m);
+    }
+    for (size_t i = 0; i < N; i++)
+        free(text[i]);
 }
 END_TEST
 
@@ -245,6 +312,7 @@ int main(void)
     tcase_add_test(tc, format_lamp_layouts);
     tcase_add_test(tc, format_observation);
     tcase_add_test(tc, tfidf_memory_and_empty_history);
+    tcase_add_test(tc, replay_statistics_come_from_older_items);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -14,7 +14,7 @@ typedef struct ref_hit {
     size_t index;
 } ref_hit;
 
-/* NaN last; higher score first; then lower index. */
+/* NaN last; higher score first; then higher index (LaMP's reversed argsort). */
 static int ref_cmp(const void *a, const void *b)
 {
     const ref_hit *x = a, *y = b;
@@ -23,7 +23,7 @@ static int ref_cmp(const void *a, const void *b)
         return nx - ny;
     if (!nx && x->score != y->score)
         return x->score > y->score ? -1 : 1;
-    return x->index < y->index ? -1 : x->index > y->index;
+    return x->index > y->index ? -1 : x->index < y->index;
 }
 
 static int excluded(const topk_filter *f, size_t i)
@@ -112,7 +112,7 @@ START_TEST(single_query_matches_reference)
     pe_rng_seed(&r, 11);
     for (int trial = 0; trial < 300; trial++) {
         size_t n = trial == 0 ? 0 : trial == 1 ? 9000 : (size_t)pe_rng_below(&r, 300);
-        size_t d = 1 + (size_t)pe_rng_below(&r, 24);
+        size_t d = 1 + (size_t)pe_rng_below(&r, 40); /* vector tails included */
         size_t k = (size_t)pe_rng_below(&r, n + 6), ex[8];
         float *items = xmalloc((n + 1) * d * sizeof *items), *q = xmalloc(d * sizeof *q);
         topk_hit *got = xmalloc((k + 1) * sizeof *got);
@@ -177,14 +177,14 @@ START_TEST(select_order_by_hand)
 
     ck_assert_uint_eq(topk_select(s, 7, 8, &f, h), 6);
     ck_assert_uint_eq(h[0].index, 2); /* +inf */
-    ck_assert_uint_eq(h[1].index, 0); /* 1, lower index first */
-    ck_assert_uint_eq(h[2].index, 4);
+    ck_assert_uint_eq(h[1].index, 4); /* 1, the later item first */
+    ck_assert_uint_eq(h[2].index, 0);
     ck_assert_uint_eq(h[3].index, 3); /* -inf still above NaN */
-    ck_assert_uint_eq(h[4].index, 1);
-    ck_assert_uint_eq(h[5].index, 5);
+    ck_assert_uint_eq(h[4].index, 5); /* NaNs: the later first too */
+    ck_assert_uint_eq(h[5].index, 1);
     ck_assert_uint_eq(topk_select(s, 7, 2, NULL, h), 2);
     ck_assert_uint_eq(h[0].index, 2);
-    ck_assert_uint_eq(h[1].index, 0);
+    ck_assert_uint_eq(h[1].index, 4);
     f = (topk_filter){2, NULL, 0};
     ck_assert_uint_eq(topk_select(s, 7, 5, &f, h), 2);
     ck_assert_uint_eq(h[0].index, 0);

@@ -19,10 +19,29 @@ order (an entry with "repeat": n serves n requests). Entry fields:
            "oversize" (a valid JSON body of "size" bytes), "malformed"
            (invalid JSON with status 200)
 Path controls for the default responder: a path "/c/<controls>/v1/..." where
-<controls> is a comma-separated list of latency=S, fail=P (HTTP 500 with
+<controls> is a comma-separated list (values percent-decoded) of latency=S, fail=P (HTTP 500 with
 probability P), failalign (HTTP 500 to every alignment feedback and persona
 update request), rejecttools (HTTP 400 when "tools" is present), nousage,
-requireauth (HTTP 401 without Authorization), agent (the agent responder below).
+requireauth (HTTP 401 without Authorization), agent (the agent responder below),
+and the hostile modes (docs/robustness.md):
+  echo401        HTTP 401 whose error message echoes the Authorization header and
+                 every other header value received (a server leaking secrets)
+  flood=N        with tools offered (and tool_choice not "none"), every answer
+                 makes N memory_search calls (about 100 bytes each)
+  bigarg=B       with tools offered, one call whose argument is B bytes long
+  context400=W   HTTP 400 "maximum context length" for a request whose messages
+                 contain W (one long user), others answered normally
+  ambiguous400=W HTTP 400 with an error naming neither tools nor context for a
+                 request containing W; a minimal probe with one tool succeeds
+  quietrejecttools  HTTP 400 "bad request" (naming nothing) to any request with
+                 tools, the probe included
+  malformed=K    every chat answer is a 200 of kind K: contentnull, contentnum,
+                 choicesobj, choicesempty, nul, badutf8 (content with invalid
+                 UTF-8, otherwise a normal answer), usagehuge (1e300),
+                 usageneg (-5)
+  malformedfirst=N  only the first N chat answers are malformed
+  slowstart=N    the first N requests hang for hang=S seconds (default 10)
+                 without sending a byte, later ones answer normally
 Agent responder (control "agent"), a tiny scripted policy for end-to-end runs:
 with native tools offered and no tool result yet, it calls the first tool with
 the text after the input's last "description:"/"article:"/"review:"; with the
@@ -51,6 +70,7 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.Lock()
+COUNTS = {}
 SCRIPT = {}
 LOG = None
 RNG = random.Random(1)
@@ -154,6 +174,65 @@ def agent_reply(req, usage=True):
     return out
 
 
+def bump(name):
+    with LOCK:
+        COUNTS[name] = COUNTS.get(name, 0) + 1
+        return COUNTS[name]
+
+
+def all_text(req):
+    return "\n".join(m.get("content") or "" for m in req.get("messages") or []
+                     if isinstance(m.get("content"), str))
+
+
+def flood_reply(req, n, bigarg):
+    calls = []
+    for i in range(n):
+        calls.append({"id": "call_f%d" % i, "type": "function",
+                      "function": {"name": "memory_search",
+                                   "arguments": json.dumps({"query": "q%d" % i})}})
+    if bigarg:
+        calls = [{"id": "call_big", "type": "function",
+                  "function": {"name": "memory_search",
+                               "arguments": json.dumps({"query": "x" * bigarg})}}]
+    return {"id": "chatcmpl-flood", "object": "chat.completion", "created": 0,
+            "model": req.get("model", ""),
+            "choices": [{"index": 0, "finish_reason": "tool_calls",
+                         "message": {"role": "assistant", "content": None,
+                                     "tool_calls": calls}}],
+            "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}}
+
+
+def malformed_reply(req, kind):
+    """A 200 body of the given kind (bytes)."""
+    good = agent_reply(req)
+    msg = good["choices"][0]["message"]
+    if kind == "contentnull":
+        msg.pop("tool_calls", None)
+        msg["content"] = None
+    elif kind == "contentnum":
+        msg.pop("tool_calls", None)
+        msg["content"] = 42
+    elif kind == "choicesobj":
+        good["choices"] = good["choices"][0]
+    elif kind == "choicesempty":
+        good["choices"] = []
+    elif kind == "usagehuge":
+        good["usage"] = {"prompt_tokens": 1e300, "completion_tokens": 1e300}
+    elif kind == "usageneg":
+        good["usage"] = {"prompt_tokens": -5, "completion_tokens": -5}
+    body = json.dumps(good).encode()
+    if kind == "nul" and isinstance(msg.get("content"), str):
+        body = json.dumps(good).replace(json.dumps(msg["content"]),
+                                        json.dumps(msg["content"] + "\u0000tail"), 1).encode()
+    elif kind == "nul":
+        body = body.replace(b'"content": null', b'"content": "a\\u0000b"', 1)
+    if kind == "badutf8" and isinstance(msg.get("content"), str):
+        enc = json.dumps(msg["content"]).encode()
+        body = body.replace(enc, enc[:-1] + b"\xff\xfe" + b'"', 1)
+    return body
+
+
 def embed_reply(req):
     inputs = req.get("input") or []
     if isinstance(inputs, str):
@@ -207,7 +286,7 @@ class Handler(BaseHTTPRequestHandler):
             parts = path.split("/", 3)
             for c in parts[2].split(","):
                 k, _, v = c.partition("=")
-                controls[k] = v
+                controls[k] = urllib.parse.unquote(v)
             path = "/" + (parts[3] if len(parts) > 3 else "")
         try:
             req = json.loads(body or b"{}")
@@ -216,8 +295,38 @@ class Handler(BaseHTTPRequestHandler):
         entry = next_entry(path)
         if entry is not None:
             return self.scripted(entry, req)
+        if "slowstart" in controls and bump("slowstart") <= int(controls["slowstart"]):
+            time.sleep(float(controls.get("hang") or 10))
+            self.close_connection = True
+            return
         if "latency" in controls:
             time.sleep(float(controls["latency"]))
+        if "echo401" in controls:
+            seen = ["%s: %s" % (k, v) for k, v in self.headers.items()
+                    if k.lower() not in ("content-length", "content-type", "host", "accept",
+                                         "accept-encoding")]
+            return self.send(401, json.dumps({"error": {
+                "message": "invalid credentials: " + "; ".join(seen),
+                "type": "invalid_request_error"}}))
+        text = all_text(req)
+        if controls.get("context400") and controls["context400"] in text:
+            return self.send(400, json.dumps({"error": {
+                "message": "This model's maximum context length is 4096 tokens. However, "
+                           "your messages resulted in 9000 tokens. Please reduce the length "
+                           "of the messages.", "type": "invalid_request_error",
+                "code": "context_length_exceeded"}}))
+        if "quietrejecttools" in controls and "tools" in req:
+            return self.send(400, json.dumps({"error": {"message": "bad request"}}))
+        if controls.get("ambiguous400") and controls["ambiguous400"] in text:
+            return self.send(400, json.dumps({"error": {"message": "bad request"}}))
+        if path.endswith("/chat/completions") and req.get("tools") and \
+                req.get("tool_choice") != "none" and ("flood" in controls or "bigarg" in controls):
+            return self.send(200, json.dumps(flood_reply(req, int(controls.get("flood") or 0),
+                                                         int(controls.get("bigarg") or 0))))
+        if path.endswith("/chat/completions") and "malformed" in controls and \
+                ("malformedfirst" not in controls or
+                 bump("malformed") <= int(controls["malformedfirst"])):
+            return self.send(200, malformed_reply(req, controls["malformed"]))
         if "requireauth" in controls and "Authorization" not in self.headers:
             return self.send(401, json.dumps({"error": {"message": "missing API key"}}))
         if "fail" in controls:

@@ -6,8 +6,7 @@
 
 #include "buf.h"
 #include "jsonu.h"
-
-#define TRACE_OBS_MAX 2000
+#include "redact.h"
 
 /* ---- the text protocol parser ------------------------------------------------------- */
 
@@ -377,18 +376,26 @@ static char *unknown_tool(const agent_opts *o, const char *name)
     return buf_detach(&b);
 }
 
+/* The byte length of the first max UTF-8 characters of s; *chars = all of them. */
+static size_t utf8_prefix(const char *s, size_t max, size_t *chars)
+{
+    size_t n = 0, cut = 0, i;
+    for (i = 0; s[i]; i++) {
+        if (((unsigned char)s[i] & 0xC0) == 0x80)
+            continue;
+        if (n == max)
+            cut = i;
+        n++;
+    }
+    *chars = n;
+    return n <= max ? i : cut;
+}
+
 /* Cut obs (taken) to at most max UTF-8 characters, with a note saying so. */
 static char *cap_observation(char *obs, size_t max)
 {
-    size_t chars = 0, cut = 0, i;
+    size_t chars, cut = utf8_prefix(obs, max, &chars);
     char *out;
-    for (i = 0; obs[i]; i++) {
-        if (((unsigned char)obs[i] & 0xC0) == 0x80)
-            continue;
-        if (chars == max)
-            cut = i;
-        chars++;
-    }
     if (chars <= max)
         return obs;
     out = xasprintf("%.*s\n[observation cut to %zu of %zu characters "
@@ -397,7 +404,28 @@ static char *cap_observation(char *obs, size_t max)
     return out;
 }
 
-static char *run_tool(run *R, const agent_tool *t, const char *input)
+static size_t arg_cap(const agent_opts *o)
+{
+    return o->max_argument_chars ? o->max_argument_chars : AGENT_MAX_ARGUMENT_CHARS;
+}
+
+/* The input (taken) cut to the argument cap; *cut_from = its length in characters
+ * when it was cut, else 0. */
+static char *cap_argument(const agent_opts *o, char *input, size_t *cut_from)
+{
+    size_t chars, cut;
+    *cut_from = 0;
+    if (!input)
+        return NULL;
+    cut = utf8_prefix(input, arg_cap(o), &chars);
+    if (chars <= arg_cap(o))
+        return input;
+    *cut_from = chars;
+    input[cut] = '\0';
+    return input;
+}
+
+static char *run_tool(run *R, const agent_tool *t, const char *input, size_t cut_from)
 {
     char *obs;
     size_t max = R->o->max_observation_chars ? R->o->max_observation_chars
@@ -406,16 +434,23 @@ static char *run_tool(run *R, const agent_tool *t, const char *input)
     if (!input || !*input)
         return xasprintf("Error: the tool %s needs a non-empty \"%s\".", t->name, t->arg);
     obs = t->run(t->ctx, input);
-    return cap_observation(obs ? obs : xstrdup(""), max);
+    obs = cap_observation(obs ? obs : xstrdup(""), max);
+    if (cut_from) {
+        char *noted = xasprintf("[the argument was cut to its first %zu of %zu characters]\n%s",
+                                arg_cap(R->o), cut_from, obs);
+        free(obs);
+        obs = noted;
+    }
+    return obs;
 }
 
 /* Cut at a character boundary for the trace. */
 static cJSON *trace_text(const char *s)
 {
-    size_t n = strlen(s), k = TRACE_OBS_MAX;
+    size_t n = strlen(s), k = AGENT_TRACE_TEXT_MAX;
     char *t;
     cJSON *j;
-    if (n <= TRACE_OBS_MAX)
+    if (n <= AGENT_TRACE_TEXT_MAX)
         return cJSON_CreateString(s);
     while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
         k--;
@@ -444,6 +479,7 @@ static int call(run *R, const conv *c, int native, int final, int step, llm_resp
     rq.msgs = c->m;
     rq.nmsgs = c->n;
     rq.temperature = o->temperature;
+    rq.max_tool_calls = o->max_tool_calls ? o->max_tool_calls : AGENT_MAX_TOOL_CALLS;
     if (native && o->ntools) {
         rq.tools = R->ltools;
         rq.ntools = o->ntools;
@@ -463,7 +499,11 @@ static int call(run *R, const conv *c, int native, int final, int step, llm_resp
         const llm_usage *u = &resp->usage;
         double cost = llm_cost(llm_worker_client(R->w), resp);
         cJSON_AddItemToObject(t, "content",
-                              resp->content ? cJSON_CreateString(resp->content) : cJSON_CreateNull());
+                              resp->content ? trace_text(resp->content) : cJSON_CreateNull());
+        if (resp->utf8_replaced)
+            cJSON_AddNumberToObject(t, "utf8_replaced", (double)resp->utf8_replaced);
+        if (u->absurd)
+            cJSON_AddBoolToObject(t, "usage_absurd", 1);
         cJSON_AddBoolToObject(t, "reasoning", resp->reasoning != NULL);
         cJSON_AddItemToObject(t, "finish_reason", resp->finish_reason
                                                       ? cJSON_CreateString(resp->finish_reason)
@@ -508,7 +548,7 @@ static void trace_tool(cJSON *entry, const char *id, const char *name, const cha
     if (id)
         cJSON_AddStringToObject(c, "id", id);
     cJSON_AddStringToObject(c, "name", name ? name : "");
-    cJSON_AddItemToObject(c, "input", input ? cJSON_CreateString(input) : cJSON_CreateNull());
+    cJSON_AddItemToObject(c, "input", input ? trace_text(input) : cJSON_CreateNull());
     cJSON_AddItemToArray(calls, c);
     cJSON_AddItemToArray(obsa, trace_text(obs));
 }
@@ -535,27 +575,59 @@ static llm_response *keep(conv *c, llm_response *resp)
     return &c->resp[c->nresp++];
 }
 
-/* Native tool calls of one response: echo the assistant turn, run each call, add the
- * tool results. */
+/* The arguments echoed back for a call whose argument was cut: {arg: input}. */
+static void recap_arguments(llm_tool_call *tc, const agent_tool *t, const char *input)
+{
+    cJSON *a = cJSON_CreateObject();
+    cJSON_AddStringToObject(a, t->arg, input);
+    free(tc->arguments);
+    tc->arguments = jsonu_print(a);
+    cJSON_Delete(a);
+}
+
+/* Native tool calls of one response (at most max_tool_calls were kept by the
+ * client): echo the assistant turn, run each call, add the tool results; the
+ * calls beyond the cap are answered by a note on the last result. */
 static void native_tools(run *R, conv *c, llm_response *resp, cJSON *entry)
 {
     llm_response *kept = keep(c, resp);
-    add_msg(c, LLM_ASSISTANT, kept->content, kept->tool_calls, kept->ntool_calls, NULL);
-    for (size_t i = 0; i < kept->ntool_calls; i++) {
-        const llm_tool_call *tc = &kept->tool_calls[i];
+    size_t cap = R->o->max_tool_calls ? R->o->max_tool_calls : AGENT_MAX_TOOL_CALLS;
+    size_t n = kept->ntool_calls < cap ? kept->ntool_calls : cap;
+    size_t total = kept->ntool_calls_total > n ? kept->ntool_calls_total : n;
+
+    add_msg(c, LLM_ASSISTANT, kept->content, kept->tool_calls, n, NULL);
+    if (total > n) {
+        R->r->tool_calls_dropped += (long)(total - n);
+        cJSON_AddNumberToObject(entry, "tool_calls_total", (double)total);
+        cJSON_AddNumberToObject(entry, "tool_calls_dropped", (double)(total - n));
+    }
+    for (size_t i = 0; i < n; i++) {
+        llm_tool_call *tc = &kept->tool_calls[i];
         const agent_tool *t = find_tool(R->o, tc->name);
         char *obs, *input = NULL;
+        size_t cut_from = 0;
         if (!t) {
             obs = unknown_tool(R->o, tc->name);
         } else if (!tc->args) {
             obs = xasprintf("Error: %s", tc->args_error ? tc->args_error
                                                        : "the arguments are not a JSON object");
-        } else if (!(input = native_input(t, tc->args))) {
+        } else if (!(input = cap_argument(R->o, native_input(t, tc->args), &cut_from))) {
             obs = xasprintf("Error: the tool %s needs a string argument \"%s\".", t->name,
                             t->arg);
         } else {
-            obs = run_tool(R, t, input);
+            obs = run_tool(R, t, input, cut_from);
+            if (cut_from)
+                recap_arguments(tc, t, input);
         }
+        if (i + 1 == n && total > n) {
+            char *noted = xasprintf("%s\n\nError: the response made %zu tool calls; only the "
+                                    "first %zu were run (at most %zu per response). Make "
+                                    "fewer calls.", obs, total, n, cap);
+            free(obs);
+            obs = noted;
+        }
+        if (strlen(tc->arguments) > 4 * arg_cap(R->o)) /* an unparsed flood of bytes */
+            recap_arguments(tc, t ? t : &(agent_tool){.arg = "input"}, "");
         trace_tool(entry, tc->id, tc->name, input ? input : tc->arguments, obs);
         free(input);
         add_msg(c, LLM_TOOL, own(c, obs), NULL, 0, tc->id ? tc->id : "");
@@ -604,6 +676,39 @@ static void conv_start(conv *c, const char *system, const char *user)
     add_msg(c, LLM_USER, user ? user : "", NULL, 0, NULL);
 }
 
+/* The assistant turn of a text-protocol step as sent back: the text up to the
+ * Action Input, rebuilt with the cut input when the turn is oversized. */
+static char *echo_turn(const agent_opts *o, const char *text, const agent_step *s)
+{
+    if (s->end <= 4 * arg_cap(o) + 4096 || s->kind != AGENT_STEP_ACTION)
+        return xstrndup(text, s->end);
+    return xasprintf("Action: %s\nAction Input: %s", s->action ? s->action : "",
+                     s->input ? s->input : "");
+}
+
+/* The trace as one redacted JSON text of at most max bytes: steps past the
+ * budget are replaced by a marker saying how many were dropped. */
+static char *print_trace(cJSON *trace, size_t max)
+{
+    char *t = jsonu_print(trace), *r;
+    size_t n = (size_t)cJSON_GetArraySize(trace), dropped = 0;
+    while (strlen(t) > max && n > 0) {
+        cJSON *mark = cJSON_CreateObject();
+        cJSON_DeleteItemFromArray(trace, (int)--n);
+        if (dropped)
+            cJSON_DeleteItemFromArray(trace, (int)n);
+        dropped++;
+        cJSON_AddStringToObject(mark, "event", "trace_truncated");
+        cJSON_AddNumberToObject(mark, "steps_dropped", (double)dropped);
+        cJSON_AddItemToArray(trace, mark);
+        free(t);
+        t = jsonu_print(trace);
+    }
+    r = redact(t);
+    free(t);
+    return r;
+}
+
 static void fail(agent_result *r, const pe_err *e)
 {
     free(r->answer);
@@ -629,7 +734,8 @@ int agent_run(llm_worker *w, const agent_opts *o, agent_result *r, pe_err *e)
     R.r = r;
     R.trace = cJSON_CreateArray();
     native = o->mode == AGENT_NATIVE ||
-             (o->mode == AGENT_AUTO && !(o->text_fallback && atomic_load(o->text_fallback)));
+             (o->mode == AGENT_AUTO && !(o->text_fallback && atomic_load(o->text_fallback)) &&
+              llm_get_tool_support(llm_worker_client(w)) != LLM_TOOLS_TEXT);
     if (use_tools) {
         R.ltools = xcalloc(o->ntools, sizeof *R.ltools);
         R.schemas = xcalloc(o->ntools, sizeof *R.schemas);
@@ -708,10 +814,13 @@ restart:
                 llm_response_free(&resp);
                 break;
             }
-            add_msg(&c, LLM_ASSISTANT, own(&c, xstrndup(text, s.end)), NULL, 0, NULL);
+            add_msg(&c, LLM_ASSISTANT, own(&c, echo_turn(o, text, &s)), NULL, 0, NULL);
             if (s.kind == AGENT_STEP_ACTION) {
                 const agent_tool *t = find_tool(o, s.action);
-                char *obs = t ? run_tool(&R, t, s.input) : unknown_tool(o, s.action);
+                size_t cut_from = 0;
+                char *obs;
+                s.input = cap_argument(o, s.input, &cut_from);
+                obs = t ? run_tool(&R, t, s.input, cut_from) : unknown_tool(o, s.action);
                 trace_tool(entry, NULL, s.action, s.input, obs);
                 add_msg(&c, LLM_USER, own(&c, xasprintf("Observation: %s", obs)), NULL, 0, NULL);
                 free(obs);
@@ -728,7 +837,8 @@ done:
     r->prompt_tokens = R.unknown_usage ? -1 : R.ptok;
     r->completion_tokens = R.unknown_usage ? -1 : R.ctok;
     r->cost_usd = R.unknown_cost ? -1 : R.cost;
-    r->trace = jsonu_print(R.trace);
+    r->trace = print_trace(R.trace, o->max_trace_bytes ? o->max_trace_bytes
+                                                       : AGENT_MAX_TRACE_BYTES);
     cJSON_Delete(R.trace);
     conv_free(&c);
     for (size_t i = 0; R.schemas && i < o->ntools; i++)

@@ -253,6 +253,7 @@ static int run_plan(const run_shared *rs, llm_worker *w, const plan *p, agent_re
     o.max_steps = rs->max_steps;
     o.mode = rs->tools_mode;
     o.text_fallback = rs->text_fallback;
+    o.max_tool_calls = rs->max_tool_calls;
     o.prompts = rs->prompts;
     o.temperature = rs->temperature;
     o.max_observation_chars = rs->max_obs_chars;

@@ -139,8 +139,7 @@ int dataset_select(dataset *d, dataset *rest, size_t n, const char *const *ids, 
         rest->users = xcalloc(d->nusers ? d->nusers : 1, sizeof *rest->users);
     }
     for (size_t i = 0; i < d->nusers; i++) {
-        /* dropped users and queries stay in the arena until dataset_free(d); rest
-         * only borrows them */
+        /* dropped users and queries stay in the arena until dataset_free() of d */
         if (!keep[i]) {
             if (rest)
                 rest->users[rest->nusers++] = d->users[i];

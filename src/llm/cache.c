@@ -50,6 +50,11 @@ cache *cache_open(const char *dir, cache_mode mode, pe_err *e)
         cache_close(c);
         return NULL;
     }
+    if (mode == CACHE_RW && chmod(c->dir, 0700) != 0) {
+        pe_errf(e, PE_EXIT_IO, "cache: %s: cannot make it private: %s", c->dir, strerror(errno));
+        cache_close(c);
+        return NULL;
+    }
     return c;
 }
 
@@ -133,10 +138,31 @@ char *cache_path(const cache *c, const char *hex)
     return xasprintf("%s/%.2s/%s.json", c->dir, hex, hex + 2);
 }
 
+/* The header line of an entry: magic and the SHA-256 of the content. */
+#define HEADER_MAGIC "pe-cache-2 sha256="
+#define HEADER_LEN (sizeof HEADER_MAGIC - 1 + 64 + 1)
+
+/* 1 when raw (len bytes) is an entry whose checksum matches; the content is
+ * then moved to the front of raw and *len cut to it. */
+static int verify(char *raw, size_t *len)
+{
+    char hex[65];
+    if (*len < HEADER_LEN || memcmp(raw, HEADER_MAGIC, sizeof HEADER_MAGIC - 1) ||
+        raw[HEADER_LEN - 1] != '\n')
+        return 0;
+    sha256_hex(raw + HEADER_LEN, *len - HEADER_LEN, hex);
+    if (memcmp(hex, raw + sizeof HEADER_MAGIC - 1, 64))
+        return 0;
+    *len -= HEADER_LEN;
+    memmove(raw, raw + HEADER_LEN, *len);
+    raw[*len] = '\0';
+    return 1;
+}
+
 int cache_get(cache *c, const char *hex, char **data, size_t *len)
 {
     char *path;
-    int hit = 0;
+    int hit = 0, corrupt = 0;
 
     *data = NULL;
     *len = 0;
@@ -144,6 +170,8 @@ int cache_get(cache *c, const char *hex, char **data, size_t *len)
         return 0;
     path = cache_path(c, hex);
     hit = pe_read_file(path, 0, data, len, NULL) == 0 && *len > 0;
+    if (hit && !verify(*data, len))
+        hit = 0, corrupt = 1;
     if (!hit) {
         free(*data);
         *data = NULL;
@@ -156,26 +184,38 @@ int cache_get(cache *c, const char *hex, char **data, size_t *len)
         c->st.bytes_read += *len;
     } else {
         c->st.misses++;
+        c->st.corrupt += (unsigned long)corrupt;
     }
     pthread_mutex_unlock(&c->mu);
     return hit;
 }
 
 /* Entries are not fsynced: a cache can lose its newest entries in a crash, and
- * a damaged entry reads as a miss (the caller re-validates the JSON). */
+ * a damaged entry fails its checksum and reads as a miss. */
 static int write_entry(const char *path, const char *tmp, const char *data, size_t len)
 {
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
-    size_t left = len;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    char head[HEADER_LEN + 1], hex[65];
+    size_t left = len + HEADER_LEN, hl = 0;
     if (fd < 0)
         return -1;
+    sha256_hex(data, len, hex);
+    snprintf(head, sizeof head, HEADER_MAGIC "%s\n", hex);
     while (left) {
-        ssize_t w = write(fd, data, left);
+        ssize_t w;
+        if (hl < HEADER_LEN) {
+            w = write(fd, head + hl, HEADER_LEN - hl);
+            if (w > 0)
+                hl += (size_t)w;
+        } else {
+            w = write(fd, data, left);
+            if (w > 0)
+                data += w;
+        }
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
             break;
-        data += w;
         left -= (size_t)w;
     }
     if (close(fd) != 0 || left || rename(tmp, path) != 0) {
@@ -205,7 +245,7 @@ int cache_put(cache *c, const char *hex, const char *data, size_t len, pe_err *e
     if (write_entry(path, tmp, data, len) != 0) {
         if (errno != ENOENT)
             rc = pe_errf(e, PE_EXIT_IO, "cache: %s: cannot write: %s", path, strerror(errno));
-        else if (mkdir(sub, 0755) != 0 && errno != EEXIST)
+        else if (mkdir(sub, 0700) != 0 && errno != EEXIST)
             rc = pe_errf(e, PE_EXIT_IO, "cache: %s: cannot create: %s", sub, strerror(errno));
         else if (write_entry(path, tmp, data, len) != 0)
             rc = pe_errf(e, PE_EXIT_IO, "cache: %s: cannot write: %s", path, strerror(errno));

@@ -5,12 +5,14 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "buf.h"
 #include "jsonu.h"
+#include "redact.h"
 
 struct http_handle {
     CURL *curl;
@@ -103,6 +105,13 @@ int http_curl_retryable(int c)
     }
 }
 
+int http_curl_dead(int c)
+{
+    return c == CURLE_COULDNT_RESOLVE_HOST || c == CURLE_COULDNT_CONNECT ||
+           c == CURLE_COULDNT_RESOLVE_PROXY || c == CURLE_UNSUPPORTED_PROTOCOL ||
+           c == CURLE_URL_MALFORMAT;
+}
+
 double http_parse_retry_after(const char *v)
 {
     char *end;
@@ -193,7 +202,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     return len;
 }
 
-static void sleep_s(double s)
+void http_sleep(double s)
 {
     struct timespec ts;
     if (s <= 0)
@@ -300,6 +309,7 @@ static int request(http_handle *h, const http_opts *o, const char *url, const ch
     struct curl_slist *hdrs = build_headers(body != NULL, api_key, headers, nheaders);
     double start = pe_now(), deadline = o->deadline_s > 0 ? start + o->deadline_s : 0;
     int crc = CURLE_OK, ok = 0;
+    char invalid_why[sizeof e->msg] = "";
 
     memset(r, 0, sizeof *r);
     r->retry_after_s = -1;
@@ -317,12 +327,20 @@ static int request(http_handle *h, const http_opts *o, const char *url, const ch
         r->retries = n;
         if (hooks && hooks->after)
             hooks->after(hooks->ctx, crc == CURLE_OK ? r->status : 0, crc);
+        r->curl_code = crc;
         if (crc == CURLE_OK && r->status >= 200 && r->status < 300) {
-            ok = 1;
+            pe_err why = {0};
+            if (!hooks || !hooks->validate ||
+                hooks->validate(hooks->vctx, r->body ? r->body : "", r->len, &why) == 0) {
+                ok = 1;
+                break;
+            }
+            r->invalid++;
+            snprintf(invalid_why, sizeof invalid_why, "%s", why.msg);
+        } else if (crc == CURLE_OK ? !http_status_retryable(r->status)
+                                   : !http_curl_retryable(crc)) {
             break;
         }
-        if (crc == CURLE_OK ? !http_status_retryable(r->status) : !http_curl_retryable(crc))
-            break;
         if (n >= o->retries)
             break;
         if (r->retry_after_s >= 0)
@@ -331,12 +349,17 @@ static int request(http_handle *h, const http_opts *o, const char *url, const ch
             wait = http_backoff(n, o->backoff_base_s, o->backoff_cap_s, pe_rng_unit(&h->rng));
         if (deadline && pe_now() + wait >= deadline)
             break;
-        sleep_s(wait);
+        http_sleep(wait);
     }
     curl_slist_free_all(hdrs);
     if (ok)
         return 0;
-    describe_failure(h, r, crc, url, o->max_body, e);
+    if (crc == CURLE_OK && r->status >= 200 && r->status < 300)
+        pe_errf(e, PE_EXIT_RUNERRORS, "%s: HTTP %ld with an %s (after %d attempt%s)", url,
+                r->status, invalid_why, r->attempts, r->attempts == 1 ? "" : "s");
+    else
+        describe_failure(h, r, crc, url, o->max_body, e);
+    redact_err(e);
     return PE_EXIT_RUNERRORS;
 }
 

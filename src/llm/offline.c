@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "jsonu.h"
+#include "llm_backend.h"
 #include "task.h"
 
 /* A labelled (or, for lamp1, quoted) retrieved item. */
@@ -638,5 +639,16 @@ int offline_chat(const llm_request *rq, llm_response *out, pe_err *e)
     }
     if (!out->finish_reason)
         out->finish_reason = xstrdup("stop");
+    out->ntool_calls_total = out->ntool_calls;
     return 0;
 }
+
+static int backend_chat(llm_worker *w, const llm_request *rq, llm_response *out, llm_call *call,
+                        pe_err *e)
+{
+    (void)w;
+    (void)call;
+    return offline_chat(rq, out, e);
+}
+
+const llm_backend_ops llm_backend_offline = {"offline", backend_chat, NULL, NULL};

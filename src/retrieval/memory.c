@@ -58,10 +58,13 @@ int memory_build(const task *t, const ds_user *u, const encoder_opts *o, memory 
         m->field[0][i] = xstrdup(fv[0]);
         m->field[1][i] = xstrdup(fv[1]);
     }
-    /* one pass: each text tokenized once for the statistics and its vector */
-    rc = encoder_fit_encode(o, (const char *const *)m->texts, m->n, &m->enc, &m->mat, e);
-    if (rc == 0)
-        m->dim = encoder_dim(m->enc);
+    if (!o || encoder_kind_lexical(o->kind)) {
+        rc = lexical_build(o, (const char *const *)m->texts, m->n, &m->lex, e);
+    } else {
+        rc = encoder_fit_encode(o, (const char *const *)m->texts, m->n, &m->enc, &m->mat, e);
+        if (rc == 0)
+            m->dim = encoder_dim(m->enc);
+    }
     if (rc != 0) {
         pe_err_prefix(e, "user \"%s\": history: ", m->user);
         memory_free(m);
@@ -91,9 +94,31 @@ void memory_free(memory *m)
     free_strv(m->field[0], m->n);
     free_strv(m->field[1], m->n);
     encoder_free(m->enc);
+    lexical_free(m->lex);
     free(m->mat);
     free(m->user);
     free(m);
+}
+
+/* Each query scored exactly over the items its cutoff admits, with their
+ * statistics, then the k best selected at double precision. */
+static int lexical_search(const memory *m, const char *const *queries, size_t nq, size_t k,
+                          const topk_filter *filters, topk_hit *out, size_t *counts, pe_err *e)
+{
+    double *scores = xmalloc((m->n ? m->n : 1) * sizeof *scores);
+    int rc = 0;
+
+    for (size_t i = 0; i < nq && rc == 0; i++) {
+        const topk_filter *f = filters ? &filters[i] : NULL;
+        size_t c = f && f->cutoff < m->n ? f->cutoff : m->n;
+        rc = lexical_scores(m->lex, queries[i], c, scores, e);
+        if (rc != 0)
+            pe_err_prefix(e, "user \"%s\": query: ", m->user);
+        else
+            counts[i] = topk_select_f64(scores, c, k, f, out + i * k);
+    }
+    free(scores);
+    return rc;
 }
 
 int memory_search_batch(const memory *m, const char *const *queries, size_t nq, size_t k,
@@ -104,6 +129,8 @@ int memory_search_batch(const memory *m, const char *const *queries, size_t nq, 
 
     if (nq == 0)
         return 0;
+    if (m->lex)
+        return lexical_search(m, queries, nq, k, filters, out, counts, e);
     qv = xmalloc(nq * m->dim * sizeof *qv);
     rc = encoder_encode_queries(m->enc, queries, nq, qv, e);
     if (rc != 0) {

@@ -14,30 +14,38 @@
 #define QUERY_BLOCK 64
 #define ITEM_BLOCK 512
 
-/* 1 when (sa, ia) ranks above (sb, ib) in the module's total order. */
-static inline int ranks_above(float sa, size_t ia, float sb, size_t ib)
+/* 1 when (sa, ia) ranks above (sb, ib) in the module's total order. Scores
+ * arrive as float or double; a float widens to double exactly. */
+static inline int ranks_above(double sa, size_t ia, double sb, size_t ib)
 {
     int na = isnan(sa), nb = isnan(sb);
     if (na || nb)
-        return na && nb ? ia < ib : nb;
+        return na && nb ? ia > ib : nb;
     if (sa != sb)
         return sa > sb;
-    return ia < ib;
+    return ia > ib;
 }
+
+/* A kept hit while selecting: the score at the caller's precision. */
+typedef struct hent {
+    double score;
+    size_t index;
+} hent;
 
 /* Selection state of one query: a heap of at most k hits whose root is the
  * worst kept hit, plus the filter, consumed in ascending index order. */
 typedef struct sel {
-    topk_hit *h;
+    hent *h;
+    topk_hit *out;
     size_t n, k;
     size_t cutoff;
     size_t *ex; /* sorted exclusions, owned */
     size_t nex, exi;
 } sel;
 
-static void sift_down(topk_hit *h, size_t n, size_t i)
+static void sift_down(hent *h, size_t n, size_t i)
 {
-    topk_hit x = h[i];
+    hent x = h[i];
     for (;;) {
         size_t c = 2 * i + 1;
         if (c >= n)
@@ -53,9 +61,9 @@ static void sift_down(topk_hit *h, size_t n, size_t i)
     h[i] = x;
 }
 
-static void sift_up(topk_hit *h, size_t i)
+static void sift_up(hent *h, size_t i)
 {
-    topk_hit x = h[i];
+    hent x = h[i];
     while (i > 0) {
         size_t p = (i - 1) / 2;
         if (!ranks_above(h[p].score, h[p].index, x.score, x.index))
@@ -66,13 +74,13 @@ static void sift_up(topk_hit *h, size_t i)
     h[i] = x;
 }
 
-static inline void sel_offer(sel *s, float score, size_t idx)
+static inline void sel_offer(sel *s, double score, size_t idx)
 {
     if (s->n < s->k) {
-        s->h[s->n] = (topk_hit){idx, score};
+        s->h[s->n] = (hent){score, idx};
         sift_up(s->h, s->n++);
     } else if (ranks_above(score, idx, s->h[0].score, s->h[0].index)) {
-        s->h[0] = (topk_hit){idx, score};
+        s->h[0] = (hent){score, idx};
         sift_down(s->h, s->n, 0);
     }
 }
@@ -85,7 +93,7 @@ static int cmp_size(const void *a, const void *b)
 
 static void sel_init(sel *s, topk_hit *out, size_t k, const topk_filter *f)
 {
-    *s = (sel){out, 0, k, TOPK_ALL, NULL, 0, 0};
+    *s = (sel){xmalloc((k ? k : 1) * sizeof(hent)), out, 0, k, TOPK_ALL, NULL, 0, 0};
     if (!f)
         return;
     s->cutoff = f->cutoff;
@@ -97,39 +105,47 @@ static void sel_init(sel *s, topk_hit *out, size_t k, const topk_filter *f)
     }
 }
 
-/* Offer scores of items base .. base+cnt-1. */
-static void sel_scan(sel *s, const float *scores, size_t base, size_t cnt)
+/* The items base .. base+cnt-1 the filter admits: [base, base + *end)
+ * minus exclusions, checked by sel_excluded in ascending order. */
+static size_t sel_end(const sel *s, size_t base, size_t cnt)
 {
-    size_t end = cnt;
-    if (s->k == 0)
-        return;
-    if (s->cutoff <= base)
-        return;
-    if (s->cutoff - base < end)
-        end = s->cutoff - base;
-    for (size_t j = 0; j < end; j++) {
-        size_t idx = base + j;
-        if (s->exi < s->nex) {
-            while (s->exi < s->nex && s->ex[s->exi] < idx)
-                s->exi++;
-            if (s->exi < s->nex && s->ex[s->exi] == idx)
-                continue;
-        }
-        sel_offer(s, scores[j], idx);
-    }
+    if (s->k == 0 || s->cutoff <= base)
+        return 0;
+    return s->cutoff - base < cnt ? s->cutoff - base : cnt;
 }
 
-/* Sort the kept hits best first (heap sort: the worst goes to the end) and
- * release the filter copy; returns the count. */
+static inline int sel_excluded(sel *s, size_t idx)
+{
+    while (s->exi < s->nex && s->ex[s->exi] < idx)
+        s->exi++;
+    return s->exi < s->nex && s->ex[s->exi] == idx;
+}
+
+/* Offer scores of items base .. base+cnt-1: fs (float) or, when fs is NULL,
+ * ds (double). */
+static void sel_scan(sel *s, const float *fs, const double *ds, size_t base, size_t cnt)
+{
+    size_t end = sel_end(s, base, cnt);
+    for (size_t j = 0; j < end; j++)
+        if (s->exi >= s->nex || !sel_excluded(s, base + j))
+            sel_offer(s, fs ? fs[j] : ds[j], base + j);
+}
+
+/* Sort the kept hits best first (heap sort: the worst goes to the end),
+ * write them out and release the state; returns the count. */
 static size_t sel_finish(sel *s)
 {
     for (size_t m = s->n; m > 1; m--) {
-        topk_hit t = s->h[0];
+        hent t = s->h[0];
         s->h[0] = s->h[m - 1];
         s->h[m - 1] = t;
         sift_down(s->h, m - 1, 0);
     }
+    for (size_t i = 0; i < s->n; i++)
+        s->out[i] = (topk_hit){s->h[i].index, (float)s->h[i].score};
+    free(s->h);
     free(s->ex);
+    s->h = NULL;
     s->ex = NULL;
     return s->n;
 }
@@ -140,13 +156,26 @@ static size_t visible(size_t n, const topk_filter *f)
     return f && f->cutoff < n ? f->cutoff : n;
 }
 
-size_t topk_select(const float *scores, size_t n, size_t k, const topk_filter *f,
-                   topk_hit *out)
+/* The k best of fs or ds (see sel_scan) through f. */
+static size_t select_array(const float *fs, const double *ds, size_t n, size_t k,
+                           const topk_filter *f, topk_hit *out)
 {
     sel s;
     sel_init(&s, out, k, f);
-    sel_scan(&s, scores, 0, n);
+    sel_scan(&s, fs, ds, 0, n);
     return sel_finish(&s);
+}
+
+size_t topk_select(const float *scores, size_t n, size_t k, const topk_filter *f,
+                   topk_hit *out)
+{
+    return select_array(scores, NULL, n, k, f, out);
+}
+
+size_t topk_select_f64(const double *scores, size_t n, size_t k, const topk_filter *f,
+                       topk_hit *out)
+{
+    return select_array(NULL, scores, n, k, f, out);
 }
 
 size_t topk_search(const float *items, size_t n, size_t d, const float *query, size_t k,
@@ -164,7 +193,7 @@ size_t topk_search(const float *items, size_t n, size_t d, const float *query, s
         else
             cblas_sgemv(CblasRowMajor, CblasNoTrans, (blasint)rows, (blasint)d, 1.0f,
                         items + b0 * d, (blasint)d, query, 1, 0.0f, scores, 1);
-        sel_scan(&s, scores, b0, rows);
+        sel_scan(&s, scores, NULL, b0, rows);
     }
     return sel_finish(&s);
 }
@@ -193,7 +222,7 @@ void topk_search_batch(const float *items, size_t n, size_t d, const float *quer
                             (blasint)d, 1.0f, queries + q0 * d, (blasint)d, items + i0 * d,
                             (blasint)d, 0.0f, c, (blasint)ib);
             for (size_t i = 0; i < qb; i++)
-                sel_scan(&s[i], c + i * ib, i0, ib);
+                sel_scan(&s[i], c + i * ib, NULL, i0, ib);
         }
         for (size_t i = 0; i < qb; i++)
             counts[q0 + i] = sel_finish(&s[i]);

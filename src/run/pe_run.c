@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "html.h"
+#include "jsonu.h"
 #include "run_parts.h"
 #include "topk.h"
 
@@ -32,6 +33,7 @@ typedef struct run_state {
     char started[32], finished[32];
     run_shared rs;
     runner_opts ro;
+    size_t *prep_failed;        /* per method */
 } run_state;
 
 static void sink_trace(void *ctx, const char *line)
@@ -126,6 +128,27 @@ static int write_run_json(const run_state *s, const char *out, const runner_stat
     return rc;
 }
 
+/* --resume: the endpoint's tool support as the run decided it, so that a
+ * resumed run speaks the same protocol. */
+static int restore_tool_support(run_state *s, const char *dir, pe_err *e)
+{
+    cJSON *run = NULL;
+    const char *name;
+    int rc, ts;
+    if (!pe_file_exists(dir))
+        return 0; /* the resume check reports it */
+    if ((rc = report_read_json(dir, "run.json", 64u << 20, &run, e)))
+        return rc == PE_EXIT_NOINPUT ? 0 : rc;
+    name = jsonu_str(cJSON_GetObjectItemCaseSensitive(run, "llm"), "tool_support");
+    if (name && (ts = llm_tool_support_parse(name)) >= 0) {
+        llm_set_tool_support(s->llm.client, (llm_tool_support)ts);
+        if (ts == LLM_TOOLS_TEXT)
+            atomic_store(&s->llm.text_fallback, 1);
+    }
+    cJSON_Delete(run);
+    return 0;
+}
+
 /* Claim the run folder before anything is written to it: one run at a time
  * (flock: released by the kernel when the process ends, however it ends). */
 static int lock_folder(run_state *s, const char *dir, pe_err *e)
@@ -195,9 +218,12 @@ static int prepare(run_state *s, pe_run_result *r, run_shared *rs, pe_err *e)
         return rc;
     if (methods_need_llm(s->methods, s->nmethods) && (rc = run_llm_setup(c, &s->llm, e)))
         return rc;
+    if (s->llm.client && c->resume && (rc = restore_tool_support(s, c->resume, e)))
+        return rc;
     if ((rc = run_encoder_setup(c, &s->llm, &s->enc, e)))
         return rc;
     r->offline = s->llm.client && s->llm.offline;
+    r->model = s->llm.client ? xstrdup(s->llm.model) : NULL;
     if (c->resume && out && strcmp(out, c->resume) != 0)
         return pe_errf(e, PE_EXIT_USAGE, "--out %s and --resume %s name different folders", out,
                        c->resume);
@@ -246,6 +272,7 @@ static void shared_from_config(const run_state *s, run_shared *rs)
     rs->summary_chars = 24000;
     rs->obs_chars = 600;
     rs->max_obs_chars = (size_t)c->max_observation_chars;
+    rs->max_tool_calls = c->max_tool_calls;
     rs->align_batch = c->align_batch;
     rs->align_iters = c->align_iters;
     rs->temperature = c->temperature;
@@ -258,6 +285,23 @@ static void shared_from_config(const run_state *s, run_shared *rs)
     rs->align_every = c->align_every;
 }
 
+/* The host (and port) of a URL that has no credentials. */
+static char *url_host(const char *url)
+{
+    const char *h = strstr(url, "://");
+    h = h ? h + 3 : url;
+    return xasprintf("%.*s", (int)strcspn(h, "/?#"), h);
+}
+
+/* The data files' SHA-256, comma-separated in load order. */
+static char *data_sums(const dataset *d)
+{
+    buf b = BUF_INIT;
+    for (size_t i = 0; i < d->nsources; i++)
+        buf_printf(&b, "%s%s", i ? "," : "", d->sources[i].sha256);
+    return buf_detach(&b);
+}
+
 /* After the answers: summaries from predictions.jsonl, the final run.json and
  * report.html. */
 static int summarize(run_state *s, pe_run_result *r, pe_err *e)
@@ -267,6 +311,8 @@ static int summarize(run_state *s, pe_run_result *r, pe_err *e)
     size_t nrec = 0, torn = 0;
     const char **mo = xcalloc(s->nmethods ? s->nmethods : 1, sizeof *mo);
     const char **uo = xcalloc(s->data.nusers ? s->data.nusers : 1, sizeof *uo);
+    size_t *expected = xcalloc(s->nmethods ? s->nmethods : 1, sizeof *expected);
+    char *host = NULL, *sums = NULL;
     int rc;
 
     for (size_t i = 0; i < s->nmethods; i++)
@@ -280,6 +326,17 @@ static int summarize(run_state *s, pe_run_result *r, pe_err *e)
     so.user_order = uo;
     so.nuser_order = s->data.nusers;
     so.incomplete = r->incomplete;
+    for (size_t i = 0; i < s->nmethods; i++)
+        expected[i] = dataset_nqueries(&s->data);
+    so.n_expected = expected;
+    so.prep_errors = s->prep_failed;
+    if (s->llm.client) {
+        so.model = s->llm.model;
+        so.backend = s->llm.offline ? "offline responder (not a language model)" : "http";
+        so.endpoint_host = host = s->llm.endpoint ? url_host(s->llm.endpoint) : NULL;
+    }
+    so.data_sha256 = sums = data_sums(&s->data);
+    so.config_hash = s->ctl.hash;
     rc = report_load_predictions(r->out, &recs, &nrec, &torn, e);
     if (!rc)
         rc = report_summarize(r->out, s->task, recs, nrec, &so, &r->summaries, &r->nsummaries,
@@ -287,6 +344,9 @@ static int summarize(run_state *s, pe_run_result *r, pe_err *e)
     report_free_predictions(recs, nrec);
     free(mo);
     free(uo);
+    free(expected);
+    free(host);
+    free(sums);
     pe_utc_iso(s->finished, sizeof s->finished);
     if (!rc)
         rc = write_run_json(s, r->out, &r->stats, r->incomplete, e);
@@ -309,6 +369,7 @@ static void release(run_state *s)
     run_llm_free(&s->llm);
     free(s->methods);
     free(s->default_data);
+    free(s->prep_failed);
     free(s);
 }
 
@@ -337,6 +398,8 @@ int pe_run(const pe_run_config *c, pe_run_result *r, pe_err *e)
     ro->out = s->w;
     ro->stop = c->stop;
     ro->stop_now = c->stop_now;
+    s->prep_failed = xcalloc(s->nmethods ? s->nmethods : 1, sizeof *s->prep_failed);
+    ro->prep_failed = s->prep_failed;
     ro->in_flight = c->in_flight;
     runctl_runner_opts(&s->ctl, ro);
     if (s->llm.client)
@@ -375,5 +438,6 @@ void pe_run_result_free(pe_run_result *r)
 {
     report_free_summaries(r->summaries, r->nsummaries);
     free(r->out);
+    free(r->model);
     memset(r, 0, sizeof *r);
 }

@@ -25,6 +25,7 @@ void run_config_init(pe_run_config *c)
     c->align_iters = 1;
     c->align_every = 1;
     c->max_observation_chars = AGENT_MAX_OBSERVATION_CHARS;
+    c->max_tool_calls = AGENT_MAX_TOOL_CALLS;
     c->jobs = 8;
     c->grace_s = 30;
     c->progress = PROGRESS_AUTO;
@@ -69,6 +70,8 @@ static const run_setting table[] = {
      NULL},
     {"--max-observation-chars", "max_observation_chars", RS_RESULT | RS_IF_LLM, RS_ULL,
      C(max_observation_chars), 0, NULL, NULL},
+    {"--max-tool-calls", "max_tool_calls", RS_RESULT | RS_IF_LLM, RS_SIZE, C(max_tool_calls), 0,
+     NULL, NULL},
     {"--price-in", "price_in", RS_RESULT | RS_IF_LLM, RS_DOUBLE, C(price_in), 0, NULL, NULL},
     {"--price-out", "price_out", RS_RESULT | RS_IF_LLM, RS_DOUBLE, C(price_out), 0, NULL, NULL},
     {"--online", "online", RS_RESULT, RS_INT, C(online), 0, NULL, NULL},
@@ -78,7 +81,7 @@ static const run_setting table[] = {
     {"--embed-model", "embed_model", RS_RESULT | RS_IF_EMBED, RS_STR, C(embed_model), 0, "",
      NULL},
     {"--tokenize", "tokenize", RS_RESULT, RS_STR, C(tokenize), 0, "default", NULL},
-    {"--dim", "dim", RS_RESULT, RS_SIZE, C(dim), 0, NULL, NULL},
+    {"--dim", "dim", RS_RESULT | RS_IF_EMBED, RS_SIZE, C(dim), 0, NULL, NULL},
     KEEP("--endpoint", "where the model is served, not which model answers (--model does)"),
     KEEP("--embed-endpoint", "where the embedding model is served (--embed-model names it)"),
     KEEP("--api-key-env", "which variable holds the key"),

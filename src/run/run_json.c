@@ -65,6 +65,8 @@ static void llm_json(buf *b, const pe_run_config *c, run_llm *ls)
                c->summary_items, c->align_batch, c->align_iters, c->nheaders,
                c->extra_body ? c->extra_body : "null");
     buf_json_str(b, ls->wiki_spec);
+    buf_adds(b, ", \"tool_support\": ");
+    buf_json_str(b, llm_tool_support_name(llm_get_tool_support(ls->client)));
     buf_adds(b, ", \"cache\": {\"mode\": ");
     buf_json_str(b, ls->cache_mode);
     if (ls->cache) {

@@ -276,6 +276,8 @@ static int run_prep(run_state *s, const job *j, llm_worker *w)
         set_fatal_locked(s, rc, &e);
     else
         push_queries(s, j->user, j->method);
+    if (!rc && s->users[j->user].per[j->method].prep_error && s->o->prep_failed)
+        s->o->prep_failed[j->method]++;
     last = job_done(s, j->user);
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);

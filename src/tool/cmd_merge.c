@@ -155,6 +155,34 @@ static char *merged_run_json(part *p, size_t n, const char **order, size_t total
     return text;
 }
 
+/* Per method, the shards' queries expected and failed preparations summed, and
+ * the provenance they share (their summary.json files). */
+static int shard_figures(const part *p, size_t n, const char *const *morder, size_t nm,
+                         size_t *expected, size_t *preperr, cJSON **prov, int *have, pe_err *e)
+{
+    for (size_t i = 0; i < n; i++) {
+        cJSON *sj = NULL;
+        const cJSON *m;
+        int rc = report_read_json(p[i].sp.dir, "summary.json", 64u << 20, &sj, e);
+        if (rc)
+            return rc;
+        cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(sj, "methods")) {
+            const cJSON *x = cJSON_GetObjectItemCaseSensitive(m, "n_expected");
+            const cJSON *y = cJSON_GetObjectItemCaseSensitive(m, "prep_errors");
+            for (size_t k = 0; k < nm && cJSON_IsNumber(x); k++)
+                if (strcmp(jsonu_str(m, "method"), morder[k]) == 0) {
+                    expected[k] += (size_t)x->valuedouble;
+                    preperr[k] += cJSON_IsNumber(y) ? (size_t)y->valuedouble : 0;
+                    *have = 1;
+                }
+        }
+        if (!*prov && cJSON_GetObjectItemCaseSensitive(sj, "provenance"))
+            *prov = cJSON_DetachItemFromObjectCaseSensitive(sj, "provenance");
+        cJSON_Delete(sj);
+    }
+    return 0;
+}
+
 static int merge(char **dirs, size_t n, const char *out, int quiet, int allow_incomplete,
                  pe_err *e)
 {
@@ -169,6 +197,9 @@ static int merge(char **dirs, size_t n, const char *out, int quiet, int allow_in
     method_summary *sums = NULL;
     char *rj, *pp;
     char **sorted_dirs = xcalloc(n, sizeof *sorted_dirs);
+    size_t *expected = NULL, *preperr = NULL;
+    cJSON *prov = NULL;
+    int have = 0;
 
     for (size_t i = 0; i < n && !rc; i++)
         rc = load_part(dirs[i], &p[i], e);
@@ -255,7 +286,22 @@ static int merge(char **dirs, size_t n, const char *out, int quiet, int allow_in
         so.user_order = order;
         so.nuser_order = total;
         so.incomplete = incomplete;
-        rc = report_summarize(out, t, recs, nrec, &so, &sums, &nsum, e);
+        expected = xcalloc(nm ? nm : 1, sizeof *expected);
+        preperr = xcalloc(nm ? nm : 1, sizeof *preperr);
+        rc = shard_figures(p, n, morder, nm, expected, preperr, &prov, &have, e);
+        if (!rc && have) { /* the same figures as the unsharded run's summary */
+            so.n_expected = expected;
+            so.prep_errors = preperr;
+        }
+        if (!rc && prov) {
+            so.model = jsonu_str(prov, "model");
+            so.endpoint_host = jsonu_str(prov, "endpoint_host");
+            so.backend = jsonu_str(prov, "backend");
+            so.data_sha256 = jsonu_str(prov, "data_sha256");
+            so.config_hash = jsonu_str(prov, "config_hash");
+        }
+        if (!rc)
+            rc = report_summarize(out, t, recs, nrec, &so, &sums, &nsum, e);
     }
     if (!rc) {
         rj = merged_run_json(p, n, order, total, incomplete, sorted_dirs);
@@ -285,6 +331,9 @@ done:
     free(order);
     free(morder);
     free(sorted_dirs);
+    free(expected);
+    free(preperr);
+    cJSON_Delete(prov);
     buf_free(&lines);
     report_free_predictions(recs, nrec);
     report_free_summaries(sums, nsum);

@@ -18,6 +18,7 @@
 #include "offline.h"
 #include "pe_run.h"
 #include "progress.h"
+#include "redact.h"
 #include "run_command.h"
 #include "sweep.h"
 
@@ -75,8 +76,10 @@ static void on_signal(int sig)
 
 static void log_stderr(void *ctx, const char *msg)
 {
+    char *safe = redact(msg);
     (void)ctx;
-    fprintf(stderr, "persona-eval: %s\n", msg);
+    fprintf(stderr, "persona-eval: %s\n", safe);
+    free(safe);
 }
 
 static void usage(FILE *f)
@@ -128,6 +131,8 @@ static void usage(FILE *f)
         "  --wiki SPEC         off, a MediaWiki URL or kiwix:URL (default: off with the\n"
         "                      offline responder, else https://en.wikipedia.org)\n"
         "  --max-steps N       model calls per query (default 6)\n"
+        "  --max-tool-calls N  tool calls run per model response; more are answered with\n"
+        "                      an error the model reads (default 8)\n"
         "  --summary-items N   history items in the user summary (default 50)\n"
         "  --align-batch N     replayed items per alignment iteration (default 3)\n"
         "  --align-iters N     alignment iterations (default 1)\n"
@@ -144,8 +149,10 @@ static void usage(FILE *f)
         "  --embed-endpoint URL, --embed-model NAME  for --embed http (default: the chat\n"
         "                      endpoint and model)\n"
         "  --tokenize lamp|words  whitespace like LaMP (bm25 default) or words (tfidf)\n"
-        "  --dim N             hashed vector size for bm25 and tfidf (default 4096)\n"
-        "  --resume DIR        continue the run in DIR (same options as it was started with)\n"
+        "  --dim N             with --embed http: the vector size the model must return\n"
+        "                      (default: whatever it returns; bm25 and tfidf are exact)\n"
+        "  --resume DIR        continue the run in DIR with its recorded options; options\n"
+        "                      that do not change results (-j, --endpoint, ...) may be given\n"
         "  --shard I/N         run only shard I of N (users split by a hash of their id)\n"
         "  --shard auto --shards N\n"
         "                      the index from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX\n"
@@ -176,7 +183,7 @@ enum { O_TASK = 256, O_DATA, O_FORMAT, O_METHOD, O_OUT, O_USERS, O_USER, O_MAXQ,
        O_CACHEDIR, O_CACHESHARED, O_OFFLINE, O_PROMPTS, O_WIKI, O_MAXSTEPS, O_SUMITEMS,
        O_ABATCH, O_AITERS, O_ONLINE, O_AEVERY, O_SWEEP, O_EMBED, O_EMBEP, O_EMBMODEL,
        O_TOKENIZE, O_DIM, O_MAXFILE, O_MAXFIELD, O_MAXPROF, O_MAXOBS, O_RESUME, O_SHARD,
-       O_SHARDS, O_GRACE, O_PROGRESS, O_SHARE };
+       O_SHARDS, O_GRACE, O_PROGRESS, O_SHARE, O_MAXTOOLS };
 
 #define R required_argument
 static const struct option OPTS[] = {
@@ -207,6 +214,7 @@ static const struct option OPTS[] = {
     {"progress", R, NULL, O_PROGRESS}, {"max-file-bytes", R, NULL, O_MAXFILE},
     {"max-field-bytes", R, NULL, O_MAXFIELD}, {"max-profile-items", R, NULL, O_MAXPROF},
     {"max-observation-chars", R, NULL, O_MAXOBS}, {"share-results", no_argument, NULL, O_SHARE},
+    {"max-tool-calls", R, NULL, O_MAXTOOLS},
     {NULL, 0, NULL, 0},
 };
 #undef R
@@ -241,6 +249,7 @@ static const struct {
     {O_SEED, V_ULL, 0, C(seed)},            {O_RETRIES, V_ULL, 0, C(retries)},
     {O_MAXRESP, V_ULL, 1024, C(max_response_bytes)},
     {O_MAXOBS, V_ULL, 1, C(max_observation_chars)},
+    {O_MAXTOOLS, V_SIZE, 1, C(max_tool_calls)},
     {O_TEMP, V_NUM, 0, C(temperature)},     {O_TIMEOUT, V_NUM, 0.001, C(timeout)},
     {O_RPS, V_NUM, 0, C(rps)},              {O_PIN, V_NUM, 0, C(price_in)},
     {O_POUT, V_NUM, 0, C(price_out)},       {O_GRACE, V_NUM, 0, C(grace_s)},
@@ -447,11 +456,17 @@ static int finish(const run_args *a, const pe_run_result *r, int rc, const pe_er
 {
     if (r->summaries && !a->quiet) {
         buf t = BUF_INIT;
+        if (r->incomplete)
+            printf("INCOMPLETE: %zu of %zu queries answered; the numbers below cover only "
+                   "those.\n\n", r->stats.queries_done + r->stats.queries_skipped,
+                   r->stats.queries_total);
         report_table(&t, "md", r->task, r->summaries, r->nsummaries, NULL);
         fputs(buf_str(&t), stdout);
         buf_free(&t);
         if (r->offline)
             printf("\nAnswers came from the %s.", OFFLINE_LABEL);
+        else if (r->model)
+            printf("\nAnswers came from the model %s.", r->model);
         printf("\nResults: %s\n", r->out);
     } else if (r->summaries) { /* -q: the run folder alone, for scripts */
         printf("%s\n", r->out);
@@ -464,7 +479,7 @@ static int finish(const run_args *a, const pe_run_result *r, int rc, const pe_er
         fprintf(stderr, "persona-eval: %zu of %zu queries ended in error (see %s/"
                         "predictions.jsonl)\n", r->stats.errors, r->stats.queries_done, r->out);
     } else if (rc) {
-        fprintf(stderr, "persona-eval: %s\n", e->msg);
+        log_stderr(NULL, e->msg);
     }
     if (r->abandoned) { /* workers still use the run's data: leave without freeing it */
         fprintf(stderr, "persona-eval: %zu queries in flight were abandoned (they run again "
@@ -485,7 +500,7 @@ static int run_sweep(const run_args *a, pe_err *e)
     rc = sweep_run(&a->c, a->sweep, dir, e);
     csv = xasprintf("%s/sweep.csv", dir);
     if (rc && rc != PE_EXIT_RUNERRORS) {
-        fprintf(stderr, "persona-eval: %s\n", e->msg);
+        log_stderr(NULL, e->msg);
     } else {
         char *text = NULL;
         size_t len = 0;
@@ -530,7 +545,7 @@ int cmd_run(int argc, char **argv)
         goto done;
     }
     if (rc) {
-        fprintf(stderr, "persona-eval: %s\n", e.msg);
+        log_stderr(NULL, e.msg);
         goto done;
     }
     if (a.quiet && !a.progress_given)

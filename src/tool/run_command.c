@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "jsonu.h"
+#include "redact.h"
 
 void run_words_add(run_words *w, const char *s)
 {
@@ -45,7 +46,9 @@ void run_command_option(run_words *cmd, const char *name, const char *value)
     else if (strcmp(name, "endpoint") == 0 || strcmp(name, "embed-endpoint") == 0 ||
              strcmp(name, "wiki") == 0)
         v = url_without_credentials(value);
-    run_words_add(cmd, v ? v : value);
+    if (!v)
+        v = redact(value); /* a credential-shaped value anywhere (--extra-body, ...) */
+    run_words_add(cmd, v);
     free(v);
 }
 
