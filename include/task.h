@@ -26,8 +26,9 @@ typedef struct task {
 } task;
 
 /* Look a task up by name: "lamp1", "lamp2m", ... (also accepts "LaMP_2M",
- * "LaMP-2M"; "LaMP_2" means lamp2m as in the current official code). For names
- * read from data files use task_from_file(). */
+ * "LaMP-2M"). "LaMP_2" is no task by itself: it has named both lamp2 tasks, so
+ * names read from data files go through task_from_file(), which decides it by
+ * the labels, and a command line must say lamp2m or lamp2n. */
 const task *task_get(const char *name);
 
 /* The task a name read from a data file means, given the labels the file carries

@@ -134,8 +134,10 @@ int dataset_select(dataset *d, dataset *rest, size_t n, const char *const *ids, 
     } else {
         keep = ds_top_users(d, n, 0);
     }
-    if (rest)
+    if (rest) {
+        rest->task = d->task;
         rest->users = xcalloc(d->nusers ? d->nusers : 1, sizeof *rest->users);
+    }
     for (size_t i = 0; i < d->nusers; i++) {
         /* dropped users and queries stay in the arena until dataset_free() of d */
         if (!keep[i]) {

@@ -72,7 +72,7 @@ const task *task_get(const char *name)
     } aliases[] = {
         {"lamp1", TASK_LAMP1},   {"lamp-1", TASK_LAMP1},   {"lamp_1", TASK_LAMP1},
         {"lamp2m", TASK_LAMP2M}, {"lamp-2m", TASK_LAMP2M}, {"lamp_2m", TASK_LAMP2M},
-        {"lamp_2", TASK_LAMP2M}, {"lamp2n", TASK_LAMP2N},  {"lamp-2n", TASK_LAMP2N},
+        {"lamp2n", TASK_LAMP2N},  {"lamp-2n", TASK_LAMP2N},
         {"lamp_2n", TASK_LAMP2N}, {"lamp3", TASK_LAMP3},   {"lamp-3", TASK_LAMP3},
         {"lamp_3", TASK_LAMP3},
     };
@@ -125,7 +125,7 @@ int task_file_matches(const task *t, const char *name, const char *const *labels
         snprintf(why, whylen, "is \"%s\", which means %s here (its labels are %s), but the "
                  "task is %s", name, f->name,
                  f->id == TASK_LAMP2N ? "news categories" : "movie tags", t->name);
-    else if (!f && !undecided && !task_get(name))
+    else if (!f && !undecided && !is_lamp2(name))
         snprintf(why, whylen, "is \"%s\", an unknown task (known: %s)", name, task_names());
     else if (!f && !undecided)
         snprintf(why, whylen, "is \"%s\", but its labels mix news categories and movie tags",
