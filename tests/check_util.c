@@ -190,7 +190,7 @@ START_TEST(count_parsing)
     ck_assert(v == 18446744073709551615ULL);
     v = 99;
     ck_assert_int_eq(pe_parse_count("--users", "-1", 0, &v, &e), PE_EXIT_USAGE);
-    ck_assert_str_eq(e.msg, "--users: \"-1\" is not a whole number");
+    ck_assert_str_eq(e.msg, "--users: -1 is negative; expected a whole number >= 0");
     ck_assert_int_eq(pe_parse_count("--users", "", 0, &v, &e), PE_EXIT_USAGE);
     ck_assert_int_eq(pe_parse_count("--users", "3x", 0, &v, &e), PE_EXIT_USAGE);
     ck_assert_int_eq(pe_parse_count("--users", "18446744073709551616", 0, &v, &e),
