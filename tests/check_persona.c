@@ -18,7 +18,7 @@ static prompt_set *P;
 
 static void setup(void)
 {
-    static char ids[6][8], descs[6][32];
+    static char ids[6][16], descs[6][40];
     pe_err e = {0};
     for (int i = 0; i < 6; i++) {
         snprintf(ids[i], sizeof ids[i], "h%d", i);

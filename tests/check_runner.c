@@ -71,7 +71,7 @@ static dataset DATA;
 
 static void make_data(void)
 {
-    static char uid[NUSERS][8], qid[NUSERS][NQ][8];
+    static char uid[NUSERS][16], qid[NUSERS][NQ][32];
     memset(&DATA, 0, sizeof DATA);
     for (int u = 0; u < NUSERS; u++) {
         snprintf(uid[u], sizeof uid[u], "u%d", u);
