@@ -2,7 +2,7 @@
  * llm_backend: the interface between the chat and embeddings client (llm.h)
  * and what answers it. A backend is a table of functions; the client calls
  * through it and does the rest itself (fatal-early stop, accounting, usage
- * estimates, redaction of errors). Two backends: HTTP (backend_http.c: the
+ * estimates, redaction of errors). Two backends: HTTP (llm_backend.c: the
  * OpenAI wire format over libcurl, with the cache, the gate and tool-support
  * detection) and the offline responder (offline.c).
  *

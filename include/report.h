@@ -1,6 +1,6 @@
 /*
  * report: the run directory. Appends prediction records as queries complete
- * (writer.c: one writer, flushed at once and fsync'd within about a second by
+ * (report.c: one writer, flushed at once and fsync'd within about a second by
  * a background thread), reads predictions.jsonl back (predictions.c: the one
  * reader, used by summaries, score, merge, resume and report.html), and turns
  * the predictions into users.csv and summary.{json,csv,md} (summary.c), so a

@@ -69,7 +69,8 @@ typedef struct pe_run_config {
     /* scale */
     int jobs;
     const char *out;                  /* NULL: results/TASK-METHODS-UTC */
-    const char *resume;               /* continue the run in this folder */
+    const char *resume;               /* continue the run in this folder (one that holds no
+                                         run yet, as after a kill before run.json: start it) */
     const char *shard;                /* "I/N" or "auto" */
     size_t shards;                    /* with shard "auto" */
     double grace_s;                   /* wait for queries in flight after a stop (0: none) */

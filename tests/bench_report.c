@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "html.h"
+#include "html_run.h"
 #include "report.h"
 #include "testutil.h"
 

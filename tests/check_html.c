@@ -7,7 +7,8 @@
 #include <string.h>
 
 #include "buf.h"
-#include "html.h"
+#include "html_run.h"
+#include "html_compare.h"
 #include "svg.h"
 #include "testutil.h"
 

@@ -16,45 +16,6 @@ static char *own(pe_arena *a, char *s)
     return p;
 }
 
-static size_t n_interactions(const task *t, const ds_user *u)
-{
-    size_t n = u->nitems;
-    for (size_t j = 0; j < u->nqueries; j++)
-        n += t->id == TASK_LAMP1 || u->queries[j].gold;
-    return n;
-}
-
-typedef struct rank {
-    size_t n, idx;
-    const char *id;
-} rank;
-
-static int rank_cmp(const void *pa, const void *pb)
-{
-    const rank *a = pa, *b = pb;
-    if (a->n != b->n)
-        return a->n > b->n ? -1 : 1;
-    return strcmp(a->id, b->id);
-}
-
-/* keep[i] = 1 for the n users with the largest count (ties by id); n = 0 keeps all. */
-unsigned char *ds_top_users(const dataset *d, size_t n, int interactions)
-{
-    unsigned char *keep = xcalloc(d->nusers, 1);
-    rank *r = xmalloc(d->nusers * sizeof *r);
-    if (n == 0 || n > d->nusers)
-        n = d->nusers;
-    for (size_t i = 0; i < d->nusers; i++) {
-        const ds_user *u = &d->users[i];
-        r[i] = (rank){interactions ? n_interactions(d->task, u) : u->nitems, i, u->id};
-    }
-    qsort(r, d->nusers, sizeof *r, rank_cmp);
-    for (size_t i = 0; i < n; i++)
-        keep[r[i].idx] = 1;
-    free(r);
-    return keep;
-}
-
 /* A user's interactions, oldest first: history items (sharing the input's strings),
  * then each query with a gold as an item (its text pulled out of the input). inputs[k]
  * is the original input of a query, NULL for profile items. */

@@ -1,4 +1,4 @@
-#include "html.h"
+#include "html_compare.h"
 
 #include <limits.h>
 #include <stdio.h>

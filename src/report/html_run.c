@@ -1,4 +1,4 @@
-#include "html.h"
+#include "html_run.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -82,14 +82,6 @@ static int keyed_cmp(const void *x, const void *y)
     return strcmp(a->r->id, b->r->id);
 }
 
-void report_fmt_metric(char *b, size_t n, double v)
-{
-    if (!isfinite(v))
-        snprintf(b, n, "null");
-    else
-        pe_fmt_double(b, n, v);
-}
-
 static void score_range(const task *t, keyed *k, size_t from, size_t to, size_t B, uint64_t seed,
                         method_summary *s)
 {

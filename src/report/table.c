@@ -10,6 +10,14 @@
 #include "csv.h"
 #include "metrics.h"
 
+void report_fmt_metric(char *b, size_t n, double v)
+{
+    if (!isfinite(v))
+        snprintf(b, n, "null");
+    else
+        pe_fmt_double(b, n, v);
+}
+
 static void md_cell(buf *b, double v, double lo, double hi)
 {
     if (!isfinite(v)) {

@@ -10,7 +10,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "html.h"
+#include "html_run.h"
 #include "jsonu.h"
 #include "run_parts.h"
 #include "topk.h"
@@ -30,6 +30,8 @@ typedef struct run_state {
     report_writer *w;
     char *default_data;
     int lock_fd;                /* the run folder's lock, held for the whole run */
+    const char *resume;         /* c->resume when that folder holds a run */
+    const char *fresh_out;      /* c->resume when it holds nothing yet */
     char started[32], finished[32];
     run_shared rs;
     runner_opts ro;
@@ -149,6 +151,17 @@ static int restore_tool_support(run_state *s, const char *dir, pe_err *e)
     return 0;
 }
 
+/* A resumed folder holds a run once run.json is written; a run killed before
+ * that left at most its lock, and starts afresh. */
+static int started(const char *dir)
+{
+    char *p = xasprintf("%s/run.json", dir), *q = xasprintf("%s/predictions.jsonl", dir);
+    int yes = pe_file_exists(p) || pe_file_exists(q);
+    free(p);
+    free(q);
+    return yes;
+}
+
 /* Claim the run folder before anything is written to it: one run at a time
  * (flock: released by the kernel when the process ends, however it ends). */
 static int lock_folder(run_state *s, const char *dir, pe_err *e)
@@ -220,30 +233,33 @@ static int prepare(run_state *s, pe_run_result *r, run_shared *rs, pe_err *e)
         return rc;
     if (methods_need_llm(s->methods, s->nmethods) && (rc = run_llm_setup(c, &s->llm, e)))
         return rc;
-    if (s->llm.client && c->resume && (rc = restore_tool_support(s, c->resume, e)))
+    if (s->llm.client && s->resume && (rc = restore_tool_support(s, s->resume, e)))
         return rc;
     if ((rc = run_encoder_setup(c, &s->llm, &s->enc, e)))
         return rc;
     r->offline = s->llm.client && s->llm.offline;
     r->model = s->llm.client ? xstrdup(s->llm.model) : NULL;
-    if (c->resume && out && strcmp(out, c->resume) != 0)
+    if (s->resume && out && strcmp(out, s->resume) != 0)
         return pe_errf(e, PE_EXIT_USAGE, "--out %s and --resume %s name different folders", out,
-                       c->resume);
-    r->out = c->resume ? xstrdup(c->resume) : out ? xstrdup(out) : default_out(s);
+                       s->resume);
+    r->out = s->resume      ? xstrdup(s->resume)
+             : out          ? xstrdup(out)
+             : s->fresh_out ? xstrdup(s->fresh_out)
+                            : default_out(s);
     /* a resumed folder is locked before its torn tails are repaired; a new one
      * only once the options are known to be good (bad input writes nothing) */
-    if (c->resume && (rc = lock_folder(s, r->out, e)))
+    if (s->resume && (rc = lock_folder(s, r->out, e)))
         return rc;
     if ((rc = runctl_prepare(&s->ctl, &s->data, settings_of(s), &out, e)))
         return rc;
-    if (!c->resume && (rc = lock_folder(s, r->out, e)))
+    if (!s->resume && (rc = lock_folder(s, r->out, e)))
         return rc;
     make_pool(s, rs);
     pe_utc_iso(s->started, sizeof s->started);
     pp = xasprintf("%s/predictions.jsonl", r->out);
     exists = pe_file_exists(pp);
     free(pp);
-    if (exists && !c->resume)
+    if (exists && !s->resume)
         return pe_errf(e, PE_EXIT_USAGE,
                        "%s already holds a run; choose another --out or remove it", r->out);
     if ((rc = report_open(r->out, &s->w, e)))
@@ -386,7 +402,10 @@ int pe_run(const pe_run_config *c, pe_run_result *r, pe_err *e)
 
     memset(r, 0, sizeof *r);
     s->c = c;
-    runctl_init(&s->ctl, c->resume, c->shard, c->shards, c->grace_s, c->progress);
+    s->resume = c->resume && started(c->resume) ? c->resume : NULL;
+    if (c->resume && !s->resume && !c->out) /* killed before its first write: start afresh */
+        s->fresh_out = c->resume;
+    runctl_init(&s->ctl, s->resume, c->shard, c->shards, c->grace_s, c->progress);
     if ((rc = prepare(s, r, &s->rs, e))) {
         release(s);
         return rc;

@@ -9,7 +9,7 @@
 #include "cli_common.h"
 #include "cmd.h"
 #include "gate.h"
-#include "html.h"
+#include "html_compare.h"
 #include "metrics.h"
 #include "report.h"
 #include "runset.h"

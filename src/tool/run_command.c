@@ -86,9 +86,16 @@ int run_command_resume(const char *dir, int argc, char **argv, run_words *out, p
     int rc, skip = 0;
 
     if (!pe_file_exists(path)) {
+        char *lock = xasprintf("%s/.lock", dir);
+        int empty = pe_file_exists(lock); /* a run killed before its first write */
+        free(lock);
         free(path);
-        return pe_errf(e, PE_EXIT_NOINPUT, "--resume %s: no run.json there (not a run folder)",
-                       dir);
+        if (!empty)
+            return pe_errf(e, PE_EXIT_NOINPUT, "--resume %s: no run.json there (not a run "
+                                               "folder)", dir);
+        for (int i = 0; i < argc; i++) /* nothing recorded: the command line as given */
+            run_words_add(out, argv[i]);
+        return 0;
     }
     rc = pe_read_file(path, 64u << 20, &text, &len, e);
 

@@ -1,0 +1,26 @@
+/*
+ * html_run: report.html, the self-contained page of one run directory. It
+ * needs nothing but the file: CSS and SVG charts are inline, there is no
+ * external asset.
+ *
+ * The page holds the summary table with 95% intervals, the per-user
+ * distribution of the first metric per method (users.csv), token and cost
+ * totals (run.json "stats", per method from predictions.jsonl), the run's
+ * settings, data files and versions (run.json), sweep charts (sweep.csv),
+ * the persona similarity heatmap (personas_jaccard.csv) and relative links
+ * to the raw files present. Only summary.json is required; every other file
+ * is optional, and a section whose file is missing or unreadable says so.
+ * Scaffolding shared with the comparison page is htmlkit.h.
+ *
+ * Ownership: nothing is returned to the caller; text is only read. Every
+ * string that comes from data (methods, user ids, paths, settings) is escaped.
+ */
+#ifndef PE_HTML_RUN_H
+#define PE_HTML_RUN_H
+
+#include "util.h"
+
+/* Write dir/report.html atomically from the files in dir. */
+int html_write_run(const char *dir, pe_err *e);
+
+#endif
