@@ -104,7 +104,8 @@ static int rec_cmp(const void *a, const void *b)
     return strcmp(((const analysis_persona *)a)->user, ((const analysis_persona *)b)->user);
 }
 
-int analysis_personas_load(const char *dir, char **method, analysis_persona **out, size_t *nout, pe_err *e)
+int analysis_personas_load(const char *dir, char **method, analysis_persona **out, size_t *nout,
+                           pe_err *e)
 {
     char *path = xasprintf("%s/personas.jsonl", dir), *data;
     size_t len, n = 0, cap = 0, lineno = 0;

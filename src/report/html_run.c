@@ -126,7 +126,8 @@ typedef struct usage {
     int has_prompt, has_completion, has_cost;
 } usage;
 
-static void section_cost(buf *b, const char *dir, const cJSON *run)
+static void section_cost(buf *b, const char *dir, const cJSON *run, const method_summary *s,
+                         size_t ns)
 {
     const cJSON *stats = cJSON_GetObjectItemCaseSensitive(run, "stats");
     static const char *const keys[] = {"calls", "prompt_tokens", "completion_tokens",
@@ -141,6 +142,12 @@ static void section_cost(buf *b, const char *dir, const cJSON *run)
                 "<tr><th></th><th class=\"num\">LLM calls</th><th class=\"num\">prompt tokens"
                 "</th><th class=\"num\">completion tokens</th><th class=\"num\">cost (USD)</th>"
                 "<th class=\"num\">mean latency (s)</th></tr></thead><tbody>");
+    /* the summary's method order, as in every table of the page */
+    for (size_t i = 0; i < ns; i++) {
+        u = xgrow(u, &cap, nu + 1, sizeof *u);
+        memset(&u[nu], 0, sizeof *u);
+        u[nu++].method = s[i].method;
+    }
     if (report_load_predictions(dir, &recs, &nrec, NULL, &e) == 0) {
         for (size_t i = 0; i < nrec; i++) {
             const pred_record *r = &recs[i];
@@ -170,6 +177,8 @@ static void section_cost(buf *b, const char *dir, const cJSON *run)
             }
         }
         for (size_t k = 0; k < nu; k++) {
+            if (!u[k].queries)
+                continue;
             htmlkit_wrap(b, "<tr><td class=\"method\">", u[k].method, "</td><td class=\"num\">");
             htmlkit_count(b, u[k].calls);
             buf_adds(b, "</td><td class=\"num\">");
@@ -384,7 +393,15 @@ static void section_settings(buf *b, const cJSON *run, const cJSON *sum, const c
     }
     buf_adds(b, "</tbody></table><table class=\"kv\"><caption>Options</caption><tbody>");
     o = cJSON_GetObjectItemCaseSensitive(run, "settings");
-    cJSON_ArrayForEach(x, (cJSON_IsObject(o) ? o : NULL)) htmlkit_kv_row(b, x->string, x);
+    cJSON_ArrayForEach(x, (cJSON_IsObject(o) ? o : NULL))
+    {
+        /* 0 users or queries is the command line's way of saying "all" */
+        if ((strcmp(x->string, "users") == 0 || strcmp(x->string, "max_queries") == 0) &&
+            cJSON_IsNumber(x) && x->valuedouble == 0)
+            htmlkit_wrap(b, "<tr><th>", x->string, "</th><td>all</td></tr>");
+        else
+            htmlkit_kv_row(b, x->string, x);
+    }
     buf_adds(b, "</tbody></table><table class=\"kv\"><caption>Counts and libraries</caption>"
                 "<tbody>");
     o = cJSON_GetObjectItemCaseSensitive(run, "counts");
@@ -527,10 +544,11 @@ int html_write_run(const char *dir, pe_err *e)
     if (!isnan(htmlkit_json_num(sum, "n_users")))
         buf_printf(&b, ", %.0f users", htmlkit_json_num(sum, "n_users"));
     buf_adds(&b, ".</p><nav><a href=\"#summary\">Summary</a><a href=\"#users\">Per user</a>"
+                 "<a href=\"#user-list\">Users</a>"
                  "<a href=\"#cost\">Tokens and cost</a>");
     if (htmlkit_has_file(dir, "sweep.csv"))
         buf_adds(&b, "<a href=\"#sweep\">Sweeps</a>");
-    if (htmlkit_has_file(dir, "personas_jaccard.csv"))
+    if (htmlkit_has_file(dir, "personas_jaccard.csv") || htmlkit_has_file(dir, "personas.jsonl"))
         buf_adds(&b, "<a href=\"#personas\">Personas</a>");
     buf_adds(&b, "<a href=\"#settings\">Settings</a><a href=\"#files\">Raw files</a></nav>"
                  "</header>\n");
@@ -575,13 +593,23 @@ int html_write_run(const char *dir, pe_err *e)
     buf_adds(&b, "</section>\n");
     section_users(&b, dir, t, s, ns, &col);
     buf_addc(&b, '\n');
-    section_cost(&b, dir, run);
+    {
+        const char **methods = xcalloc(ns ? ns : 1, sizeof *methods);
+        for (size_t i = 0; i < ns; i++)
+            methods[i] = s[i].method;
+        htmlkit_users_section(&b, dir, t, run, methods, ns);
+        free(methods);
+    }
+    buf_addc(&b, '\n');
+    section_cost(&b, dir, run, s, ns);
     buf_addc(&b, '\n');
     section_sweep(&b, dir, &col);
-    section_heatmap(&b, dir);
+    if (!htmlkit_personas_section(&b, dir))
+        section_heatmap(&b, dir);
     section_settings(&b, run, sum, re.msg);
     buf_addc(&b, '\n');
     section_files(&b, dir);
+    buf_adds(&b, htmlkit_script);
     htmlkit_page_end(&b);
 
     path = xasprintf("%s/report.html", dir);
