@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 
 #include "charts.h"
@@ -622,5 +623,95 @@ int html_write_run(const char *dir, pe_err *e)
     cJSON_Delete(run);
     cJSON_Delete(sum);
     report_free_summaries(s, ns);
+    return rc;
+}
+
+int html_is_sweep(const char *dir)
+{
+    return htmlkit_has_file(dir, "sweep.csv") && !htmlkit_has_file(dir, "summary.json");
+}
+
+/* The sub-runs of a sweep folder: its directories holding a summary.json,
+ * in name order (k=1, k=4, ...). */
+static int subdir_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int html_write_sweep(const char *out_path, const char *dir, pe_err *e)
+{
+    buf b = BUF_INIT;
+    svg_colours col = {NULL, 0, 0};
+    char *name = htmlkit_base_name(dir), **subs = NULL, *title;
+    size_t nsub = 0, scap = 0, nrows = 0, rcap = 0;
+    report_row *rows = NULL;
+    method_summary **sums;
+    size_t *nsums;
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    int rc;
+
+    if (!d) {
+        free(name);
+        return pe_errf(e, PE_EXIT_NOINPUT, "%s: cannot open the sweep folder", dir);
+    }
+    while ((de = readdir(d)))
+        if (de->d_name[0] != '.') {
+            char *p = xasprintf("%s/%s", dir, de->d_name);
+            if (htmlkit_has_file(p, "summary.json")) {
+                subs = xgrow(subs, &scap, nsub + 1, sizeof *subs);
+                subs[nsub++] = xstrdup(de->d_name);
+            }
+            free(p);
+        }
+    closedir(d);
+    qsort(subs, nsub, sizeof *subs, subdir_cmp);
+    sums = xcalloc(nsub ? nsub : 1, sizeof *sums);
+    nsums = xcalloc(nsub ? nsub : 1, sizeof *nsums);
+    title = xasprintf("persona-eval sweep: %s", name);
+    htmlkit_page_begin(&b, title);
+    htmlkit_wrap(&b, "<header><h1>persona-eval sweep <span class=\"sub\">", name,
+                 "</span></h1>");
+    buf_printf(&b, "<p class=\"sub\">%zu run(s), one per value.</p><nav><a href=\"#sweep\">"
+                   "Sweeps</a><a href=\"#runs\">Runs</a></nav></header>\n", nsub);
+    for (size_t i = 0; i < nsub; i++) {
+        char *p = xasprintf("%s/%s", dir, subs[i]);
+        const task *t;
+        pe_err se = {0};
+        if (report_read_summary(p, &t, &sums[i], &nsums[i], &se) == 0) {
+            for (size_t k = 0; k < nsums[i]; k++) {
+                svg_colour_of(&col, sums[i][k].method);
+                rows = xgrow(rows, &rcap, nrows + 1, sizeof *rows);
+                rows[nrows++] = (report_row){subs[i], t, &sums[i][k]};
+            }
+        }
+        free(p);
+    }
+    section_sweep(&b, dir, &col);
+    buf_adds(&b, "<section id=\"runs\"><h2>Runs</h2>");
+    if (nrows)
+        htmlkit_summary_table(&b, rows[0].t, rows, nrows, 1, "sweep-runs");
+    buf_adds(&b, "<ul>");
+    for (size_t i = 0; i < nsub; i++) {
+        buf_adds(&b, "<li><a href=\"");
+        htmlkit_url_path(&b, subs[i]);
+        htmlkit_wrap(&b, "/report.html\">", subs[i], "</a></li>");
+    }
+    buf_adds(&b, "</ul></section>");
+    buf_adds(&b, htmlkit_script);
+    htmlkit_page_end(&b);
+    rc = pe_write_atomic(out_path, buf_str(&b), b.len, e);
+    for (size_t i = 0; i < nsub; i++) {
+        report_free_summaries(sums[i], nsums[i]);
+        free(subs[i]);
+    }
+    free(sums);
+    free(nsums);
+    free(subs);
+    free(rows);
+    free(title);
+    free(name);
+    buf_free(&b);
+    svg_colours_free(&col);
     return rc;
 }
