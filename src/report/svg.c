@@ -87,16 +87,20 @@ static size_t next_line(const char *s, size_t max, size_t *skip, size_t *chars)
             brk = i, brk_chars = n;
         }
     }
+    if (s[i] == ' ') { /* the line ends just before a space */
+        *chars = n;
+        *skip = i + 1;
+        return i;
+    }
     if (!s[i] || brk == 0) {
         *chars = n;
         *skip = i;
         return i;
     }
-    if (s[brk] == ' ' || s[i] == ' ') {
-        size_t end = s[i] == ' ' ? i : brk;
-        *chars = s[i] == ' ' ? n : brk_chars;
-        *skip = end + 1;
-        return end;
+    if (s[brk] == ' ') {
+        *chars = brk_chars;
+        *skip = brk + 1;
+        return brk;
     }
     *chars = brk_chars;
     *skip = brk;
