@@ -127,15 +127,12 @@ typedef struct usage {
     int has_prompt, has_completion, has_cost;
 } usage;
 
-static void section_cost(buf *b, const char *dir, const cJSON *run, const method_summary *s,
-                         size_t ns)
+static void section_cost(buf *b, const cJSON *run, const method_summary *s, size_t ns,
+                         const pred_record *recs, size_t nrec, const pe_err *pe)
 {
     const cJSON *stats = cJSON_GetObjectItemCaseSensitive(run, "stats");
     static const char *const keys[] = {"calls", "prompt_tokens", "completion_tokens",
                                        "cost_usd"};
-    pred_record *recs = NULL;
-    size_t nrec = 0;
-    pe_err e = {0};
     usage *u = NULL;
     size_t nu = 0, cap = 0;
 
@@ -149,7 +146,7 @@ static void section_cost(buf *b, const char *dir, const cJSON *run, const method
         memset(&u[nu], 0, sizeof *u);
         u[nu++].method = s[i].method;
     }
-    if (report_load_predictions(dir, &recs, &nrec, NULL, &e) == 0) {
+    if (pe->code == 0) {
         for (size_t i = 0; i < nrec; i++) {
             const pred_record *r = &recs[i];
             size_t k;
@@ -201,13 +198,12 @@ static void section_cost(buf *b, const char *dir, const cJSON *run, const method
                 "run has no run.json).");
     if (!cJSON_IsObject(stats))
         buf_adds(b, " Totals unknown: run.json has no \"stats\".");
-    if (e.code) {
+    if (pe->code) {
         buf_adds(b, " Per-method usage unavailable: ");
-        svg_escape(b, e.msg);
+        svg_escape(b, pe->msg);
     }
     buf_adds(b, "</p></section>");
     free(u);
-    report_free_predictions(recs, nrec);
 }
 
 static void legend(buf *b, const char *const *methods, size_t n, svg_colours *col)
@@ -598,11 +594,17 @@ int html_write_run(const char *dir, pe_err *e)
         const char **methods = xcalloc(ns ? ns : 1, sizeof *methods);
         for (size_t i = 0; i < ns; i++)
             methods[i] = s[i].method;
-        htmlkit_users_section(&b, dir, t, run, methods, ns);
+        /* read once for the users' answers and the usage per method */
+        pe_err pe = {0};
+        pred_record *recs = NULL;
+        size_t nrec = 0;
+        report_load_predictions(dir, &recs, &nrec, NULL, &pe);
+        htmlkit_users_section(&b, dir, t, run, methods, ns, recs, nrec, &pe);
+        buf_addc(&b, '\n');
+        section_cost(&b, run, s, ns, recs, nrec, &pe);
+        report_free_predictions(recs, nrec);
         free(methods);
     }
-    buf_addc(&b, '\n');
-    section_cost(&b, dir, run, s, ns);
     buf_addc(&b, '\n');
     section_sweep(&b, dir, &col);
     if (!htmlkit_personas_section(&b, dir))

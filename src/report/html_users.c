@@ -407,14 +407,13 @@ static int load_inputs(const cJSON *run, const users *us, dataset *d, strmap *in
 }
 
 void htmlkit_users_section(buf *b, const char *dir, const task *t, const cJSON *run,
-                           const char *const *methods, size_t nm)
+                           const char *const *methods, size_t nm, const pred_record *recs,
+                           size_t nrec, const pe_err *pe)
 {
     const char *names[2];
     users us = {t, methods, nm, NULL, 0, 0, {0}};
     csv_tab tab;
-    pe_err e = {0}, pe = {0}, de = {0};
-    pred_record *recs = NULL;
-    size_t nrec = 0;
+    pe_err e = {0}, de = {0};
     dataset d;
     strmap inputs;
     const char **inp = NULL;
@@ -432,19 +431,18 @@ void htmlkit_users_section(buf *b, const char *dir, const task *t, const cJSON *
     user_table(b, &us, names[0]);
     memset(&d, 0, sizeof d);
     strmap_init(&inputs, 64);
-    if (report_load_predictions(dir, &recs, &nrec, NULL, &pe) == 0)
-        for (size_t i = 0; i < nrec; i++) {
-            size_t k = strmap_get(&us.index, recs[i].user);
-            if (k != STRMAP_NONE && k < MAX_DETAILS) {
-                uinfo *u = &us.u[k];
-                u->recs = xgrow(u->recs, &u->rcap, u->nrecs + 1, sizeof *u->recs);
-                u->recs[u->nrecs++] = i;
-            }
+    for (size_t i = 0; i < nrec; i++) {
+        size_t k = strmap_get(&us.index, recs[i].user);
+        if (k != STRMAP_NONE && k < MAX_DETAILS) {
+            uinfo *u = &us.u[k];
+            u->recs = xgrow(u->recs, &u->rcap, u->nrecs + 1, sizeof *u->recs);
+            u->recs[u->nrecs++] = i;
         }
+    }
     if (us.n && load_inputs(run, &us, &d, &inputs, &inp, &de))
         htmlkit_wrap(b, "<p class=\"note\">Query inputs not shown: ", de.msg, "</p>");
-    if (pe.code)
-        htmlkit_wrap(b, "<p class=\"note\">Answers not shown: ", pe.msg, "</p>");
+    if (pe->code)
+        htmlkit_wrap(b, "<p class=\"note\">Answers not shown: ", pe->msg, "</p>");
     each_line(dir, "personas.jsonl", &us, persona_line);
     each_line(dir, "traces.jsonl", &us, trace_line);
     for (size_t k = 0; k < us.n && k < MAX_DETAILS; k++)
@@ -462,6 +460,5 @@ void htmlkit_users_section(buf *b, const char *dir, const task *t, const cJSON *
     free(inp);
     if (!de.code && us.n)
         dataset_free(&d);
-    report_free_predictions(recs, nrec);
     csv_free(&tab);
 }
