@@ -10,20 +10,7 @@ BIN=${PE_BIN:-./persona-eval}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
-if [ -z "$CHROMIUM" ]; then
-    echo "chromium is not installed: run scripts/install-deps.sh"
-    exit 1
-fi
-
-# No GPU, no network, a throwaway profile (the sandbox runs as root).
-chrome() {
-    HOME="$tmp" timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-quic \
-        --disable-dev-shm-usage --no-first-run --disable-background-networking \
-        --disable-component-update --disable-sync \
-        --user-data-dir="$(mktemp -d "$tmp/profile.XXXXXX")" "$@" 2>>"$tmp/chromium.log" ||
-        { tail -n 20 "$tmp/chromium.log"; exit 1; }
-}
+. "$(dirname "$0")/chromium.inc"
 
 "$BIN" --task lamp2m --method personaagent,personaagent-nopersona,rag,knn --llm offline \
     --cache off --bootstrap 100 -q --out "$tmp/run" > /dev/null 2>&1
