@@ -265,13 +265,14 @@ void chart_lines(buf *b, const char *title, const char *xlabel, const char *ylab
         }
         buf_adds(b, "</g>");
     }
-    if (standalone) /* a file has no HTML legend beside it */
+    if (standalone) { /* a file has no HTML legend beside it: full names, wrapped */
+        double y = T + 14;
         for (size_t s = 0; s < ns; s++) {
-            buf_printf(b, "<text x=\"%.0f\" y=\"%.0f\" class=\"s\" fill=\"%s\">", W - R - 100,
-                       T + 14 + 14 * (double)s, svg_colour_of(col, se[s].name));
-            svg_escape_trunc(b, se[s].name, 16);
-            buf_adds(b, "</text>");
+            buf_printf(b, "<g class=\"s\" fill=\"%s\">", svg_colour_of(col, se[s].name));
+            y += 13 * (double)svg_text_lines(b, se[s].name, 16, W - R - 100, y, 13, "start");
+            buf_adds(b, "</g>");
         }
+    }
     buf_adds(b, "</svg>");
     free(px);
 }
