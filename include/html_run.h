@@ -10,7 +10,8 @@
  * the persona similarity heatmap (personas_jaccard.csv) and relative links
  * to the raw files present. Only summary.json is required; every other file
  * is optional, and a section whose file is missing or unreadable says so.
- * Scaffolding shared with the comparison page is htmlkit.h.
+ * Scaffolding shared with the comparison page is htmlkit.h; the users table and
+ * details come from html_users.c, the persona section from html_personas.c.
  *
  * Ownership: nothing is returned to the caller; text is only read. Every
  * string that comes from data (methods, user ids, paths, settings) is escaped.
@@ -22,5 +23,12 @@
 
 /* Write dir/report.html atomically from the files in dir. */
 int html_write_run(const char *dir, pe_err *e);
+
+/* Write one page for a sweep folder (sweep.csv and one run folder per value,
+ * no summary.json of its own): the sweep's charts, the runs' summaries side
+ * by side and links to each run's report.html. */
+int html_write_sweep(const char *out_path, const char *dir, pe_err *e);
+/* dir is a sweep folder: it has sweep.csv and no summary.json. */
+int html_is_sweep(const char *dir);
 
 #endif

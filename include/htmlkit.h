@@ -22,6 +22,8 @@
 #define HTMLKIT_DASH "\xe2\x80\x94"
 
 void htmlkit_page_begin(buf *b, const char *title);
+/* The page's only script, inline: sortable tables, links that open a <details>. */
+extern const char htmlkit_script[];
 void htmlkit_page_end(buf *b);
 /* open, s escaped, close. */
 void htmlkit_wrap(buf *b, const char *open, const char *s, const char *close);
@@ -55,5 +57,18 @@ void htmlkit_summary_table(buf *b, const task *t, const report_row *rows, size_t
                            int with_run, const char *id);
 void htmlkit_interval_charts(buf *b, const task *t, const report_row *rows, size_t n,
                              int with_run, svg_colours *col);
+
+/* The "Users" section of report.html (html_users.c): a table of every user
+ * with each method's first metric (methods in the page's order), sortable by
+ * the page script, and for the first users a <details> element with their
+ * queries, personas and agent trace; the page says how many are shown. recs
+ * are the run's predictions (pe: why there are none). */
+void htmlkit_users_section(buf *b, const char *dir, const task *t, const cJSON *run,
+                           const char *const *methods, size_t nm, const pred_record *recs,
+                           size_t nrec, const pe_err *pe);
+/* The persona section from dir/personas.jsonl (html_personas.c): similarity
+ * heatmap and drift table of one method's personas. 0 when the file is absent
+ * or holds no persona (no section written). */
+int htmlkit_personas_section(buf *b, const char *dir);
 
 #endif

@@ -22,6 +22,18 @@ void svg_escape(buf *b, const char *s);
 /* At most max characters of s, escaped, with an ellipsis when cut. */
 void svg_escape_trunc(buf *b, const char *s, size_t max);
 
+/* Labels are wrapped, never clipped: lines of at most max characters, broken
+ * after '-', '_', '/', '.' or ':' or at a space when there is one in the
+ * line, else inside the word. svg_wrap_lines() counts the lines and sets
+ * *widest to the character count of the longest; svg_text_lines() draws them
+ * as one <text> at x, the first baseline at y, lines lh apart, and returns
+ * the number of lines. */
+size_t svg_wrap_lines(const char *s, size_t max, size_t *widest);
+size_t svg_text_lines(buf *b, const char *s, size_t max, double x, double y, double lh,
+                      const char *anchor);
+/* The width in pixels that n characters of 12px text need at most. */
+#define SVG_CHAR_PX 7.0
+
 /* A value axis rounded outwards to about target steps of 1, 2 or 5 times a
  * power of ten. */
 typedef struct svg_axis {

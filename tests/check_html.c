@@ -7,8 +7,9 @@
 #include <string.h>
 
 #include "buf.h"
-#include "html_run.h"
+#include "charts.h"
 #include "html_compare.h"
+#include "html_run.h"
 #include "svg.h"
 #include "testutil.h"
 
@@ -52,6 +53,21 @@ static size_t row_cells(const char *html, const char *table_id, const char *row_
         cells[n++][len] = '\0';
     }
     return n;
+}
+
+/* Every string of the NULL-ended list needles is in hay. */
+static void has_all(const char *hay, const char *const *needles)
+{
+    for (; *needles; needles++)
+        ck_assert_msg(strstr(hay, *needles) != NULL, "missing: %s", *needles);
+}
+
+/* cells[0..n) hold exactly the n strings of want. */
+static void cells_are(char cells[][128], size_t n, const char *const *want)
+{
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(strcmp(cells[i], want[i]) == 0, "cell %zu: \"%s\", want \"%s\"", i,
+                      cells[i], want[i]);
 }
 
 static const char summary_lamp2m[] =
@@ -152,7 +168,7 @@ START_TEST(run_page)
     /* data is never markup */
     ck_assert_ptr_null(strstr(html, "<b>"));
     ck_assert_ptr_null(strstr(html, "<i>"));
-    ck_assert_ptr_null(strstr(html, "<script"));
+    ck_assert_uint_eq(count(html, "<script"), 1); /* the page's own */
     ck_assert_ptr_nonnull(strstr(html, "<title>persona-eval lamp2m: run&lt;1&gt;</title>"));
 
     /* charts: two interval plots and the per-user distribution, one dot per scored user */
@@ -189,8 +205,10 @@ START_TEST(run_page)
     ck_assert_ptr_null(strstr(html, "<a href=\"predictions.jsonl\">"));
     ck_assert_ptr_null(strstr(html, "id=\"sweep\""));
     ck_assert_ptr_null(strstr(html, "id=\"personas\""));
-    /* self-contained */
-    ck_assert_ptr_null(strstr(html, "<script"));
+    /* self-contained: one inline script, which loads nothing */
+    ck_assert_uint_eq(count(html, "<script>"), 1);
+    ck_assert_ptr_null(strstr(html, "fetch("));
+    ck_assert_ptr_null(strstr(html, "XMLHttpRequest"));
     ck_assert_ptr_null(strstr(html, "<link"));
     ck_assert_ptr_null(strstr(html, "src="));
     ck_assert_ptr_nonnull(strstr(html, "</html>\n"));
@@ -306,6 +324,248 @@ START_TEST(sweep_and_heatmap)
 }
 END_TEST
 
+/* The text of the <details> element of user index k. */
+static char *details_of(const char *html, size_t k)
+{
+    char *id = xasprintf("<details class=\"user\" id=\"user-%zu\">", k);
+    const char *s = strstr(html, id), *end;
+    free(id);
+    ck_assert_msg(s != NULL, "details of user %zu missing", k);
+    end = strstr(s, "</details>");
+    return xstrndup(s, (size_t)(end - s));
+}
+
+START_TEST(users_section)
+{
+    char *tmp = tu_tmpdir(), *dir = fixture_run(tmp, "users", summary_lamp2m), *p, *html, *u1;
+    char *data = tu_path(tmp, "data.jsonl"), *run;
+    char cells[16][128];
+    const char *sec;
+
+    tu_write(data, "{\"user\":\"u1\",\"task\":\"lamp2m\",\"history\":[{\"id\":\"u1-h0\","
+                   "\"description\":\"old film\",\"label\":\"comedy\"}],\"queries\":[{\"id\":"
+                   "\"u1-q0\",\"input\":\"Which tag for <the> film about a heist?\",\"gold\":"
+                   "\"comedy\"}]}\n"
+                   "{\"user\":\"u2\",\"task\":\"lamp2m\",\"history\":[{\"id\":\"u2-h0\","
+                   "\"description\":\"x\",\"label\":\"drama\"}],\"queries\":[{\"id\":\"u2-q0\","
+                   "\"input\":\"second input\",\"gold\":\"drama\"}]}\n");
+    p = tu_path(dir, "run.json");
+    run = xasprintf("{\"task\":\"lamp2m\",\"settings\":{\"users\":0,\"max_queries\":0,\"k\":0},"
+                    "\"data\":[{\"path\":\"%s\",\"format\":\"jsonl\"}]}", data);
+    tu_write(p, run);
+    free(run);
+    free(p);
+    p = tu_path(dir, "users.csv");
+    tu_write(p, "method,user,n,invalid,errors,accuracy,f1,calls,prompt_tokens,"
+                "completion_tokens,tokens_unknown,cost_usd\n"
+                "rag,u1,1,0,0,1.0,1.0,2,0,0,1,0.25\n"
+                "rag,u2,1,0,1,,,1,0,0,1,0.5\n"
+                "\"knn <b>&\"\"x\"\"\",u1,1,0,0,0.0,0.0,3,0,0,1,\n");
+    free(p);
+    p = tu_path(dir, "predictions.jsonl");
+    tu_write(p, "{\"user\":\"u1\",\"id\":\"u1-q0\",\"method\":\"rag\",\"gold\":\"comedy\","
+                "\"raw\":\"comedy\",\"pred\":\"comedy\",\"valid\":true,\"error\":null,"
+                "\"calls\":2,\"latency_s\":0.1}\n"
+                "{\"user\":\"u1\",\"id\":\"u1-q0\",\"method\":\"knn <b>&\\\"x\\\"\",\"gold\":"
+                "\"comedy\",\"raw\":\"drama\",\"pred\":\"drama\",\"valid\":true,\"error\":null,"
+                "\"calls\":3,\"latency_s\":0.1}\n"
+                "{\"user\":\"u2\",\"id\":\"u2-q0\",\"method\":\"rag\",\"gold\":\"drama\","
+                "\"raw\":null,\"pred\":null,\"valid\":false,\"error\":\"timeout <x>\","
+                "\"calls\":1,\"latency_s\":0.1}\n");
+    free(p);
+    /* Jaccard by hand: finals {alpha beta gamma} and {alpha beta delta}: 2/4 = 0.5;
+     * drift of u1: {alpha beta} vs {alpha beta gamma}: 1 - 2/3; of u2: 1 - 1 = 0 */
+    p = tu_path(dir, "personas.jsonl");
+    tu_write(p, "{\"user\":\"u1\",\"method\":\"personaagent\",\"turn\":0,\"initial\":"
+                "\"Alpha beta\",\"alignment\":[{\"iteration\":1,\"items\":[{\"id\":\"u1-h0\","
+                "\"feedback\":\"prefers gamma rays\",\"error\":null}],\"persona\":"
+                "\"alpha beta gamma!\"}],\"final\":\"alpha, beta gamma\"}\n"
+                "{\"user\":\"u2\",\"method\":\"personaagent\",\"turn\":0,\"initial\":"
+                "\"alpha beta delta\",\"alignment\":[],\"final\":\"delta alpha beta\"}\n");
+    free(p);
+    p = tu_path(dir, "traces.jsonl");
+    tu_write(p, "{\"user\":\"u1\",\"id\":\"u1-q0\",\"method\":\"rag\",\"phase\":\"query\","
+                "\"steps\":[{\"step\":1,\"tool_calls\":[{\"name\":\"memory_search\",\"input\":"
+                "\"heist films\"}],\"observations\":[\"1. old film -> comedy\"],"
+                "\"content\":null},{\"step\":2,\"content\":\"comedy\"}]}\n");
+    free(p);
+    html = write_and_read(dir);
+
+    /* one row per user; cells: user, n, each method's accuracy in the summary's
+     * order (knn first), errors, calls and cost summed over the methods */
+    ck_assert_uint_eq(row_cells(html, "user-table", "data-user=\"u1\"", cells, 16), 7);
+    cells_are(cells, 7, (const char *[]){"<a href=\"#user-0\">u1</a>", "1", "0.000", "1.000",
+                                         "0", "5", "$0.2500"});
+    ck_assert_uint_eq(row_cells(html, "user-table", "data-user=\"u2\"", cells, 16), 7);
+    cells_are(cells, 7, (const char *[]){"<a href=\"#user-1\">u2</a>", "1", DASH, DASH, "1",
+                                         "1", "$0.5000"});
+    /* full method names in the headings, escaped */
+    ck_assert_ptr_nonnull(strstr(html, "<th class=\"num m\">knn &lt;b&gt;&amp;&quot;x&quot;<br>"));
+
+    u1 = details_of(html, 0);
+    /* the input from the data file, answers marked against the gold, the
+     * persona's evolution and the trace */
+    has_all(u1, (const char *[]){"<summary>u1</summary>",
+                                 "Which tag for &lt;the&gt; film about a heist?",
+                                 "<span class=\"ok\">comedy</span>",
+                                 "<span class=\"no\">drama</span>", "Alpha beta</pre>",
+                                 "prefers gamma rays", "alpha, beta gamma</pre>",
+                                 "<code>memory_search(heist films)</code>",
+                                 "1. old film -&gt; comedy", NULL});
+    ck_assert_ptr_null(strstr(u1, "second input"));
+    free(u1);
+    u1 = details_of(html, 1);
+    ck_assert_ptr_nonnull(strstr(u1, "second input"));
+    ck_assert_ptr_nonnull(strstr(u1, "error: timeout &lt;x&gt;"));
+    free(u1);
+
+    sec = strstr(html, "<section id=\"personas\">");
+    ck_assert_ptr_nonnull(sec);
+    ck_assert_ptr_nonnull(strstr(sec, "id=\"persona-jaccard\">0.500<"));
+    ck_assert_ptr_nonnull(strstr(sec, "id=\"persona-drift\">0.167<"));
+    ck_assert_ptr_nonnull(strstr(sec, "class=\"heatmap\""));
+    ck_assert_uint_eq(row_cells(html, "drift-table", "<td data-v=\"u1\"", cells, 16), 5);
+    cells_are(cells, 5, (const char *[]){"u1", "1", "2", "3", "0.667"});
+
+    /* 0 users or queries means all; other zeros stay numbers */
+    ck_assert_ptr_nonnull(strstr(html, "<th>users</th><td>all</td>"));
+    ck_assert_ptr_nonnull(strstr(html, "<th>max_queries</th><td>all</td>"));
+    ck_assert_ptr_nonnull(strstr(html, "<th>k</th><td>0</td>"));
+    /* the cost table follows the summary's method order */
+    {
+        const char *k = strstr(html, "<tr><td class=\"method\">knn");
+        const char *r = strstr(html, "<tr><td class=\"method\">rag");
+        ck_assert(k && r && k < r);
+    }
+    free(html);
+    free(data);
+    free(dir);
+    tu_rmrf(tmp);
+    free(tmp);
+}
+END_TEST
+
+START_TEST(details_capped)
+{
+    char *tmp = tu_tmpdir(), *dir = fixture_run(tmp, "many", summary_lamp2m), *p, *html;
+    buf csv = BUF_INIT;
+    buf_adds(&csv, "method,user,n,invalid,errors,accuracy,f1\n");
+    for (int i = 0; i < 130; i++)
+        buf_printf(&csv, "rag,user%03d,1,0,0,1,1\n", i);
+    p = tu_path(dir, "users.csv");
+    tu_write(p, buf_str(&csv));
+    free(p);
+    html = write_and_read(dir);
+    ck_assert_uint_eq(count(html, "<tr class=\"user\""), 130);
+    ck_assert_uint_eq(count(html, "<details class=\"user\""), 100);
+    ck_assert_ptr_nonnull(strstr(html, "shown for the first 100 users only"));
+    ck_assert_ptr_nonnull(strstr(html, "Query inputs not shown: run.json names no data files"));
+    free(html);
+    buf_free(&csv);
+    free(dir);
+    tu_rmrf(tmp);
+    free(tmp);
+}
+END_TEST
+
+/* The characters of the <text> element at s without its tags. */
+static char *text_of(const char *s)
+{
+    buf b = BUF_INIT;
+    const char *end = strstr(s, "</text>");
+    int in_tag = 0;
+    for (const char *p = s; p < end; p++) {
+        if (*p == '<')
+            in_tag = 1;
+        else if (*p == '>')
+            in_tag = 0;
+        else if (!in_tag)
+            buf_addc(&b, *p);
+    }
+    return buf_detach(&b);
+}
+
+START_TEST(labels_and_colours)
+{
+    static const char label[] = "lamp3 \xc2\xb7 personaagent-nopersona";
+    chart_interval row = {label, "#000", 0.5, 0.4, 0.6};
+    buf b = BUF_INIT;
+    const char *s;
+    char *txt;
+    double x;
+    svg_colours col = {NULL, 0, 0};
+    const char *seen[16];
+    size_t widest;
+
+    /* wrapped after the hyphen, every character kept */
+    ck_assert_uint_eq(svg_wrap_lines(label, 22, &widest), 2);
+    ck_assert_uint_eq(widest, 21);
+    ck_assert_uint_eq(svg_wrap_lines("personaagent-nopersona", 22, &widest), 1);
+    ck_assert_uint_eq(svg_wrap_lines("a b", 1, &widest), 2);
+    ck_assert_uint_eq(svg_wrap_lines("persona agent", 8, &widest), 2);
+    ck_assert_uint_eq(widest, 7);
+    ck_assert_uint_eq(svg_wrap_lines("abcdefghij", 4, &widest), 3);
+    chart_intervals(&b, "accuracy", 1, 1, &row, 1);
+    s = strstr(buf_str(&b), "</title><text x=\""); /* the row's label */
+    ck_assert_ptr_nonnull(s);
+    s += strlen("</title>");
+    txt = text_of(s);
+    ck_assert_str_eq(txt, label);
+    ck_assert_uint_eq(count(s, "<tspan"), 2);
+    /* anchored at the end, far enough right for the widest line */
+    x = strtod(s + strlen("<text x=\""), NULL);
+    ck_assert_double_ge(x, 21 * SVG_CHAR_PX);
+    free(txt);
+    buf_free(&b);
+
+    /* one colour per method for the fifteen methods of a run */
+    for (size_t i = 0; i < 16; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "m%zu", i);
+        seen[i] = svg_colour_of(&col, name);
+        for (size_t k = 0; k < i; k++)
+            ck_assert_str_ne(seen[k], seen[i]);
+    }
+    svg_colours_free(&col);
+}
+END_TEST
+
+START_TEST(sweep_folder)
+{
+    char *tmp = tu_tmpdir(), *dir = tu_path(tmp, "sweep"), *p, *html, *out, *a, *b;
+    pe_err e = {0};
+    tu_sh(NULL, NULL, "mkdir -p '%s'", dir);
+    a = fixture_run(dir, "k=1", summary_lamp2m);
+    b = fixture_run(dir, "k=4", summary_lamp2m);
+    ck_assert(!html_is_sweep(dir));
+    p = tu_path(dir, "sweep.csv");
+    tu_write(p, "param,value,method,accuracy,f1\nk,1,rag,0.3,0.2\nk,4,rag,0.5,0.4\n");
+    free(p);
+    ck_assert(html_is_sweep(dir));
+    ck_assert(!html_is_sweep(a));
+    free(a);
+    free(b);
+    out = tu_path(tmp, "sweep.html");
+    ck_assert_msg(html_write_sweep(out, dir, &e) == 0, "%s", e.msg);
+    html = tu_read(out);
+    ck_assert_uint_eq(count(html, "class=\"sweep\""), 2); /* accuracy and f1 vs k */
+    /* each run's two methods in the table, and a link to its page */
+    for (int k = 1; k <= 4; k += 3) {
+        char row[32], link[64];
+        snprintf(row, sizeof row, "<tr data-run=\"k=%d\"", k);
+        snprintf(link, sizeof link, "<a href=\"k%%3D%d/report.html\">k=%d</a>", k, k);
+        ck_assert_uint_eq(count(html, row), 2);
+        ck_assert_uint_eq(count(html, link), 1);
+    }
+    ck_assert_ptr_nonnull(strstr(html, "</html>\n"));
+    free(html);
+    free(out);
+    free(dir);
+    tu_rmrf(tmp);
+    free(tmp);
+}
+END_TEST
+
 START_TEST(compare_page)
 {
     char *tmp = tu_tmpdir(), *runs = tu_path(tmp, "runs"), *pages = tu_path(tmp, "pages");
@@ -362,6 +622,10 @@ int main(void)
     tcase_add_test(tc, only_summary);
     tcase_add_test(tc, sweep_and_heatmap);
     tcase_add_test(tc, compare_page);
+    tcase_add_test(tc, users_section);
+    tcase_add_test(tc, details_capped);
+    tcase_add_test(tc, labels_and_colours);
+    tcase_add_test(tc, sweep_folder);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "charts.h"
+#include "files.h"
+#include "jsonu.h"
 #include "util.h"
 
 static int u64_cmp(const void *a, const void *b)
@@ -95,4 +97,132 @@ void analysis_svg_lines(buf *out, const char *title, const char *xlabel, const c
     free(xs);
     free(se);
     svg_colours_free(&col);
+}
+
+static int rec_cmp(const void *a, const void *b)
+{
+    return strcmp(((const analysis_persona *)a)->user, ((const analysis_persona *)b)->user);
+}
+
+int analysis_personas_load(const char *dir, char **method, analysis_persona **out, size_t *nout,
+                           pe_err *e)
+{
+    char *path = xasprintf("%s/personas.jsonl", dir), *data;
+    size_t len, n = 0, cap = 0, lineno = 0;
+    analysis_persona *v = NULL;
+    cJSON **lines = NULL;
+    size_t nlines = 0, lcap = 0;
+    int rc = pe_read_file(path, 0, &data, &len, e);
+
+    *out = NULL;
+    *nout = 0;
+    if (rc) {
+        free(path);
+        return rc;
+    }
+    for (size_t pos = 0; pos < len && !rc;) {
+        const char *nl = memchr(data + pos, '\n', len - pos);
+        size_t ll = nl ? (size_t)(nl - (data + pos)) : len - pos;
+        cJSON *j = ll ? jsonu_parse(data + pos, ll, NULL) : NULL;
+        lineno++;
+        pos += ll + (nl ? 1 : 0);
+        if (!ll)
+            continue;
+        if (!j) {
+            if (nl) /* a torn last line is dropped; a bad line elsewhere is an error */
+                rc = pe_errf(e, PE_EXIT_DATA, "%s:%zu: not JSON", path, lineno);
+            continue;
+        }
+        if (!jsonu_str(j, "method") || !jsonu_str(j, "user") || !jsonu_str(j, "final")) {
+            cJSON_Delete(j);
+            continue;
+        }
+        lines = xgrow(lines, &lcap, nlines + 1, sizeof *lines);
+        lines[nlines++] = j;
+    }
+    for (size_t i = 0; !*method && i < nlines; i++)
+        if (strcmp(jsonu_str(lines[i], "method"), "personaagent") == 0)
+            *method = xstrdup("personaagent");
+    if (!*method)
+        *method = xstrdup(nlines ? jsonu_str(lines[0], "method") : "");
+    for (size_t i = 0; !rc && i < nlines; i++) {
+        const cJSON *j = lines[i], *al = cJSON_GetObjectItemCaseSensitive(j, "alignment");
+        const char *u = jsonu_str(j, "user"), *ini = jsonu_str(j, "initial");
+        analysis_persona *r = NULL;
+        if (strcmp(jsonu_str(j, "method"), *method) != 0)
+            continue;
+        for (size_t k = 0; k < n; k++)
+            if (strcmp(v[k].user, u) == 0)
+                r = &v[k];
+        /* the first line holds the initial persona; a later one (an --online
+         * re-alignment, or a resumed run) the newer final persona */
+        if (!r) {
+            v = xgrow(v, &cap, n + 1, sizeof *v);
+            r = &v[n++];
+            r->user = xstrdup(u);
+            r->initial = xstrdup(ini ? ini : "");
+            r->iterations = 0;
+        } else {
+            free(r->final);
+        }
+        r->final = xstrdup(jsonu_str(j, "final"));
+        {
+            /* a turn-0 line again (a resumed run prepared the user anew) restarts the count */
+            const cJSON *turn = cJSON_GetObjectItemCaseSensitive(j, "turn");
+            size_t it = cJSON_IsArray(al) ? (size_t)cJSON_GetArraySize(al) : 0;
+            if (!cJSON_IsNumber(turn) || turn->valuedouble == 0)
+                r->iterations = it;
+            else
+                r->iterations += it;
+        }
+    }
+    for (size_t i = 0; i < nlines; i++)
+        cJSON_Delete(lines[i]);
+    free(lines);
+    free(data);
+    free(path);
+    if (rc) {
+        for (size_t i = 0; i < n; i++)
+            free(v[i].user), free(v[i].initial), free(v[i].final);
+        free(v);
+        return rc;
+    }
+    qsort(v, n, sizeof *v, rec_cmp);
+    *out = v;
+    *nout = n;
+    return 0;
+}
+
+void analysis_personas_free(analysis_persona *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].user);
+        free(v[i].initial);
+        free(v[i].final);
+    }
+    free(v);
+}
+
+void analysis_similarity(const analysis_persona *r, size_t n, double *m, double *drift,
+                         size_t *nwords)
+{
+    word_set *fin = xcalloc(n ? n : 1, sizeof *fin);
+    for (size_t i = 0; i < n; i++)
+        fin[i] = analysis_words(r[i].final);
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < n; k++)
+            m[i * n + k] = i == k ? 1.0 : analysis_jaccard(&fin[i], &fin[k]);
+    for (size_t i = 0; i < n && (drift || nwords); i++) {
+        word_set ini = analysis_words(r[i].initial);
+        if (drift)
+            drift[i] = analysis_jaccard(&ini, &fin[i]);
+        if (nwords) {
+            nwords[2 * i] = ini.n;
+            nwords[2 * i + 1] = fin[i].n;
+        }
+        analysis_words_free(&ini);
+    }
+    for (size_t i = 0; i < n; i++)
+        analysis_words_free(&fin[i]);
+    free(fin);
 }

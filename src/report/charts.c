@@ -15,30 +15,56 @@ static void fixed(buf *b, double v, int prec)
         buf_printf(b, "%.*f", prec, v);
 }
 
+#define LABEL_CHARS 22 /* characters per line of a row label */
+
+/* The left margin that the wrapped labels need, and each row's height: rows
+ * grow with their label's lines so that no label is clipped. */
+static double label_layout(const char *const *labels, size_t n, double min_h, double extra,
+                           double *rh, double *total)
+{
+    size_t widest = 8;
+    *total = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t w, lines = svg_wrap_lines(labels[i], LABEL_CHARS, &w);
+        double h = (double)lines * 14 + extra;
+        rh[i] = h > min_h ? h : min_h;
+        *total += rh[i];
+        if (w > widest)
+            widest = w;
+    }
+    return (double)widest * SVG_CHAR_PX + 20;
+}
+
 void chart_intervals(buf *b, const char *metric, int higher_better, int unit,
                      const chart_interval *rows, size_t n)
 {
-    const double W = 480, L = 150, R = 24, T = 30, RH = 26;
-    double H = T + (double)n * RH + 30, w = W - L - R, top = 0;
+    const double R = 24, T = 30, PW = 306;
+    const char **labels = xcalloc(n ? n : 1, sizeof *labels);
+    double *rh = xcalloc(n ? n : 1, sizeof *rh), body, L, H, w = PW, top = 0, y0 = T;
     svg_axis a;
     for (size_t i = 0; i < n; i++) {
+        labels[i] = rows[i].label;
         if (!isnan(rows[i].v) && rows[i].v > top)
             top = rows[i].v;
         if (!isnan(rows[i].hi) && rows[i].hi > top)
             top = rows[i].hi;
     }
+    L = label_layout(labels, n, 26, 10, rh, &body);
+    H = T + body + 30;
     a = svg_nice_axis(0, top > 0 ? top : 1, 5);
     if (unit && a.hi > 1)
         a = svg_nice_axis(0, 1, 5);
-    svg_begin(b, W, H, "intervals", metric, 0);
+    svg_begin(b, L + PW + R, H, "intervals", metric, 0);
     buf_printf(b, "<text x=\"%.0f\" y=\"18\" class=\"t\">", L);
     svg_escape(b, metric);
     buf_printf(b, " %s <tspan class=\"s\">(%s is better; 95%% interval)</tspan></text>",
                higher_better ? "\xe2\x86\x91" : "\xe2\x86\x93", higher_better ? "higher" : "lower");
-    svg_x_grid(b, &a, L, w, T - 4, T + (double)n * RH);
+    svg_x_grid(b, &a, L, w, T - 4, T + body);
     for (size_t i = 0; i < n; i++) {
         const chart_interval *r = &rows[i];
-        double y = T + (double)i * RH + RH / 2;
+        double y = y0 + rh[i] / 2;
+        size_t widest, lines = svg_wrap_lines(r->label, LABEL_CHARS, &widest);
+        y0 += rh[i];
         buf_adds(b, "<g><title>");
         svg_escape(b, r->label);
         buf_adds(b, ": ");
@@ -50,9 +76,9 @@ void chart_intervals(buf *b, const char *metric, int higher_better, int unit,
             fixed(b, r->hi, 4);
             buf_adds(b, "]");
         }
-        buf_printf(b, "</title><text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">", L - 10, y + 4);
-        svg_escape_trunc(b, r->label, 24);
-        buf_adds(b, "</text>");
+        buf_adds(b, "</title>");
+        svg_text_lines(b, r->label, LABEL_CHARS, L - 10, y + 4 - (double)(lines - 1) * 7, 14,
+                       "end");
         if (!isnan(r->lo) && !isnan(r->hi)) {
             double x1 = svg_axis_px(&a, r->lo, L, w), x2 = svg_axis_px(&a, r->hi, L, w);
             buf_printf(b, "<path d=\"M%.1f %.1fv8M%.1f %.1fH%.1fM%.1f %.1fv8\" stroke=\"%s\" "
@@ -65,6 +91,8 @@ void chart_intervals(buf *b, const char *metric, int higher_better, int unit,
         buf_adds(b, "</g>");
     }
     buf_adds(b, "</svg>");
+    free(labels);
+    free(rh);
 }
 
 static int cmp_double(const void *x, const void *y)
@@ -108,29 +136,36 @@ static void box(buf *b, const svg_axis *a, double L, double w, double yc, const 
 void chart_distribution(buf *b, const char *metric, int unit, const chart_dist *d, size_t nd,
                         svg_colours *col)
 {
-    const double W = 820, L = 170, R = 30, T = 8, RH = 50;
-    double H = T + (double)nd * RH + 34, w = W - L - R, top = 0;
+    const double R = 30, T = 8, PW = 620;
+    const char **labels = xcalloc(nd ? nd : 1, sizeof *labels);
+    double *rh = xcalloc(nd ? nd : 1, sizeof *rh), body, L, H, w = PW, top = 0, y0 = T;
     svg_axis a;
-    for (size_t i = 0; i < nd; i++)
+    for (size_t i = 0; i < nd; i++) {
+        labels[i] = d[i].label;
         for (size_t k = 0; k < d[i].n; k++)
             if (d[i].v[k] > top)
                 top = d[i].v[k];
+    }
+    L = label_layout(labels, nd, 50, 24, rh, &body);
+    H = T + body + 34;
     a = unit ? svg_nice_axis(0, 1, 10) : svg_nice_axis(0, top > 0 ? top : 1, 8);
-    svg_begin(b, W, H, "dist", metric, 0);
-    svg_x_grid(b, &a, L, w, T, T + (double)nd * RH);
+    svg_begin(b, L + PW + R, H, "dist", metric, 0);
+    svg_x_grid(b, &a, L, w, T, T + body);
     for (size_t i = 0; i < nd; i++) {
         const chart_dist *m = &d[i];
         const char *c = svg_colour_of(col, m->label);
-        double yc = T + (double)i * RH + RH / 2;
-        buf_printf(b, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">", L - 12, yc - 2);
-        svg_escape_trunc(b, m->label, 24);
-        buf_printf(b, "</text><text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" class=\"s\">"
+        double yc = y0 + rh[i] / 2;
+        size_t widest, lines = svg_wrap_lines(m->label, LABEL_CHARS, &widest);
+        svg_text_lines(b, m->label, LABEL_CHARS, L - 12, yc - 2 - (double)(lines - 1) * 7, 14,
+                       "end");
+        buf_printf(b, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" class=\"s\">"
                       "%zu users</text>",
-                   L - 12, yc + 12, m->n);
+                   L - 12, yc + 12 + (double)(lines - 1) * 7, m->n);
         if (i)
             buf_printf(b, "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" "
                           "stroke=\"#f0f2f4\"/>",
-                       L, yc - RH / 2, L + w, yc - RH / 2);
+                       L, y0, L + w, y0);
+        y0 += rh[i];
         if (m->n) { /* no user has a score when every query ended in error */
             double *sv = xmalloc(m->n * sizeof *sv);
             memcpy(sv, m->v, m->n * sizeof *sv);
@@ -152,6 +187,8 @@ void chart_distribution(buf *b, const char *metric, int unit, const chart_dist *
         }
     }
     buf_adds(b, "</svg>");
+    free(labels);
+    free(rh);
 }
 
 void chart_lines(buf *b, const char *title, const char *xlabel, const char *ylabel,
@@ -228,13 +265,14 @@ void chart_lines(buf *b, const char *title, const char *xlabel, const char *ylab
         }
         buf_adds(b, "</g>");
     }
-    if (standalone) /* a file has no HTML legend beside it */
+    if (standalone) { /* a file has no HTML legend beside it: full names, wrapped */
+        double y = T + 14;
         for (size_t s = 0; s < ns; s++) {
-            buf_printf(b, "<text x=\"%.0f\" y=\"%.0f\" class=\"s\" fill=\"%s\">", W - R - 100,
-                       T + 14 + 14 * (double)s, svg_colour_of(col, se[s].name));
-            svg_escape_trunc(b, se[s].name, 16);
-            buf_adds(b, "</text>");
+            buf_printf(b, "<g class=\"s\" fill=\"%s\">", svg_colour_of(col, se[s].name));
+            y += 13 * (double)svg_text_lines(b, se[s].name, 16, W - R - 100, y, 13, "start");
+            buf_adds(b, "</g>");
         }
+    }
     buf_adds(b, "</svg>");
     free(px);
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 
 #include "charts.h"
@@ -126,14 +127,12 @@ typedef struct usage {
     int has_prompt, has_completion, has_cost;
 } usage;
 
-static void section_cost(buf *b, const char *dir, const cJSON *run)
+static void section_cost(buf *b, const cJSON *run, const method_summary *s, size_t ns,
+                         const pred_record *recs, size_t nrec, const pe_err *pe)
 {
     const cJSON *stats = cJSON_GetObjectItemCaseSensitive(run, "stats");
     static const char *const keys[] = {"calls", "prompt_tokens", "completion_tokens",
                                        "cost_usd"};
-    pred_record *recs = NULL;
-    size_t nrec = 0;
-    pe_err e = {0};
     usage *u = NULL;
     size_t nu = 0, cap = 0;
 
@@ -141,7 +140,13 @@ static void section_cost(buf *b, const char *dir, const cJSON *run)
                 "<tr><th></th><th class=\"num\">LLM calls</th><th class=\"num\">prompt tokens"
                 "</th><th class=\"num\">completion tokens</th><th class=\"num\">cost (USD)</th>"
                 "<th class=\"num\">mean latency (s)</th></tr></thead><tbody>");
-    if (report_load_predictions(dir, &recs, &nrec, NULL, &e) == 0) {
+    /* the summary's method order, as in every table of the page */
+    for (size_t i = 0; i < ns; i++) {
+        u = xgrow(u, &cap, nu + 1, sizeof *u);
+        memset(&u[nu], 0, sizeof *u);
+        u[nu++].method = s[i].method;
+    }
+    if (pe->code == 0) {
         for (size_t i = 0; i < nrec; i++) {
             const pred_record *r = &recs[i];
             size_t k;
@@ -170,6 +175,8 @@ static void section_cost(buf *b, const char *dir, const cJSON *run)
             }
         }
         for (size_t k = 0; k < nu; k++) {
+            if (!u[k].queries)
+                continue;
             htmlkit_wrap(b, "<tr><td class=\"method\">", u[k].method, "</td><td class=\"num\">");
             htmlkit_count(b, u[k].calls);
             buf_adds(b, "</td><td class=\"num\">");
@@ -191,13 +198,12 @@ static void section_cost(buf *b, const char *dir, const cJSON *run)
                 "run has no run.json).");
     if (!cJSON_IsObject(stats))
         buf_adds(b, " Totals unknown: run.json has no \"stats\".");
-    if (e.code) {
+    if (pe->code) {
         buf_adds(b, " Per-method usage unavailable: ");
-        svg_escape(b, e.msg);
+        svg_escape(b, pe->msg);
     }
     buf_adds(b, "</p></section>");
     free(u);
-    report_free_predictions(recs, nrec);
 }
 
 static void legend(buf *b, const char *const *methods, size_t n, svg_colours *col)
@@ -384,7 +390,15 @@ static void section_settings(buf *b, const cJSON *run, const cJSON *sum, const c
     }
     buf_adds(b, "</tbody></table><table class=\"kv\"><caption>Options</caption><tbody>");
     o = cJSON_GetObjectItemCaseSensitive(run, "settings");
-    cJSON_ArrayForEach(x, (cJSON_IsObject(o) ? o : NULL)) htmlkit_kv_row(b, x->string, x);
+    cJSON_ArrayForEach(x, (cJSON_IsObject(o) ? o : NULL))
+    {
+        /* 0 users or queries is the command line's way of saying "all" */
+        if ((strcmp(x->string, "users") == 0 || strcmp(x->string, "max_queries") == 0) &&
+            cJSON_IsNumber(x) && x->valuedouble == 0)
+            htmlkit_wrap(b, "<tr><th>", x->string, "</th><td>all</td></tr>");
+        else
+            htmlkit_kv_row(b, x->string, x);
+    }
     buf_adds(b, "</tbody></table><table class=\"kv\"><caption>Counts and libraries</caption>"
                 "<tbody>");
     o = cJSON_GetObjectItemCaseSensitive(run, "counts");
@@ -527,10 +541,11 @@ int html_write_run(const char *dir, pe_err *e)
     if (!isnan(htmlkit_json_num(sum, "n_users")))
         buf_printf(&b, ", %.0f users", htmlkit_json_num(sum, "n_users"));
     buf_adds(&b, ".</p><nav><a href=\"#summary\">Summary</a><a href=\"#users\">Per user</a>"
+                 "<a href=\"#user-list\">Users</a>"
                  "<a href=\"#cost\">Tokens and cost</a>");
     if (htmlkit_has_file(dir, "sweep.csv"))
         buf_adds(&b, "<a href=\"#sweep\">Sweeps</a>");
-    if (htmlkit_has_file(dir, "personas_jaccard.csv"))
+    if (htmlkit_has_file(dir, "personas_jaccard.csv") || htmlkit_has_file(dir, "personas.jsonl"))
         buf_adds(&b, "<a href=\"#personas\">Personas</a>");
     buf_adds(&b, "<a href=\"#settings\">Settings</a><a href=\"#files\">Raw files</a></nav>"
                  "</header>\n");
@@ -575,13 +590,29 @@ int html_write_run(const char *dir, pe_err *e)
     buf_adds(&b, "</section>\n");
     section_users(&b, dir, t, s, ns, &col);
     buf_addc(&b, '\n');
-    section_cost(&b, dir, run);
+    {
+        const char **methods = xcalloc(ns ? ns : 1, sizeof *methods);
+        for (size_t i = 0; i < ns; i++)
+            methods[i] = s[i].method;
+        /* read once for the users' answers and the usage per method */
+        pe_err pe = {0};
+        pred_record *recs = NULL;
+        size_t nrec = 0;
+        report_load_predictions(dir, &recs, &nrec, NULL, &pe);
+        htmlkit_users_section(&b, dir, t, run, methods, ns, recs, nrec, &pe);
+        buf_addc(&b, '\n');
+        section_cost(&b, run, s, ns, recs, nrec, &pe);
+        report_free_predictions(recs, nrec);
+        free(methods);
+    }
     buf_addc(&b, '\n');
     section_sweep(&b, dir, &col);
-    section_heatmap(&b, dir);
+    if (!htmlkit_personas_section(&b, dir))
+        section_heatmap(&b, dir);
     section_settings(&b, run, sum, re.msg);
     buf_addc(&b, '\n');
     section_files(&b, dir);
+    buf_adds(&b, htmlkit_script);
     htmlkit_page_end(&b);
 
     path = xasprintf("%s/report.html", dir);
@@ -594,5 +625,95 @@ int html_write_run(const char *dir, pe_err *e)
     cJSON_Delete(run);
     cJSON_Delete(sum);
     report_free_summaries(s, ns);
+    return rc;
+}
+
+int html_is_sweep(const char *dir)
+{
+    return htmlkit_has_file(dir, "sweep.csv") && !htmlkit_has_file(dir, "summary.json");
+}
+
+/* The sub-runs of a sweep folder: its directories holding a summary.json,
+ * in name order (k=1, k=4, ...). */
+static int subdir_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int html_write_sweep(const char *out_path, const char *dir, pe_err *e)
+{
+    buf b = BUF_INIT;
+    svg_colours col = {NULL, 0, 0};
+    char *name = htmlkit_base_name(dir), **subs = NULL, *title;
+    size_t nsub = 0, scap = 0, nrows = 0, rcap = 0;
+    report_row *rows = NULL;
+    method_summary **sums;
+    size_t *nsums;
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    int rc;
+
+    if (!d) {
+        free(name);
+        return pe_errf(e, PE_EXIT_NOINPUT, "%s: cannot open the sweep folder", dir);
+    }
+    while ((de = readdir(d)))
+        if (de->d_name[0] != '.') {
+            char *p = xasprintf("%s/%s", dir, de->d_name);
+            if (htmlkit_has_file(p, "summary.json")) {
+                subs = xgrow(subs, &scap, nsub + 1, sizeof *subs);
+                subs[nsub++] = xstrdup(de->d_name);
+            }
+            free(p);
+        }
+    closedir(d);
+    qsort(subs, nsub, sizeof *subs, subdir_cmp);
+    sums = xcalloc(nsub ? nsub : 1, sizeof *sums);
+    nsums = xcalloc(nsub ? nsub : 1, sizeof *nsums);
+    title = xasprintf("persona-eval sweep: %s", name);
+    htmlkit_page_begin(&b, title);
+    htmlkit_wrap(&b, "<header><h1>persona-eval sweep <span class=\"sub\">", name,
+                 "</span></h1>");
+    buf_printf(&b, "<p class=\"sub\">%zu run(s), one per value.</p><nav><a href=\"#sweep\">"
+                   "Sweeps</a><a href=\"#runs\">Runs</a></nav></header>\n", nsub);
+    for (size_t i = 0; i < nsub; i++) {
+        char *p = xasprintf("%s/%s", dir, subs[i]);
+        const task *t;
+        pe_err se = {0};
+        if (report_read_summary(p, &t, &sums[i], &nsums[i], &se) == 0) {
+            for (size_t k = 0; k < nsums[i]; k++) {
+                svg_colour_of(&col, sums[i][k].method);
+                rows = xgrow(rows, &rcap, nrows + 1, sizeof *rows);
+                rows[nrows++] = (report_row){subs[i], t, &sums[i][k]};
+            }
+        }
+        free(p);
+    }
+    section_sweep(&b, dir, &col);
+    buf_adds(&b, "<section id=\"runs\"><h2>Runs</h2>");
+    if (nrows)
+        htmlkit_summary_table(&b, rows[0].t, rows, nrows, 1, "sweep-runs");
+    buf_adds(&b, "<ul>");
+    for (size_t i = 0; i < nsub; i++) {
+        buf_adds(&b, "<li><a href=\"");
+        htmlkit_url_path(&b, subs[i]);
+        htmlkit_wrap(&b, "/report.html\">", subs[i], "</a></li>");
+    }
+    buf_adds(&b, "</ul></section>");
+    buf_adds(&b, htmlkit_script);
+    htmlkit_page_end(&b);
+    rc = pe_write_atomic(out_path, buf_str(&b), b.len, e);
+    for (size_t i = 0; i < nsub; i++) {
+        report_free_summaries(sums[i], nsums[i]);
+        free(subs[i]);
+    }
+    free(sums);
+    free(nsums);
+    free(subs);
+    free(rows);
+    free(title);
+    free(name);
+    buf_free(&b);
+    svg_colours_free(&col);
     return rc;
 }

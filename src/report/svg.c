@@ -9,8 +9,12 @@
 
 #define FFFD "\xef\xbf\xbd"
 
+/* Okabe-Ito, then Paul Tol's muted scheme: sixteen colours, so that every
+ * method of a run (there are fifteen) has its own. */
 static const char *const palette[] = {"#0072b2", "#e69f00", "#009e73", "#cc79a7",
-                                      "#56b4e9", "#d55e00", "#7f7f7f", "#000000"};
+                                      "#56b4e9", "#d55e00", "#7f7f7f", "#000000",
+                                      "#332288", "#88ccee", "#117733", "#882255",
+                                      "#999933", "#cc6677", "#44aa99", "#ddcc77"};
 #define NPAL (sizeof palette / sizeof palette[0])
 
 void svg_escape(buf *b, const char *s)
@@ -63,6 +67,77 @@ void svg_escape_trunc(buf *b, const char *s, size_t max)
     svg_escape(b, cut);
     buf_adds(b, "\xe2\x80\xa6");
     free(cut);
+}
+
+/* The byte length of the next line of s (at most max characters) and, in
+ * *skip, how many bytes the caller moves past it (a space at the break is
+ * dropped). */
+static size_t next_line(const char *s, size_t max, size_t *skip, size_t *chars)
+{
+    size_t i = 0, n = 0, brk = 0, brk_chars = 0;
+    while (s[i] && n < max) {
+        unsigned char c = (unsigned char)s[i];
+        i++;
+        while (((unsigned char)s[i] & 0xc0) == 0x80)
+            i++;
+        n++;
+        if (c == ' ') {
+            brk = i - 1, brk_chars = n - 1;
+        } else if (strchr("-_/.:", c)) {
+            brk = i, brk_chars = n;
+        }
+    }
+    if (s[i] == ' ') { /* the line ends just before a space */
+        *chars = n;
+        *skip = i + 1;
+        return i;
+    }
+    if (!s[i] || brk == 0) {
+        *chars = n;
+        *skip = i;
+        return i;
+    }
+    if (s[brk] == ' ') {
+        *chars = brk_chars;
+        *skip = brk + 1;
+        return brk;
+    }
+    *chars = brk_chars;
+    *skip = brk;
+    return brk;
+}
+
+size_t svg_wrap_lines(const char *s, size_t max, size_t *widest)
+{
+    size_t lines = 0, skip, chars;
+    *widest = 0;
+    while (*s) {
+        next_line(s, max, &skip, &chars);
+        if (chars > *widest)
+            *widest = chars;
+        s += skip;
+        lines++;
+    }
+    return lines ? lines : 1;
+}
+
+size_t svg_text_lines(buf *b, const char *s, size_t max, double x, double y, double lh,
+                      const char *anchor)
+{
+    size_t lines = 0, skip, chars;
+    buf_printf(b, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"%s\">", x, y, anchor);
+    while (*s) {
+        size_t len = next_line(s, max, &skip, &chars);
+        char *line = xstrndup(s, len);
+        buf_printf(b, "<tspan x=\"%.0f\" dy=\"%.0f\">", x, lines ? lh : 0.0);
+        svg_escape(b, line);
+        buf_adds(b, "</tspan>");
+        free(line);
+        s += skip;
+        lines++;
+    }
+    buf_adds(b, "</text>");
+    return lines ? lines : 1;
 }
 
 svg_axis svg_nice_axis(double lo, double hi, int target)

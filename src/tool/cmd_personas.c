@@ -13,11 +13,6 @@
 #include "csv.h"
 #include "jsonu.h"
 
-typedef struct persona_rec {
-    char *user, *initial, *final;
-    size_t iterations;
-} persona_rec;
-
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -35,102 +30,6 @@ static void usage(FILE *f)
         "               the first method with personas in the file)\n");
 }
 
-static int rec_cmp(const void *a, const void *b)
-{
-    return strcmp(((const persona_rec *)a)->user, ((const persona_rec *)b)->user);
-}
-
-/* The last record of each user for method *method; with *method NULL,
- * personaagent when the file has it, else the first method with personas.
- * *method is always a string the caller frees. */
-static int load(const char *dir, char **method, persona_rec **out, size_t *nout, pe_err *e)
-{
-    char *path = xasprintf("%s/personas.jsonl", dir), *data;
-    size_t len, n = 0, cap = 0, lineno = 0;
-    persona_rec *v = NULL;
-    cJSON **lines = NULL;
-    size_t nlines = 0, lcap = 0;
-    int rc = pe_read_file(path, 0, &data, &len, e);
-
-    *out = NULL;
-    *nout = 0;
-    if (rc) {
-        free(path);
-        return rc;
-    }
-    for (size_t pos = 0; pos < len && !rc;) {
-        const char *nl = memchr(data + pos, '\n', len - pos);
-        size_t ll = nl ? (size_t)(nl - (data + pos)) : len - pos;
-        cJSON *j = ll ? jsonu_parse(data + pos, ll, NULL) : NULL;
-        lineno++;
-        pos += ll + (nl ? 1 : 0);
-        if (!ll)
-            continue;
-        if (!j) {
-            if (nl) /* a torn last line is dropped; a bad line elsewhere is an error */
-                rc = pe_errf(e, PE_EXIT_DATA, "%s:%zu: not JSON", path, lineno);
-            continue;
-        }
-        if (!jsonu_str(j, "method") || !jsonu_str(j, "user") || !jsonu_str(j, "final")) {
-            cJSON_Delete(j);
-            continue;
-        }
-        lines = xgrow(lines, &lcap, nlines + 1, sizeof *lines);
-        lines[nlines++] = j;
-    }
-    for (size_t i = 0; !*method && i < nlines; i++)
-        if (strcmp(jsonu_str(lines[i], "method"), "personaagent") == 0)
-            *method = xstrdup("personaagent");
-    if (!*method)
-        *method = xstrdup(nlines ? jsonu_str(lines[0], "method") : "");
-    for (size_t i = 0; !rc && i < nlines; i++) {
-        const cJSON *j = lines[i], *al = cJSON_GetObjectItemCaseSensitive(j, "alignment");
-        const char *u = jsonu_str(j, "user"), *ini = jsonu_str(j, "initial");
-        persona_rec *r = NULL;
-        if (strcmp(jsonu_str(j, "method"), *method) != 0)
-            continue;
-        for (size_t k = 0; k < n; k++)
-            if (strcmp(v[k].user, u) == 0)
-                r = &v[k];
-        /* the first line holds the initial persona; a later one (an --online
-         * re-alignment, or a resumed run) the newer final persona */
-        if (!r) {
-            v = xgrow(v, &cap, n + 1, sizeof *v);
-            r = &v[n++];
-            r->user = xstrdup(u);
-            r->initial = xstrdup(ini ? ini : "");
-            r->iterations = 0;
-        } else {
-            free(r->final);
-        }
-        r->final = xstrdup(jsonu_str(j, "final"));
-        {
-            /* a turn-0 line again (a resumed run prepared the user anew) restarts the count */
-            const cJSON *turn = cJSON_GetObjectItemCaseSensitive(j, "turn");
-            size_t it = cJSON_IsArray(al) ? (size_t)cJSON_GetArraySize(al) : 0;
-            if (!cJSON_IsNumber(turn) || turn->valuedouble == 0)
-                r->iterations = it;
-            else
-                r->iterations += it;
-        }
-    }
-    for (size_t i = 0; i < nlines; i++)
-        cJSON_Delete(lines[i]);
-    free(lines);
-    free(data);
-    free(path);
-    if (rc) {
-        for (size_t i = 0; i < n; i++)
-            free(v[i].user), free(v[i].initial), free(v[i].final);
-        free(v);
-        return rc;
-    }
-    qsort(v, n, sizeof *v, rec_cmp);
-    *out = v;
-    *nout = n;
-    return 0;
-}
-
 int cmd_personas(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -140,10 +39,10 @@ int cmd_personas(int argc, char **argv)
     };
     char *method = NULL;
     const char *dir;
-    persona_rec *r = NULL;
+    analysis_persona *r = NULL;
     size_t n = 0;
-    word_set *fin = NULL;
-    double *m = NULL, off = 0, drift = 0;
+    double *m = NULL, *jv = NULL, off = 0, drift = 0;
+    size_t *nw = NULL;
     buf csv = BUF_INIT, svg = BUF_INIT, dcsv = BUF_INIT;
     csv_writer cw;
     static const char *const drift_head[] = {"method", "user", "jaccard_initial_final",
@@ -172,20 +71,20 @@ int cmd_personas(int argc, char **argv)
         return PE_EXIT_USAGE;
     }
     dir = argv[optind];
-    if ((rc = load(dir, &method, &r, &n, &e)))
+    if ((rc = analysis_personas_load(dir, &method, &r, &n, &e)))
         goto fail;
     if (n == 0) {
         rc = pe_errf(&e, PE_EXIT_DATA, "%s/personas.jsonl: no personas%s%s", dir,
                      method ? " of method " : "", method ? method : "");
         goto fail;
     }
-    fin = xcalloc(n, sizeof *fin);
+    jv = xcalloc(n, sizeof *jv);
+    nw = xcalloc(2 * n, sizeof *nw);
     m = xcalloc(n * n, sizeof *m);
     labels = xcalloc(n, sizeof *labels);
-    for (size_t i = 0; i < n; i++) {
-        fin[i] = analysis_words(r[i].final);
+    for (size_t i = 0; i < n; i++)
         labels[i] = r[i].user;
-    }
+    analysis_similarity(r, n, m, jv, nw);
     csv_begin(&cw, &csv);
     csv_str(&cw, "user");
     for (size_t i = 0; i < n; i++)
@@ -194,7 +93,6 @@ int cmd_personas(int argc, char **argv)
     for (size_t i = 0; i < n; i++) {
         csv_str(&cw, r[i].user);
         for (size_t j = 0; j < n; j++) {
-            m[i * n + j] = i == j ? 1.0 : analysis_jaccard(&fin[i], &fin[j]);
             if (i != j)
                 off += m[i * n + j];
             csv_num(&cw, m[i * n + j]);
@@ -205,17 +103,14 @@ int cmd_personas(int argc, char **argv)
     csv_strs(&cw, drift_head, 6);
     csv_end_row(&cw);
     for (size_t i = 0; i < n; i++) {
-        word_set ini = analysis_words(r[i].initial);
-        double jv = analysis_jaccard(&ini, &fin[i]);
-        drift += 1 - jv;
+        drift += 1 - jv[i];
         csv_str(&cw, method ? method : "");
         csv_str(&cw, r[i].user);
-        csv_num(&cw, jv);
-        csv_size(&cw, ini.n);
-        csv_size(&cw, fin[i].n);
+        csv_num(&cw, jv[i]);
+        csv_size(&cw, nw[2 * i]);
+        csv_size(&cw, nw[2 * i + 1]);
         csv_size(&cw, r[i].iterations);
         csv_end_row(&cw);
-        analysis_words_free(&ini);
     }
     {
         char *title = xasprintf("Jaccard similarity of the final personas (%s)",
@@ -236,15 +131,9 @@ int cmd_personas(int argc, char **argv)
 fail:
     fprintf(stderr, "persona-eval: %s\n", e.msg);
 done:
-    for (size_t i = 0; i < n; i++) {
-        free(r[i].user);
-        free(r[i].initial);
-        free(r[i].final);
-        if (fin)
-            analysis_words_free(&fin[i]);
-    }
-    free(r);
-    free(fin);
+    analysis_personas_free(r, n);
+    free(jv);
+    free(nw);
     free(m);
     free(labels);
     buf_free(&csv);

@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "gate.h"
 #include "html_compare.h"
+#include "html_run.h"
 #include "metrics.h"
 #include "report.h"
 #include "runset.h"
@@ -19,6 +20,7 @@ static void usage(FILE *f)
     fprintf(f,
         "usage: persona-eval report [--format md|csv|json] DIR...\n"
         "       persona-eval report --html OUT.html DIR...\n"
+        "       persona-eval report --html OUT.html SWEEP_DIR\n"
         "       persona-eval report --baseline BASE_DIR [gate options] DIR\n"
         "\n"
         "Prints one comparison table of the runs' summaries (methods as rows, metrics\n"
@@ -34,7 +36,8 @@ static void usage(FILE *f)
         "  0 otherwise. The reasons are printed on stderr.\n"
         "\n"
         "  --format F       md (default), csv or json\n"
-        "  --html OUT       write a self-contained HTML comparison page instead\n"
+        "  --html OUT       write a self-contained HTML comparison page instead (of a\n"
+        "                   --sweep folder: its charts and runs)\n"
         "  --baseline DIR   the stored baseline run\n"
         "  --tolerance X    allowed absolute worsening of each metric (default 0)\n"
         "  --level L        interval level of the paired bootstrap (default 0.95)\n"
@@ -141,6 +144,12 @@ int cmd_report(int argc, char **argv)
         size_t l = strlen(argv[i]);
         while (l > 1 && argv[i][l - 1] == '/')
             argv[i][--l] = '\0';
+    }
+    if (html && argc - optind == 1 && html_is_sweep(argv[optind])) {
+        if ((rc = html_write_sweep(html, argv[optind], &e)))
+            goto fail;
+        fprintf(stderr, "wrote %s\n", html);
+        goto done;
     }
     if ((rc = runset_load(&rs, (const char *const *)argv + optind, (size_t)(argc - optind), &e)))
         goto fail;

@@ -9,20 +9,7 @@ BIN=${PE_BIN:-./persona-eval}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
-if [ -z "$CHROMIUM" ]; then
-    echo "chromium is not installed (scripts/install-deps.sh installs it)"
-    exit 1
-fi
-
-# Flags for a sandbox running as root: no GPU, no network, a throwaway profile.
-chrome() {
-    HOME="$tmp" timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-quic \
-        --disable-dev-shm-usage \
-        --no-first-run --disable-background-networking --disable-component-update \
-        --disable-sync --user-data-dir="$(mktemp -d "$tmp/profile.XXXXXX")" "$@" \
-        2>>"$tmp/chromium.log"
-}
+. "$(dirname "$0")/chromium.inc"
 
 "$BIN" --task lamp2m --method majority,user-majority --out "$tmp/run" --bootstrap 200 -q
 "$BIN" --task lamp3 --method majority,user-majority --out "$tmp/lamp3" --bootstrap 200 -q
