@@ -125,8 +125,9 @@ A="$A --llm offline --max-queries 3 --bootstrap 200 -q"
 # shellcheck disable=SC2086
 "$BIN" $A --out "$tmp/one"
 cd "$tmp/runs"
+pfx="it's lamp2n"  # a space and a quote: the script quotes for sh
 # shellcheck disable=SC2086
-PERSONA_EVAL=$BIN bash "$ROOT/scripts/slurm-array.sh" 3 "lamp2n x" $A > "$tmp/submit.out" ||
+PERSONA_EVAL=$BIN bash "$ROOT/scripts/slurm-array.sh" 3 "$pfx" $A > "$tmp/submit.out" ||
     die "slurm-array.sh failed"
 cat "$tmp/submit.out"
 merge_id() {
@@ -142,15 +143,15 @@ merge=$(merge_id "$tmp/submit.out")
 wait_for 180 "the merge job $merge" ended "$merge"
 [ "$(job_state "$merge")" = COMPLETED ] || die "merge job $merge ended $(job_state "$merge")"
 for f in summary.csv summary.json; do
-    cmp "$tmp/one/$f" "lamp2n x/$f" || die "merged $f differs from the one-machine run"
+    cmp "$tmp/one/$f" "$pfx/$f" || die "merged $f differs from the one-machine run"
 done
-python3 - "$tmp/runs" <<'PY'
+python3 - "$tmp/runs/$pfx" <<'PY'
 import json, sys
 t = sys.argv[1]
-runs = [json.load(open("%s/lamp2n x.shard-%d/run.json" % (t, i))) for i in range(3)]
+runs = [json.load(open("%s.shard-%d/run.json" % (t, i))) for i in range(3)]
 assert [r["shard"] for r in runs] == [{"index": i, "count": 3} for i in range(3)], runs
 users = [u for r in runs for u in r["users"]]
-merged = json.load(open(t + "/lamp2n x/run.json"))
+merged = json.load(open(t + "/run.json"))
 assert sorted(users) == sorted(merged["users"]) and len(set(users)) == len(users)
 assert merged["shard"] is None and merged["incomplete"] is False
 PY
