@@ -90,7 +90,8 @@ SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
 CredType=cred/munge
-AuthInfo=socket=$sock
+# cred_expire is also how long a requeued job waits before it starts again
+AuthInfo=socket=$sock,cred_expire=10
 StateSaveLocation=$tmp/state
 SlurmdSpoolDir=$tmp/spool
 SlurmctldPidFile=$tmp/slurmctld.pid
@@ -102,6 +103,7 @@ TaskPlugin=task/none
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 SchedulerType=sched/builtin
+SchedulerParameters=sched_interval=2
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 ReturnToService=2
@@ -155,6 +157,15 @@ merged = json.load(open(t + "/run.json"))
 assert sorted(users) == sorted(merged["users"]) and len(set(users)) == len(users)
 assert merged["shard"] is None and merged["incomplete"] is False
 PY
+
+# a requeued shard resumes its folder: nothing to redo, the same summary
+array=$(sed -n 's/.*array job \([0-9][0-9]*\).*/\1/p' "$tmp/submit.out")
+cp "$pfx.shard-1/summary.json" "$tmp/shard1.json"
+scontrol requeue "${array}_1" || die "cannot requeue ${array}_1"
+requeued() { scontrol show job "${array}_1" | grep -q 'Restarts=1' && ended "${array}_1"; }
+wait_for 60 "the requeued shard ${array}_1" requeued
+[ "$(job_state "${array}_1")" = COMPLETED ] || die "requeued shard ended $(job_state "${array}_1")"
+cmp "$tmp/shard1.json" "$pfx.shard-1/summary.json" || die "the requeued shard's summary changed"
 
 # shards that fail: the merge is cancelled, not left pending forever
 PERSONA_EVAL=$BIN bash "$ROOT/scripts/slurm-array.sh" 2 bad --task nosuch > "$tmp/submit.out" ||
