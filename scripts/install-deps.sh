@@ -5,8 +5,11 @@
 #   scripts/install-deps.sh --dry-run  only say what is missing
 set -eu
 
+# The second line is for the tests only (tests/e2e/slurm.sh starts a one-node
+# Slurm; tests/e2e/k8s.sh reads the Kubernetes manifest with python3-yaml).
 PKGS="gcc make pkg-config libc6-dev libcurl4-openssl-dev libssl-dev libcjson-dev libopenblas-dev
-check python3 python3-numpy kiwix-tools zim-tools ca-certificates chromium curl shellcheck"
+check python3 python3-numpy kiwix-tools zim-tools ca-certificates chromium curl shellcheck
+slurm-wlm munge python3-yaml"
 
 dry=0
 [ "${1:-}" = "--dry-run" ] && dry=1

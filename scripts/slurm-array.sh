@@ -19,21 +19,36 @@ n=$1
 prefix=$2
 shift 2
 case $n in '' | *[!0-9]* | 0) echo "$0: N must be a positive whole number" >&2; exit 2 ;; esac
+# The binary the jobs run: PERSONA_EVAL (e.g. the one built in the source
+# folder, as an absolute path the nodes can reach), else persona-eval on PATH.
 bin=${PERSONA_EVAL:-persona-eval}
 
-# One array task per shard; %A is the array job id, %a the task index.
-run_args=$(printf ' %q' "$@")
-jobid=$(sbatch --parsable --array="0-$((n - 1))" --job-name=persona-eval \
-    --output="${prefix}.shard-%a.log" --requeue \
-    --wrap="dir=${prefix}.shard-\$SLURM_ARRAY_TASK_ID; \
-if [ -f \"\$dir/run.json\" ]; then set -- --resume \"\$dir\"; else set -- --out \"\$dir\"; fi; \
-exec $bin --shard auto --shards $n$run_args \"\$@\"")
+# sbatch --wrap runs its command with /bin/sh (dash on Debian), so every word
+# is quoted for sh: in single quotes, each ' written as '\''.
+q() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
+run_args=""
+for a in "$@"; do
+    run_args="$run_args $(q "$a")"
+done
 
-# The merge waits for every task of the array to succeed.
+# One array task per shard; %a in --output is the task index. A requeued task
+# finds its run.json and resumes.
+jobid=$(sbatch --parsable --array="0-$((n - 1))" --job-name=persona-eval \
+    --output="${prefix//%/%%}.shard-%a.log" --requeue \
+    --wrap="dir=$(q "$prefix").shard-\$SLURM_ARRAY_TASK_ID; \
+if [ -f \"\$dir/run.json\" ]; then set -- --resume \"\$dir\"; else set -- --out \"\$dir\"; fi; \
+exec $(q "$bin") --shard auto --shards $n$run_args \"\$@\"")
+jobid=${jobid%%;*}
+
+# The merge waits for every task of the array to succeed; if one fails, the
+# dependency can never be met and Slurm cancels the merge rather than leaving
+# it pending.
 dirs=""
 for ((i = 0; i < n; i++)); do
-    dirs="$dirs ${prefix}.shard-$i"
+    dirs="$dirs $(q "${prefix}.shard-$i")"
 done
-sbatch --parsable --dependency="afterok:${jobid}" --job-name=persona-eval-merge \
-    --output="${prefix}.merge.log" --wrap="$bin merge$dirs --out $prefix"
-echo "submitted array job $jobid ($n shards) and its merge"
+mergeid=$(sbatch --parsable --dependency="afterok:${jobid}" --kill-on-invalid-dep=yes \
+    --job-name=persona-eval-merge --output="${prefix//%/%%}.merge.log" \
+    --wrap="exec $(q "$bin") merge$dirs --out $(q "$prefix")")
+mergeid=${mergeid%%;*}
+echo "submitted array job $jobid ($n shards) and merge job $mergeid"
