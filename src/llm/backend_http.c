@@ -140,9 +140,9 @@ static int post_pooled(llm_worker *w, const char *path, const char *text,
 /* POST body to url through the cache (pooled: url is a path on the replicas).
  * On success the parsed result is in out (parse called on each 2xx body until
  * one is valid; an invalid body is retried like a 5xx). */
-static int post_cached(llm_worker *w, const char *url, int pooled, const cJSON *body, const char *keytext,
-                       const char *what, parse_fn parse, void *out, llm_response *err_out,
-                       llm_call *call, pe_err *e)
+static int post_cached(llm_worker *w, const char *url, int pooled, const cJSON *body,
+                       const char *keytext, const char *what, parse_fn parse, void *out,
+                       llm_response *err_out, llm_call *call, pe_err *e)
 {
     llm_client *c = w->c;
     char hex[65], *data = NULL, *text;

@@ -82,26 +82,39 @@ static const char *env_or(const char *v, const char *var)
     return v ? v : getenv(var);
 }
 
-/* The comma-separated URLs of --endpoint (repeated) or OPENAI_BASE_URL, each
- * checked; *n of them in a NULL-terminated array of copies (caller frees both). */
+/* The length of the first URL of a list: URLs are separated by white space
+ * (repeated --endpoint) or by a comma right before "http://" or "https://"
+ * (OPENAI_BASE_URL), so that a comma inside a URL's path stays in it. */
+static size_t url_len(const char *list)
+{
+    size_t n = 0;
+    for (; list[n] && !strchr(" \t\n", list[n]); n++)
+        if (list[n] == ',' &&
+            (strncmp(list + n + 1, "http://", 7) == 0 || strncmp(list + n + 1, "https://", 8) == 0))
+            break;
+    return n;
+}
+
+/* The URLs of --endpoint (repeated) or OPENAI_BASE_URL, each checked; *n of
+ * them in a NULL-terminated array of copies (caller frees). */
 static int split_urls(const char *what, const char *list, char ***urls, size_t *n, pe_err *e)
 {
-    char **v = NULL;
+    char **v = xcalloc(1, sizeof *v);
     size_t k = 0;
     int rc = 0;
-    for (const char *p = list;; p++) {
-        size_t len = strcspn(p, ",");
+    for (const char *p = list + strspn(list, " \t\n"); *p;) {
+        size_t len = url_len(p);
         v = xrealloc(v, (k + 2) * sizeof *v);
         v[k++] = xstrndup(p, len);
         v[k] = NULL;
-        if (rc == 0 && !*v[k - 1])
-            rc = pe_errf(e, PE_EXIT_USAGE, "%s: an empty URL in \"%s\"", what, list);
         if (rc == 0)
             rc = check_url(what, v[k - 1], e);
         p += len;
-        if (!*p)
-            break;
+        p += *p == ',';
+        p += strspn(p, " \t\n");
     }
+    if (rc == 0 && k == 0)
+        rc = pe_errf(e, PE_EXIT_USAGE, "%s: no URL in \"%s\"", what, list);
     *urls = v;
     *n = k;
     return rc;
@@ -215,7 +228,8 @@ int run_encoder_setup(const pe_run_config *c, run_llm *ls, encoder_opts *o, pe_e
     const char *list = c->embed_endpoint ? c->embed_endpoint
                                          : env_or(c->endpoint, "OPENAI_BASE_URL");
     /* of several chat replicas, the first serves the embeddings */
-    char *first = list ? xstrndup(list, strcspn(list, ",")) : NULL;
+    char *first = list ? xstrndup(list + strspn(list, " \t\n"),
+                                  url_len(list + strspn(list, " \t\n"))) : NULL;
     int rc = encoder_setup(c, ls, o, first,
                            c->embed_model ? c->embed_model : env_or(c->model, "OPENAI_MODEL"), e);
     free(first);

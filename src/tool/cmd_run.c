@@ -336,8 +336,8 @@ static int parse_special(run_args *a, int ch, const char *arg, pe_err *e)
             c->data = a->data = push(a->data, &c->ndata, a->argv[optind++]);
         }
         return 0;
-    case O_ENDPOINT: { /* repeated: replicas of one model, as OPENAI_BASE_URL lists them */
-        char *joined = c->endpoint ? xasprintf("%s,%s", c->endpoint, arg) : xstrdup(arg);
+    case O_ENDPOINT: { /* repeated: replicas of one model, separated by a space (no URL has one) */
+        char *joined = c->endpoint ? xasprintf("%s %s", c->endpoint, arg) : xstrdup(arg);
         free(a->endpoints);
         c->endpoint = a->endpoints = joined;
         return 0;

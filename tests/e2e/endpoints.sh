@@ -24,7 +24,7 @@ start() { # name: a server recording to $tmp/NAME.jsonl, its port in $tmp/NAME.p
 start a
 start b
 start c
-url() { echo "http://127.0.0.1:$(head -n 1 "$tmp/$1.port")/c/latency=0.05/v1"; }
+url() { echo "http://127.0.0.1:$(head -n 1 "$tmp/$1.port")/c/latency=0.05${2:-}/v1"; }
 
 # the queries of the run (one call each for rag), counted by the offline responder
 "$BIN" --task lamp2m --method rag --users 10 --max-queries 6 --llm offline --cache off \
@@ -71,11 +71,15 @@ for e in eps:
     assert e["url"].startswith("http://127.0.0.1:"), e
 PY
 
-# OPENAI_BASE_URL with commas: both live replicas, spread by least-in-flight
+# OPENAI_BASE_URL with commas: both live replicas, spread by least-in-flight; a
+# comma inside a URL (the server's controls) stays in it
 : > "$tmp/a.jsonl"
 : > "$tmp/c.jsonl"
-OPENAI_BASE_URL="$(url a),$(url c)" "$BIN" --task lamp2m --method rag --users 10 --max-queries 6 \
-    --model test-model --cache off -j 4 --bootstrap 20 -q --out "$tmp/env" > /dev/null 2> "$tmp/env.err"
+OPENAI_BASE_URL="$(url a ,nousage),$(url c ,nousage)" "$BIN" --task lamp2m --method rag --users 10 --max-queries 6 \
+    --model test-model --cache off -j 4 --bootstrap 20 --progress always --out "$tmp/env" \
+    > /dev/null 2> "$tmp/env.err"
+# the progress line counts each replica's requests
+grep -q "endpoints [0-9][0-9]* | [0-9]" "$tmp/env.err"
 python3 - "$tmp" <<'PY'
 import csv, json, sys
 tmp = sys.argv[1]
@@ -86,6 +90,7 @@ assert len(eps) == 2, eps
 assert sum(e["requests"] for e in eps) == want and all(e["requests"] >= want // 4 for e in eps), eps
 assert sum(1 for l in open(tmp + "/a.jsonl")) == eps[0]["requests"], eps
 assert sum(1 for l in open(tmp + "/c.jsonl")) == eps[1]["requests"], eps
+assert all(e["url"].endswith("/c/latency=0.05,nousage/v1") for e in eps), eps
 PY
 
 # a bad URL in the list is refused before any request
