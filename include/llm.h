@@ -21,6 +21,7 @@
 
 #include "cache.h"
 #include "http.h"
+#include "llm_pool.h"
 #include "util.h"
 
 typedef enum llm_backend { LLM_BACKEND_HTTP, LLM_BACKEND_OFFLINE } llm_backend;
@@ -100,7 +101,9 @@ typedef struct llm_response {
 
 typedef struct llm_config {
     llm_backend backend;
-    const char *base_url;        /* "http://host:8000/v1" */
+    const char *base_url;        /* "http://host:8000/v1"; the cache key names this one */
+    const char *const *replicas; /* more base URLs serving the same model (llm_pool.h): */
+    size_t nreplicas;            /* chat requests are spread over base_url and these */
     const char *model;
     const char *api_key;         /* NULL or "" = no Authorization header */
     const char *const *headers;  /* "Name: value" */
@@ -116,7 +119,8 @@ typedef struct llm_config {
     double recover_s;            /* seconds without 429 before the cap grows by 1 (15) */
     double price_in, price_out;  /* USD per million tokens */
     cache *cache;                /* borrowed; NULL = no cache */
-    int cache_shared;            /* 1: the endpoint URL is not part of the cache key */
+    int cache_shared;            /* 1: the endpoint URL is not part of the cache key; else
+                                    base_url is, whichever replica answered */
     void (*log)(void *ctx, const char *msg); /* warnings (429 episodes), may be NULL */
     int verbose;                 /* 1: log failed requests with their raw body (the key
                                     redacted); 2: also the cache key text of each miss */
@@ -179,6 +183,10 @@ const char *llm_tool_support_name(llm_tool_support s);
 int llm_tool_support_parse(const char *s);
 /* The backend's name: "http" or "offline". */
 const char *llm_backend_name(const llm_client *c);
+/* The replicas chat requests go to (base_url first; 0 for the offline
+ * responder) and the counts of replica i so far. */
+size_t llm_endpoint_count(const llm_client *c);
+void llm_endpoint_stats(llm_client *c, size_t i, llm_pool_stats *s);
 /* The client a worker belongs to. */
 llm_client *llm_worker_client(const llm_worker *w);
 /* USD cost of one response from its reported usage and the client's prices;

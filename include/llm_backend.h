@@ -49,6 +49,7 @@ struct llm_client {
     char **headers;
     cJSON *extra;
     llm_gate *gate;
+    llm_pool *pool; /* base_url and the replicas; NULL for the offline responder */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     llm_totals tot;

@@ -44,7 +44,9 @@ typedef struct pe_run_config {
     uint64_t seed;
     /* the LLM */
     const char *llm;                  /* "http", "offline", NULL: http with an endpoint */
-    const char *endpoint, *model;     /* NULL: OPENAI_BASE_URL, OPENAI_MODEL */
+    const char *endpoint, *model;     /* NULL: OPENAI_BASE_URL, OPENAI_MODEL; several
+                                         endpoints (replicas of one model) are separated
+                                         by spaces, or by commas before http(s):// */
     const char *api_key_env;          /* NULL: OPENAI_API_KEY */
     const char *const *headers;       /* "Name: value" */
     size_t nheaders;

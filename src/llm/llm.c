@@ -83,6 +83,8 @@ static void register_secrets(const llm_config *cfg)
     for (size_t i = 0; i < cfg->nheaders; i++)
         redact_add_header(cfg->headers[i]);
     redact_add_url(cfg->base_url);
+    for (size_t i = 0; i < cfg->nreplicas; i++)
+        redact_add_url(cfg->replicas[i]);
     redact_add_url(cfg->embed_base_url);
 }
 
@@ -118,6 +120,16 @@ llm_client *llm_client_new(const llm_config *cfg, pe_err *e)
     c->cfg.extra_body = NULL;
     if (c->cfg.embed_batch == 0)
         c->cfg.embed_batch = 64;
+    if (cfg->backend == LLM_BACKEND_HTTP) {
+        const char **urls = xcalloc(cfg->nreplicas + 1, sizeof *urls);
+        urls[0] = c->base_url;
+        for (size_t i = 0; i < cfg->nreplicas; i++)
+            urls[i + 1] = cfg->replicas[i];
+        c->pool = llm_pool_new(urls, cfg->nreplicas + 1);
+        free(urls);
+    }
+    c->cfg.replicas = NULL;
+    c->cfg.nreplicas = 0;
     c->gate = llm_gate_new(cfg->max_inflight, cfg->rps, cfg->recover_s, cfg->log, cfg->log_ctx);
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
@@ -140,6 +152,7 @@ void llm_client_free(llm_client *c)
     free(c->headers);
     cJSON_Delete(c->extra);
     llm_gate_free(c->gate);
+    llm_pool_free(c->pool);
     pthread_mutex_destroy(&c->mu);
     pthread_cond_destroy(&c->cv);
     free(c);
@@ -434,4 +447,14 @@ int llm_tool_support_parse(const char *s)
         if (pe_streq(s, support_names[i]))
             return i;
     return -1;
+}
+
+size_t llm_endpoint_count(const llm_client *c)
+{
+    return c->pool ? llm_pool_size(c->pool) : 0;
+}
+
+void llm_endpoint_stats(llm_client *c, size_t i, llm_pool_stats *s)
+{
+    llm_pool_stats_get(c->pool, i, pe_now(), s);
 }

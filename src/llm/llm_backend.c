@@ -1,14 +1,17 @@
 /* The HTTP backend: the OpenAI wire format over libcurl, through the cache and
  * the gate, with the tool-support decision. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "jsonu.h"
 #include "llm_backend.h"
 #include "llm_wire.h"
 #include "redact.h"
+#include "rng.h"
 
 #define ERROR_RAW_MAX 500
 
@@ -64,12 +67,82 @@ static void note_corrupt(llm_client *c)
                  "(further damaged entries are counted, not logged)", cache_dir(c->cfg.cache));
 }
 
-/* POST body to url through the cache. On success the parsed result is in out
- * (parse called on each 2xx body until one is valid; an invalid body is
- * retried like a 5xx). */
-static int post_cached(llm_worker *w, const char *url, const cJSON *body, const char *keytext,
-                       const char *what, parse_fn parse, void *out, llm_response *err_out,
-                       llm_call *call, pe_err *e)
+static llm_pool_outcome outcome_of(int rc, const http_response *hr)
+{
+    if (rc == 0)
+        return LLM_POOL_OK;
+    if (hr->status == 0)
+        return http_curl_dead(hr->curl_code) ? LLM_POOL_DEAD : LLM_POOL_FAIL;
+    return hr->status >= 500 ? LLM_POOL_FAIL : LLM_POOL_OK;
+}
+
+/* Whether the failed attempt is worth another (on another replica when there is one). */
+static int retryable(const http_response *hr)
+{
+    return hr->status == 0 ? http_curl_retryable(hr->curl_code)
+                           : http_status_retryable(hr->status) || hr->invalid > 0;
+}
+
+/* POST text to path on the replicas (llm_pool.h): one attempt at a time, each on
+ * the replica the pool chooses, a failed attempt moving at once to a replica
+ * this request has not failed on; only when none is left does it wait the
+ * backoff (or Retry-After) and start over. With one replica the attempts and
+ * waits are those of http_post. hr sums the attempts. */
+static int post_pooled(llm_worker *w, const char *path, const char *text,
+                       const http_hooks *hooks, http_response *hr, pe_err *e)
+{
+    llm_client *c = w->c;
+    llm_pool *p = c->pool;
+    size_t n = llm_pool_size(p);
+    http_opts o = c->cfg.http;
+    unsigned char *tried = xcalloc(n, 1);
+    double start = pe_now();
+    int rc, budget = o.retries + (int)n - 1, waits = 0, attempts = 0, invalid = 0;
+    size_t sent = 0, received = 0;
+    pe_rng jitter;
+
+    pe_rng_seed(&jitter, (uint64_t)(start * 1e6) ^ (uint64_t)(uintptr_t)w);
+    if (n > 1)
+        o.retries = 0;
+    for (;;) {
+        size_t i = llm_pool_acquire(p, tried, pe_now());
+        char *url = xasprintf("%s%s", llm_pool_url(p, i), path);
+        rc = http_post(w->state, &o, url, c->api_key, (const char *const *)c->headers,
+                       c->cfg.nheaders, text, strlen(text), hooks, hr, e);
+        free(url);
+        llm_pool_release(p, i, outcome_of(rc, hr), pe_now());
+        attempts += hr->attempts;
+        invalid += hr->invalid;
+        sent += hr->bytes_sent;
+        received += hr->bytes_received;
+        if (n == 1 || rc == 0 || !retryable(hr) || attempts > budget ||
+            (c->cfg.http.deadline_s > 0 && pe_now() - start >= c->cfg.http.deadline_s))
+            break;
+        tried[i] = 1;
+        if (!llm_pool_has_fresh(p, tried, pe_now())) {
+            memset(tried, 0, n);
+            http_sleep(hr->retry_after_s >= 0 ? hr->retry_after_s
+                       : http_backoff(waits++, o.backoff_base_s, o.backoff_cap_s,
+                                      pe_rng_unit(&jitter)));
+        }
+        http_response_free(hr);
+        memset(e, 0, sizeof *e);
+    }
+    free(tried);
+    hr->attempts = attempts;
+    hr->retries = attempts - 1;
+    hr->invalid = invalid;
+    hr->bytes_sent = sent;
+    hr->bytes_received = received;
+    return rc;
+}
+
+/* POST body to url through the cache (pooled: url is a path on the replicas).
+ * On success the parsed result is in out (parse called on each 2xx body until
+ * one is valid; an invalid body is retried like a 5xx). */
+static int post_cached(llm_worker *w, const char *url, int pooled, const cJSON *body,
+                       const char *keytext, const char *what, parse_fn parse, void *out,
+                       llm_response *err_out, llm_call *call, pe_err *e)
 {
     llm_client *c = w->c;
     char hex[65], *data = NULL, *text;
@@ -101,8 +174,11 @@ static int post_cached(llm_worker *w, const char *url, const cJSON *body, const 
     if (!handle(w, e))
         return PE_EXIT_INTERNAL;
     text = jsonu_print(body);
-    rc = http_post(w->state, &c->cfg.http, url, c->api_key, (const char *const *)c->headers,
-                   c->cfg.nheaders, text, strlen(text), &hooks, &hr, e);
+    if (pooled)
+        rc = post_pooled(w, url, text, &hooks, &hr, e);
+    else
+        rc = http_post(w->state, &c->cfg.http, url, c->api_key, (const char *const *)c->headers,
+                       c->cfg.nheaders, text, strlen(text), &hooks, &hr, e);
     free(text);
     call->reached = hr.attempts > 0;
     call->status = hr.status;
@@ -294,7 +370,8 @@ static int http_chat(llm_worker *w, const llm_request *rq, llm_response *out, ll
         key = key_text(c, url, body, temp, rq->rep);
     snprintf(what, sizeof what, "the request whose last user message starts \"%.50s\"",
              last_user_text(rq));
-    rc = post_cached(w, url, body, key, what, parse_chat_cb, &cp, out, call, e);
+    rc = post_cached(w, "/chat/completions", 1, body, key, what, parse_chat_cb, &cp, out, call,
+                     e);
     if (rc == 0 && rq->ntools && !call->cached)
         set_support(c, LLM_TOOLS_NATIVE, "");
     if (rc != 0 && rq->ntools && call->reached) {
@@ -340,7 +417,7 @@ static int http_embed(llm_worker *w, const char *const *texts, size_t n, float *
 
         if (c->cfg.cache)
             key = key_text(c, url, b, 0, 0);
-        rc = post_cached(w, url, b, key, "the embeddings request", parse_embed_cb, &ep, &dummy,
+        rc = post_cached(w, url, 0, b, key, "the embeddings request", parse_embed_cb, &ep, &dummy,
                          call, e);
         if (rc == 0 && d && ep.dim != d)
             rc = pe_errf(e, PE_EXIT_RUNERRORS, "embeddings: dimension changed from %zu to %zu",

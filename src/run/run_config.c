@@ -82,7 +82,7 @@ static const run_setting table[] = {
      NULL},
     {"--tokenize", "tokenize", RS_RESULT, RS_STR, C(tokenize), 0, "default", NULL},
     {"--dim", "dim", RS_RESULT | RS_IF_EMBED, RS_SIZE, C(dim), 0, NULL, NULL},
-    KEEP("--endpoint", "where the model is served, not which model answers (--model does)"),
+    KEEP("--endpoint", "where the model is served (its replicas), not which model answers"),
     KEEP("--embed-endpoint", "where the embedding model is served (--embed-model names it)"),
     KEEP("--api-key-env", "which variable holds the key"),
     KEEP("--header", "request headers for gateways; values are secrets"),

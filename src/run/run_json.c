@@ -55,6 +55,18 @@ static void llm_json(buf *b, const pe_run_config *c, run_llm *ls)
         buf_json_str(b, ls->endpoint);
     else
         buf_adds(b, "null");
+    if (llm_endpoint_count(ls->client)) {
+        buf_adds(b, ", \"endpoints\": [");
+        for (size_t i = 0; i < llm_endpoint_count(ls->client); i++) {
+            llm_pool_stats st;
+            llm_endpoint_stats(ls->client, i, &st);
+            buf_adds(b, i ? ", {\"url\": " : "{\"url\": ");
+            buf_json_str(b, st.url);
+            buf_printf(b, ", \"requests\": %lu, \"errors\": %lu, \"rested\": %lu}", st.requests,
+                       st.errors, st.rested);
+        }
+        buf_addc(b, ']');
+    }
     buf_adds(b, ", \"model\": ");
     buf_json_str(b, ls->model);
     pe_fmt_double(num, sizeof num, c->temperature);

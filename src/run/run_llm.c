@@ -82,6 +82,51 @@ static const char *env_or(const char *v, const char *var)
     return v ? v : getenv(var);
 }
 
+/* The length of the first URL of a list: URLs are separated by white space
+ * (repeated --endpoint) or by a comma right before "http://" or "https://"
+ * (OPENAI_BASE_URL), so that a comma inside a URL's path stays in it. */
+static size_t url_len(const char *list)
+{
+    size_t n = 0;
+    for (; list[n] && !strchr(" \t\n", list[n]); n++)
+        if (list[n] == ',' &&
+            (strncmp(list + n + 1, "http://", 7) == 0 || strncmp(list + n + 1, "https://", 8) == 0))
+            break;
+    return n;
+}
+
+/* The URLs of --endpoint (repeated) or OPENAI_BASE_URL, each checked; *n of
+ * them in a NULL-terminated array of copies (caller frees). */
+static int split_urls(const char *what, const char *list, char ***urls, size_t *n, pe_err *e)
+{
+    char **v = xcalloc(1, sizeof *v);
+    size_t k = 0;
+    int rc = 0;
+    for (const char *p = list + strspn(list, " \t\n"); *p;) {
+        size_t len = url_len(p);
+        v = xrealloc(v, (k + 2) * sizeof *v);
+        v[k++] = xstrndup(p, len);
+        v[k] = NULL;
+        if (rc == 0)
+            rc = check_url(what, v[k - 1], e);
+        p += len;
+        p += *p == ',';
+        p += strspn(p, " \t\n");
+    }
+    if (rc == 0 && k == 0)
+        rc = pe_errf(e, PE_EXIT_USAGE, "%s: no URL in \"%s\"", what, list);
+    *urls = v;
+    *n = k;
+    return rc;
+}
+
+static void free_urls(char **v)
+{
+    for (size_t i = 0; v && v[i]; i++)
+        free(v[i]);
+    free(v);
+}
+
 int run_llm_setup(const pe_run_config *c, run_llm *ls, pe_err *e)
 {
     const char *endpoint = env_or(c->endpoint, "OPENAI_BASE_URL");
@@ -89,6 +134,8 @@ int run_llm_setup(const pe_run_config *c, run_llm *ls, pe_err *e)
     const char *keyvar = c->api_key_env ? c->api_key_env : "OPENAI_API_KEY";
     const char *key = getenv(keyvar);
     llm_config cfg;
+    char **urls = NULL;
+    size_t nurls = 0;
     int rc;
 
     if (endpoint && !*endpoint)
@@ -102,20 +149,26 @@ int run_llm_setup(const pe_run_config *c, run_llm *ls, pe_err *e)
                                          "--model (or OPENAI_MODEL)");
     if (c->api_key_env && !key)
         return pe_errf(e, PE_EXIT_USAGE, "--api-key-env: the variable %s is not set", keyvar);
-    if (!ls->offline && (rc = check_url(c->endpoint ? "--endpoint" : "OPENAI_BASE_URL", endpoint,
-                                        e)))
+    if (!ls->offline && (rc = split_urls(c->endpoint ? "--endpoint" : "OPENAI_BASE_URL", endpoint,
+                                         &urls, &nurls, e))) {
+        free_urls(urls);
         return rc;
-    if ((rc = open_cache(c, ls, ls->offline, e)))
+    }
+    if ((rc = open_cache(c, ls, ls->offline, e))) {
+        free_urls(urls);
         return rc;
+    }
     client_config(c, ls, &cfg);
     if (ls->offline) {
         cfg.backend = LLM_BACKEND_OFFLINE;
         pe_logf(c->log, c->log_ctx, "no endpoint: answering with the %s", OFFLINE_LABEL);
         ls->model = xstrdup("offline");
     } else {
-        ls->endpoint = url_public(endpoint);
+        ls->endpoint = url_public(urls[0]);
         ls->model = xstrdup(model);
-        cfg.base_url = endpoint;
+        cfg.base_url = urls[0];
+        cfg.replicas = (const char *const *)urls + 1;
+        cfg.nreplicas = nurls - 1;
         cfg.model = model;
         cfg.api_key = key;
     }
@@ -125,19 +178,18 @@ int run_llm_setup(const pe_run_config *c, run_llm *ls, pe_err *e)
         pe_logf(c->log, c->log_ctx, "warning: TLS certificates are not verified (--insecure)");
     cfg.price_in = c->price_in;
     cfg.price_out = c->price_out;
-    if ((rc = http_global_init(e)))
+    if ((rc = http_global_init(e)) == 0 && !(ls->client = llm_client_new(&cfg, e)))
+        rc = e->code ? e->code : PE_EXIT_USAGE;
+    free_urls(urls);
+    if (rc)
         return rc;
-    if (!(ls->client = llm_client_new(&cfg, e)))
-        return e->code ? e->code : PE_EXIT_USAGE;
     ls->wiki_spec = c->wiki ? c->wiki : ls->offline ? "off" : "https://en.wikipedia.org";
     return tools_wiki_new(ls->wiki_spec, c->timeout > 0 ? c->timeout : 30, &ls->wiki, e);
 }
 
-int run_encoder_setup(const pe_run_config *c, run_llm *ls, encoder_opts *o, pe_err *e)
+static int encoder_setup(const pe_run_config *c, run_llm *ls, encoder_opts *o,
+                         const char *endpoint, const char *model, pe_err *e)
 {
-    const char *endpoint = c->embed_endpoint ? c->embed_endpoint
-                                             : env_or(c->endpoint, "OPENAI_BASE_URL");
-    const char *model = c->embed_model ? c->embed_model : env_or(c->model, "OPENAI_MODEL");
     llm_config cfg;
     int rc;
 
@@ -171,6 +223,19 @@ int run_encoder_setup(const pe_run_config *c, run_llm *ls, encoder_opts *o, pe_e
     return embed_http_encoder_opts(ls->embed, o, e);
 }
 
+int run_encoder_setup(const pe_run_config *c, run_llm *ls, encoder_opts *o, pe_err *e)
+{
+    const char *list = c->embed_endpoint ? c->embed_endpoint
+                                         : env_or(c->endpoint, "OPENAI_BASE_URL");
+    /* of several chat replicas, the first serves the embeddings */
+    char *first = list ? xstrndup(list + strspn(list, " \t\n"),
+                                  url_len(list + strspn(list, " \t\n"))) : NULL;
+    int rc = encoder_setup(c, ls, o, first,
+                           c->embed_model ? c->embed_model : env_or(c->model, "OPENAI_MODEL"), e);
+    free(first);
+    return rc;
+}
+
 void run_llm_free(run_llm *ls)
 {
     embed_http_free(ls->embed);
@@ -197,4 +262,15 @@ void run_llm_progress(void *ctx, buf *out)
         buf_printf(out, ", retries %lu", t.retries);
     if (t.rate_limited)
         buf_printf(out, ", 429s %lu (in flight <= %d)", t.rate_limited, cap);
+    if (llm_endpoint_count(ls->client) > 1) {
+        buf_adds(out, ", endpoints");
+        for (size_t i = 0; i < llm_endpoint_count(ls->client); i++) {
+            llm_pool_stats st;
+            llm_endpoint_stats(ls->client, i, &st);
+            buf_printf(out, "%s %lu", i ? " |" : "", st.requests);
+            if (st.errors)
+                buf_printf(out, " (errors %lu, rested %lu%s)", st.errors, st.rested,
+                           st.resting ? ", resting" : "");
+        }
+    }
 }

@@ -29,6 +29,7 @@ typedef struct run_args {
     run_words cmd;                            /* the canonical command line */
     run_words file_headers;                   /* headers read from files or the environment */
     const char *sweep;
+    char *endpoints;                          /* repeated --endpoint, comma-joined */
     int quiet, progress_given, share;
     int argc;                                 /* the command line being parsed */
     char **argv;
@@ -39,6 +40,7 @@ static void run_args_free(run_args *a)
     free(a->data);
     free(a->user_ids);
     free(a->headers);
+    free(a->endpoints);
     run_words_free(&a->cmd);
     run_words_free(&a->file_headers);
 }
@@ -110,7 +112,8 @@ static void usage(FILE *f)
         "  --llm http|offline  backend (default: http when an endpoint is configured, else\n"
         "                      the offline responder, a deterministic stand-in that is\n"
         "                      not a language model)\n"
-        "  --endpoint URL      OpenAI-compatible base URL (or OPENAI_BASE_URL)\n"
+        "  --endpoint URL      OpenAI-compatible base URL (or OPENAI_BASE_URL); repeat it\n"
+        "                      (or list URLs with commas) for replicas of one model\n"
         "  --model NAME        model (or OPENAI_MODEL)\n"
         "  --api-key-env VAR   environment variable holding the key (OPENAI_API_KEY)\n"
         "  --header 'N: V'     extra request header; repeatable\n"
@@ -230,7 +233,7 @@ static const struct {
     size_t at;
 } VALUES[] = {
     {O_FORMAT, V_STR, 0, C(format)},        {O_METHOD, V_STR, 0, C(methods)},
-    {O_OUT, V_STR, 0, C(out)},              {O_ENDPOINT, V_STR, 0, C(endpoint)},
+    {O_OUT, V_STR, 0, C(out)},
     {O_MODEL, V_STR, 0, C(model)},          {O_KEYENV, V_STR, 0, C(api_key_env)},
     {O_CACHEDIR, V_STR, 0, C(cache_dir)},   {O_PROMPTS, V_STR, 0, C(prompts_dir)},
     {O_WIKI, V_STR, 0, C(wiki)},            {O_EMBEP, V_STR, 0, C(embed_endpoint)},
@@ -333,6 +336,12 @@ static int parse_special(run_args *a, int ch, const char *arg, pe_err *e)
             c->data = a->data = push(a->data, &c->ndata, a->argv[optind++]);
         }
         return 0;
+    case O_ENDPOINT: { /* repeated: replicas of one model, separated by a space (no URL has one) */
+        char *joined = c->endpoint ? xasprintf("%s %s", c->endpoint, arg) : xstrdup(arg);
+        free(a->endpoints);
+        c->endpoint = a->endpoints = joined;
+        return 0;
+    }
     case O_USER:
         c->user_ids = a->user_ids = push(a->user_ids, &c->nuser_ids, arg);
         return 0;

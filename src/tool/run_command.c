@@ -55,7 +55,7 @@ void run_command_option(run_words *cmd, const char *name, const char *value)
 /* Options whose recorded values a resume never takes over, and the
  * repeatable ones a new value replaces. */
 static const char *const DROPPED[] = {"--out", "--resume", "--sweep", "--header", NULL};
-static const char *const REPEATED[] = {"--data", "--user", NULL};
+static const char *const REPEATED[] = {"--data", "--user", "--endpoint", NULL};
 static const char *const FLAGS[] = {"--strict-answers", "--insecure", "--cache-shared",
                                     "--offline", "--online", "--quiet", "--verbose", NULL};
 
