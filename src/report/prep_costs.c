@@ -130,7 +130,8 @@ int report_add_prep_costs(const char *dir, method_summary *s, size_t n, pe_err *
 
     /* sorted, so that the sums do not depend on the order the lines were
      * written in (threads, shards) */
-    qsort(v, nv, sizeof *v, line_cmp);
+    if (nv)
+        qsort(v, nv, sizeof *v, line_cmp);
     for (size_t i = 0; !rc && i < nv; i++) {
         const prep_line *l = &v[i];
         if (i + 1 < nv && strcmp(l->method, v[i + 1].method) == 0 &&
