@@ -77,6 +77,8 @@ typedef struct agent_result {
     long prompt_tokens, completion_tokens; /* reported totals; -1 when any call had none */
     long est_prompt_tokens, est_completion_tokens;
     double cost_usd;         /* < 0: unknown */
+    long calls_cached;       /* calls answered from the request cache */
+    double cost_spent_usd;   /* cost_usd without the cached calls; < 0: unknown */
     char *trace;             /* JSON array of steps: request summary, model text, tool call,
                                 observation, tokens, latency */
 } agent_result;

@@ -141,6 +141,7 @@ typedef struct llm_totals {
     unsigned long long est_prompt_tokens, est_completion_tokens;
     unsigned long long bytes_sent, bytes_received;
     double cost_usd;                                     /* from reported tokens */
+    double cost_spent_usd;     /* cost_usd without the calls answered from the cache */
 } llm_totals;
 
 typedef struct llm_client llm_client;

@@ -19,6 +19,7 @@
 #include "agent.h"
 #include "dataset.h"
 #include "llm.h"
+#include "persona.h"
 #include "prompts.h"
 #include "task.h"
 #include "util.h"
@@ -105,6 +106,7 @@ typedef struct user_state {
     int summary_done;          /* semantic memory, computed on first use */
     char *summary;             /* NULL when it failed */
     char *summary_error;
+    llm_acct summary_acct;     /* the summary's calls (shared by the methods using it) */
     user_method *per;          /* one per run method */
     size_t nper;
 } user_state;
@@ -113,8 +115,10 @@ typedef struct method_answer {
     char *raw;   /* the final answer text (NULL on error) */
     char *error; /* NULL, or why this query could not be answered */
     long calls;  /* LLM calls made */
+    long calls_cached;                     /* of which answered from the request cache */
     long prompt_tokens, completion_tokens; /* -1: unknown */
     double cost_usd;                       /* < 0: unknown */
+    double cost_spent_usd;                 /* cost_usd without the cached calls; < 0: unknown */
 } method_answer;
 
 /* Answer one query with the run's method number mi. w is the calling

@@ -23,7 +23,9 @@ typedef struct llm_acct {
     long calls;
     long prompt_tokens, completion_tokens; /* reported */
     long unknown;                          /* calls without reported usage */
-    double cost_usd;
+    long cached;                           /* calls answered from the request cache */
+    double cost_usd;                       /* of every call, as if none was cached */
+    double cost_spent_usd;                 /* of the calls not answered from the cache */
 } llm_acct;
 void llm_acct_add(llm_acct *a, const llm_response *r, double price_in, double price_out);
 void llm_acct_merge(llm_acct *a, const llm_acct *b);

@@ -34,6 +34,9 @@ typedef struct pred_record {
     long prompt_tokens, completion_tokens; /* -1: not reported */
     double latency_s;
     double cost_usd; /* < 0: unknown */
+    long calls_cached;     /* calls answered from the request cache (0 when not recorded) */
+    double cost_spent_usd; /* cost_usd without the cached calls; < 0: unknown (when not
+                              recorded: cost_usd) */
 } pred_record;
 
 typedef struct report_writer report_writer;
@@ -78,10 +81,18 @@ typedef struct method_summary {
     size_t n_expected;  /* queries the run was to answer (0: not reported) */
     double value[2];  /* the task's two metrics (metrics_names order) */
     double lo[2], hi[2]; /* bootstrap 95% interval; NAN when B = 0 */
-    /* what the queries cost (preparation calls are in run.json's totals) */
+    /* Every call made for the method: its queries and its preparation (the
+     * user summary, alignment replays, feedback and updates). A summary of a
+     * user shared by several methods is in each of their rows (shared_calls,
+     * shared_cost_usd) and once in run.json's totals. */
     long calls, prompt_tokens, completion_tokens; /* tokens: as reported */
-    size_t tokens_unknown;                         /* queries with calls but no usage */
-    double cost_usd;
+    size_t tokens_unknown;     /* queries (or preparations) with calls but no usage */
+    double cost_usd;           /* of every call, as if none had been answered from the cache */
+    long prep_calls;           /* of calls: preparation */
+    long shared_calls;         /* of prep_calls: the shared user summary */
+    long calls_cached;         /* of calls: answered from the request cache */
+    double cost_spent_usd;     /* cost_usd without the cached calls: spent by this run */
+    double shared_cost_usd;    /* of cost_usd: the shared user summary */
 } method_summary;
 
 typedef struct summary_opts {
@@ -111,6 +122,10 @@ typedef struct summary_opts {
 int report_summarize(const char *dir, const task *t, pred_record *recs, size_t n,
                      const summary_opts *o, method_summary **out, size_t *nout, pe_err *e);
 void report_free_summaries(method_summary *s, size_t n);
+/* Add the preparation recorded in dir/personas.jsonl (its "prep" and "shared"
+ * accounting; for each (user, method, turn) the last line) to the rows of s by
+ * method. No file: nothing to add. report_summarize() calls it. */
+int report_add_prep_costs(const char *dir, method_summary *s, size_t n, pe_err *e);
 
 /* The comparison table (methods as rows, metrics with intervals as columns) for
  * one task, as "md", "csv" or "json"; appended to out (a buf *). Returns -1
@@ -130,6 +145,8 @@ typedef struct report_row {
  * where a task lacks a metric), "json" one array. with_run adds a run column. */
 int report_rows_table(struct buf *out, const char *fmt, const report_row *rows, size_t n,
                       int with_run);
+/* The cost fields of a row as JSON members (",\"calls\":...,\"shared_cost_usd\":..."). */
+void report_cost_json(struct buf *out, const method_summary *s);
 /* A metric for JSON: its shortest exact form, or null when not finite. */
 void report_fmt_metric(char *b, size_t n, double v);
 

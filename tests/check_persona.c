@@ -237,6 +237,33 @@ START_TEST(cutoff_and_failed_update)
 }
 END_TEST
 
+/* A cached response counts as a call and in cost_usd, not in what was spent:
+ * 100 in + 10 out at $3 / $15 per million = $0.00045 each. */
+START_TEST(acct_cached_calls)
+{
+    llm_acct a = {0}, b = {0};
+    llm_response r;
+    memset(&r, 0, sizeof r);
+    r.usage.known = 1;
+    r.usage.prompt_tokens = 100;
+    r.usage.completion_tokens = 10;
+    llm_acct_add(&a, &r, 3, 15);
+    r.cached = 1;
+    llm_acct_add(&a, &r, 3, 15);
+    r.usage.known = 0;
+    llm_acct_add(&a, &r, 3, 15);
+    ck_assert_int_eq(a.calls, 3);
+    ck_assert_int_eq(a.cached, 2);
+    ck_assert_int_eq(a.unknown, 1);
+    ck_assert_double_eq_tol(a.cost_usd, 2 * 0.00045, 1e-15);
+    ck_assert_double_eq_tol(a.cost_spent_usd, 0.00045, 1e-15);
+    llm_acct_merge(&b, &a);
+    llm_acct_merge(&b, &a);
+    ck_assert_int_eq(b.cached, 4);
+    ck_assert_double_eq_tol(b.cost_spent_usd, 2 * 0.00045, 1e-15);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("persona");
@@ -244,6 +271,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, summary_window_and_budget);
+    tcase_add_test(tc, acct_cached_calls);
     tcase_add_test(tc, algorithm_one);
     tcase_add_test(tc, cutoff_and_failed_update);
     suite_add_tcase(s, tc);

@@ -235,7 +235,7 @@ START_TEST(null_metrics_keep_columns)
     p = tu_path(dir, "summary.csv");
     txt = tu_read(p);
     /* the null MAE and RMSE: three empty fields each, then calls = 2 */
-    ck_assert_ptr_nonnull(strstr(txt, "lamp3,dead,0,0,2,,,,,,,2,0,0,1,0.0\n"));
+    ck_assert_ptr_nonnull(strstr(txt, "lamp3,dead,0,0,2,,,,,,,2,0,0,1,0.0,0,0,0,0.0,0.0\n"));
     free(txt);
     free(p);
     p = tu_path(dir, "summary.json");
@@ -276,9 +276,10 @@ START_TEST(csv_union_of_tasks)
     ck_assert_str_eq(buf_str(&out),
                      "run,task,method,n,invalid,errors,accuracy,accuracy_lo,accuracy_hi,f1,"
                      "f1_lo,f1_hi,MAE,MAE_lo,MAE_hi,RMSE,RMSE_lo,RMSE_hi,calls,prompt_tokens,"
-                     "completion_tokens,tokens_unknown,cost_usd\n"
-                     "r1,lamp2m,knn,4,0,0,0.5,,,0.25,,,,,,,,,0,0,0,0,0.0\n"
-                     "r2,lamp3,rag,2,0,0,,,,,,,1.5,1.0,2.0,,,,0,0,0,0,0.0\n");
+                     "completion_tokens,tokens_unknown,cost_usd,prep_calls,shared_calls,"
+                     "calls_cached,cost_spent_usd,shared_cost_usd\n"
+                     "r1,lamp2m,knn,4,0,0,0.5,,,0.25,,,,,,,,,0,0,0,0,0.0,0,0,0,0.0,0.0\n"
+                     "r2,lamp3,rag,2,0,0,,,,,,,1.5,1.0,2.0,,,,0,0,0,0,0.0,0,0,0,0.0,0.0\n");
     buf_free(&out);
 }
 END_TEST
@@ -312,7 +313,8 @@ START_TEST(run_figures_and_provenance)
     ck_assert_str_eq(s[0].method, "b");
     p = tu_path(dir, "summary.csv");
     txt = tu_read(p);
-    ck_assert_ptr_nonnull(strstr(txt, ",cost_usd,complete,n_expected\n"));
+    ck_assert_ptr_nonnull(strstr(txt, ",cost_usd,prep_calls,shared_calls,calls_cached,cost_spent_usd,"
+                                      "shared_cost_usd,complete,n_expected\n"));
     ck_assert_ptr_nonnull(strstr(txt, ",false,3\n"));
     ck_assert_ptr_nonnull(strstr(txt, ",true,1\n"));
     free(txt);
@@ -329,6 +331,60 @@ START_TEST(run_figures_and_provenance)
     ck_assert_uint_eq(back[0].n_expected, 3);
     report_free_summaries(back, nb);
     report_free_summaries(s, ns);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
+/* Preparation recorded in personas.jsonl joins the method rows: a resumed
+ * preparation (the same user, method and turn again) replaces the first; the
+ * shared summary is counted in each row that used it; a torn last line is
+ * left out. Expected: pa = 3 queries calls + u1 (own 4 + shared 1) + u2 (own 2,
+ * 1 cached, + shared 1) = 11 calls, 8 of preparation, 2 shared, 1 cached. */
+START_TEST(preparation_in_rows)
+{
+    char *dir = tu_tmpdir(), *p = tu_path(dir, "personas.jsonl");
+    const task *t = task_get("lamp2m");
+    summary_opts o = {0};
+    method_summary *s = NULL;
+    size_t ns = 0;
+    pe_err e = {0};
+    pred_record r[] = {
+        rec("pa", "u1", "a", "comedy", "comedy", NULL),
+        rec("pag", "u1", "a", "comedy", "comedy", NULL),
+    };
+    const char *sh = "\"shared\":{\"calls\":1,\"calls_cached\":0,\"prompt_tokens\":10,"
+                     "\"completion_tokens\":1,\"calls_unreported\":0,\"cost_usd\":0.5,"
+                     "\"cost_spent_usd\":0.5}";
+    char *txt = xasprintf(
+        "{\"user\":\"u1\",\"method\":\"pa\",\"turn\":0,\"prep\":{\"calls\":9,\"cost_usd\":9,"
+        "\"cost_spent_usd\":9},%s}\n"
+        "{\"user\":\"u1\",\"method\":\"pag\",\"turn\":0,\"prep\":{\"calls\":0},%s}\n"
+        "{\"user\":\"u2\",\"method\":\"pa\",\"turn\":0,\"prep\":{\"calls\":2,\"calls_cached\":1,"
+        "\"prompt_tokens\":4,\"completion_tokens\":2,\"cost_usd\":2,\"cost_spent_usd\":1},%s}\n"
+        "{\"user\":\"u1\",\"method\":\"pa\",\"turn\":0,\"prep\":{\"calls\":4,\"cost_usd\":4,"
+        "\"cost_spent_usd\":4},%s}\n"
+        "{\"user\":\"u3\",\"method\":\"pa\",\"turn\":0,\"prep\":{\"calls\":50",
+        sh, sh, sh, sh);
+    tu_write(p, txt);
+    r[0].calls = 3, r[0].prompt_tokens = 30, r[0].completion_tokens = 3, r[0].cost_usd = 3;
+    r[0].cost_spent_usd = 3;
+    ck_assert_int_eq(report_summarize(dir, t, r, 2, &o, &s, &ns, &e), 0);
+    ck_assert_uint_eq(ns, 2);
+    ck_assert_str_eq(s[0].method, "pa");
+    ck_assert_int_eq(s[0].calls, 11);
+    ck_assert_int_eq(s[0].prep_calls, 8);
+    ck_assert_int_eq(s[0].shared_calls, 2);
+    ck_assert_int_eq(s[0].calls_cached, 1);
+    ck_assert_int_eq(s[0].prompt_tokens, 30 + 10 + 4 + 10);
+    ck_assert_double_eq_tol(s[0].cost_usd, 3 + 4.5 + 2.5, 1e-12);
+    ck_assert_double_eq_tol(s[0].cost_spent_usd, 3 + 4.5 + 1.5, 1e-12);
+    ck_assert_double_eq_tol(s[0].shared_cost_usd, 1, 1e-12);
+    ck_assert_int_eq(s[1].calls, 1);
+    ck_assert_int_eq(s[1].shared_calls, 1);
+    report_free_summaries(s, ns);
+    free(txt);
+    free(p);
     tu_rmrf(dir);
     free(dir);
 }
@@ -376,6 +432,7 @@ int main(void)
     tcase_add_test(tc, null_metrics_keep_columns);
     tcase_add_test(tc, csv_union_of_tasks);
     tcase_add_test(tc, run_figures_and_provenance);
+    tcase_add_test(tc, preparation_in_rows);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

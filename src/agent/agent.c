@@ -331,7 +331,7 @@ typedef struct run {
     char **schemas;
     int unknown_usage, unknown_cost;
     long ptok, ctok;
-    double cost;
+    double cost, spent;
 } run;
 
 static char *schema(const agent_tool *t)
@@ -519,9 +519,12 @@ static int call(run *R, const conv *c, int native, int final, int step, llm_resp
         } else {
             R->unknown_usage = 1;
         }
-        if (cost >= 0)
+        if (resp->cached)
+            R->r->calls_cached++;
+        if (cost >= 0) {
             R->cost += cost;
-        else
+            R->spent += resp->cached ? 0 : cost;
+        } else
             R->unknown_cost = 1;
         R->r->est_prompt_tokens += u->est_prompt_tokens;
         R->r->est_completion_tokens += u->est_completion_tokens;
@@ -837,6 +840,7 @@ done:
     r->prompt_tokens = R.unknown_usage ? -1 : R.ptok;
     r->completion_tokens = R.unknown_usage ? -1 : R.ctok;
     r->cost_usd = R.unknown_cost ? -1 : R.cost;
+    r->cost_spent_usd = R.unknown_cost ? -1 : R.spent;
     r->trace = print_trace(R.trace, o->max_trace_bytes ? o->max_trace_bytes
                                                        : AGENT_MAX_TRACE_BYTES);
     cJSON_Delete(R.trace);

@@ -11,11 +11,14 @@ void llm_acct_add(llm_acct *a, const llm_response *r, double price_in, double pr
     if (r->usage.known) {
         a->prompt_tokens += r->usage.prompt_tokens;
         a->completion_tokens += r->usage.completion_tokens;
-        a->cost_usd += ((double)r->usage.prompt_tokens * price_in +
-                        (double)r->usage.completion_tokens * price_out) / 1e6;
+        double c = ((double)r->usage.prompt_tokens * price_in +
+                    (double)r->usage.completion_tokens * price_out) / 1e6;
+        a->cost_usd += c;
+        a->cost_spent_usd += r->cached ? 0 : c;
     } else {
         a->unknown++;
     }
+    a->cached += r->cached != 0;
 }
 
 void llm_acct_merge(llm_acct *a, const llm_acct *b)
@@ -24,7 +27,9 @@ void llm_acct_merge(llm_acct *a, const llm_acct *b)
     a->prompt_tokens += b->prompt_tokens;
     a->completion_tokens += b->completion_tokens;
     a->unknown += b->unknown;
+    a->cached += b->cached;
     a->cost_usd += b->cost_usd;
+    a->cost_spent_usd += b->cost_spent_usd;
 }
 
 char *persona_item_line(const task *t, const ds_item *it)

@@ -50,11 +50,11 @@ int pipeline_user_summary(const run_shared *rs, user_state *us, llm_worker *w,
     pthread_mutex_lock(&us->mu);
     if (!us->summary_done) {
         persona_llm pl = persona_cfg(rs);
-        llm_acct acct = {0};
         pe_err qe = {0};
         char *s = NULL;
+        memset(&us->summary_acct, 0, sizeof us->summary_acct);
         rc = persona_summarize(&pl, w, us->user, us->user->nitems, rs->summary_items,
-                               rs->summary_chars, &s, &acct, &qe);
+                               rs->summary_chars, &s, &us->summary_acct, &qe);
         if (rc == PE_EXIT_RUNERRORS) {
             us->summary_error = xasprintf("semantic memory: %s", qe.msg);
             rc = 0;
@@ -293,8 +293,11 @@ static int simulate(void *ctx, llm_worker *w, const char *persona, size_t item, 
     } else {
         acct->unknown += r.calls;
     }
+    acct->cached += r.calls_cached;
     if (r.cost_usd > 0)
         acct->cost_usd += r.cost_usd;
+    if (r.cost_spent_usd > 0)
+        acct->cost_spent_usd += r.cost_spent_usd;
     if (!rc) {
         *answer = r.answer;
         *error = r.error;
@@ -341,12 +344,29 @@ static int lamp1_replay(void *ctx, size_t item, char **input, char **expected)
     return 0;
 }
 
+/* The accounting of a piece of preparation as a JSON object. */
+static void acct_json(buf *b, const llm_acct *a)
+{
+    char cost[64], spent[64];
+    pe_fmt_double(cost, sizeof cost, a->cost_usd);
+    pe_fmt_double(spent, sizeof spent, a->cost_spent_usd);
+    buf_printf(b, "{\"calls\":%ld,\"calls_cached\":%ld,\"prompt_tokens\":%ld,"
+                  "\"completion_tokens\":%ld,\"calls_unreported\":%ld,\"cost_usd\":%s,"
+                  "\"cost_spent_usd\":%s}",
+               a->calls, a->cached, a->prompt_tokens, a->completion_tokens, a->unknown, cost,
+               spent);
+}
+
 /* One line of personas.jsonl: turn 0 is the preparation before the user's
- * queries, turn t > 0 a re-alignment after t answers (--online). */
+ * queries, turn t > 0 a re-alignment after t answers (--online). "prep" holds
+ * the calls made for this method alone (alignment), "shared" the user's
+ * summary, made once for every method that uses it (NULL: none). The
+ * summaries add both to the method's row. */
 static void log_persona(const run_shared *rs, const user_state *us, size_t mi, size_t turn,
                         const char *summary, const char *initial, const buf *alignment,
-                        long calls)
+                        const llm_acct *own, const llm_acct *shared)
 {
+    static const llm_acct none;
     const user_method *um = &us->per[mi];
     buf line = BUF_INIT;
     if (!rs->sink.persona)
@@ -365,7 +385,11 @@ static void log_persona(const run_shared *rs, const user_state *us, size_t mi, s
     buf_adds(&line, alignment->len ? buf_str(alignment) : "[]");
     buf_adds(&line, ",\"final\":");
     buf_json_str_or_null(&line, um->persona);
-    buf_printf(&line, ",\"alignment_calls\":%ld}", calls);
+    buf_printf(&line, ",\"alignment_calls\":%ld,\"prep\":", own->calls);
+    acct_json(&line, own);
+    buf_adds(&line, ",\"shared\":");
+    acct_json(&line, shared ? shared : &none);
+    buf_addc(&line, '}');
     rs->sink.persona(rs->sink.ctx, buf_str(&line));
     buf_free(&line);
 }
@@ -420,7 +444,8 @@ int pipeline_prepare(const run_shared *rs, user_state *us, size_t mi, llm_worker
         um->persona = persona;
     }
     if (m->uses & (M_PERSONA | M_SUMMARY))
-        log_persona(rs, us, mi, 0, summary, initial, &log, acct.calls);
+        log_persona(rs, us, mi, 0, summary, initial, &log, &acct,
+                    (m->uses & M_SUMMARY) ? &us->summary_acct : NULL);
     free(initial);
     buf_free(&log);
     return 0;
@@ -440,7 +465,7 @@ int pipeline_realign(const run_shared *rs, user_state *us, size_t mi, size_t tur
     before = xstrdup(um->persona);
     rc = align(rs, us, mi, &um->persona, &log, &acct, e);
     if (!rc)
-        log_persona(rs, us, mi, turn, NULL, before, &log, acct.calls);
+        log_persona(rs, us, mi, turn, NULL, before, &log, &acct, NULL);
     free(before);
     buf_free(&log);
     return rc;
@@ -477,6 +502,8 @@ int pipeline_answer(const run_shared *rs, user_state *us, size_t mi, const ds_qu
         a->prompt_tokens = r.prompt_tokens;
         a->completion_tokens = r.completion_tokens;
         a->cost_usd = r.cost_usd;
+        a->calls_cached = r.calls_cached;
+        a->cost_spent_usd = r.cost_spent_usd;
     }
     agent_result_free(&r);
     plan_free(&p);

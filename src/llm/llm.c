@@ -304,8 +304,10 @@ static void account(llm_client *c, const llm_response *r, int ok, const llm_call
         if (r->usage.known) {
             c->tot.prompt_tokens += (unsigned long long)r->usage.prompt_tokens;
             c->tot.completion_tokens += (unsigned long long)r->usage.completion_tokens;
-            c->tot.cost_usd += (r->usage.prompt_tokens * c->cfg.price_in +
-                                r->usage.completion_tokens * c->cfg.price_out) / 1e6;
+            double cost = (r->usage.prompt_tokens * c->cfg.price_in +
+                           r->usage.completion_tokens * c->cfg.price_out) / 1e6;
+            c->tot.cost_usd += cost;
+            c->tot.cost_spent_usd += r->cached ? 0 : cost;
         } else {
             c->tot.unknown_usage++;
         }

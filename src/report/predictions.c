@@ -78,6 +78,11 @@ static int parse_record(const char *path, size_t lineno, const char *line, size_
     r->latency_s = cJSON_IsNumber(v) ? v->valuedouble : 0;
     v = cJSON_GetObjectItemCaseSensitive(j, "cost_usd");
     r->cost_usd = cJSON_IsNumber(v) ? v->valuedouble : -1;
+    r->calls_cached = num_or_minus(j, "calls_cached");
+    if (r->calls_cached < 0 || r->calls_cached > r->calls)
+        r->calls_cached = 0;
+    v = cJSON_GetObjectItemCaseSensitive(j, "cost_spent_usd");
+    r->cost_spent_usd = cJSON_IsNumber(v) ? v->valuedouble : v ? -1 : r->cost_usd;
     cJSON_Delete(j);
     if (!r->error && !r->pred) {
         free_record(r);

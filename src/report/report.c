@@ -192,6 +192,13 @@ int report_append_prediction(report_writer *w, const pred_record *r, pe_err *e)
         pe_fmt_double(num, sizeof num, r->cost_usd);
         buf_adds(&b, num);
     }
+    buf_printf(&b, ",\"calls_cached\":%ld,\"cost_spent_usd\":", r->calls_cached);
+    if (r->cost_spent_usd < 0) {
+        buf_adds(&b, "null");
+    } else {
+        pe_fmt_double(num, sizeof num, r->cost_spent_usd);
+        buf_adds(&b, num);
+    }
     buf_addc(&b, '}');
     rc = append_line(w, F_PRED, b.data, b.len, e);
     buf_free(&b);

@@ -93,7 +93,8 @@ static void score_range(const task *t, keyed *k, size_t from, size_t to, size_t 
     s->n = s->invalid = s->errors = s->nogold = 0;
     s->calls = s->prompt_tokens = s->completion_tokens = 0;
     s->tokens_unknown = 0;
-    s->cost_usd = 0;
+    s->cost_usd = s->cost_spent_usd = 0;
+    s->calls_cached = 0;
     for (size_t i = from; i < to; i++) {
         const pred_record *rec = k[i].r;
         s->calls += rec->calls;
@@ -105,6 +106,9 @@ static void score_range(const task *t, keyed *k, size_t from, size_t to, size_t 
         }
         if (rec->cost_usd > 0)
             s->cost_usd += rec->cost_usd;
+        if (rec->cost_spent_usd > 0)
+            s->cost_spent_usd += rec->cost_spent_usd;
+        s->calls_cached += rec->calls_cached;
         if (rec->error) {
             s->errors++;
             continue;
@@ -189,11 +193,9 @@ static void summary_json(buf *b, const task *t, const method_summary *s, size_t 
             report_fmt_metric(hi, sizeof hi, s[i].hi[k]);
             buf_printf(b, "%s\"%s\":[%s,%s]", k ? "," : "", names[k], lo, hi);
         }
-        report_fmt_metric(v, sizeof v, s[i].cost_usd);
-        buf_printf(b, "},\"calls\":%ld,\"prompt_tokens\":%ld,\"completion_tokens\":%ld,"
-                      "\"tokens_unknown\":%zu,\"cost_usd\":%s}",
-                   s[i].calls, s[i].prompt_tokens, s[i].completion_tokens, s[i].tokens_unknown,
-                   v);
+        buf_adds(b, "}");
+        report_cost_json(b, &s[i]);
+        buf_addc(b, '}');
     }
     buf_adds(b, "]}\n");
 }
@@ -327,6 +329,14 @@ int report_summarize(const char *dir, const task *t, pred_record *recs, size_t n
         }
         i = j;
     }
+    if ((rc = report_add_prep_costs(dir, ms, nms, e))) {
+        buf_free(&users);
+        free(k);
+        free(mr);
+        free(ur);
+        report_free_summaries(ms, nms);
+        return rc;
+    }
     summary_json(&b, t, ms, nms, distinct_users(recs, n), o);
     rc = pe_write_atomic_in(dir, "summary.json", buf_str(&b), b.len, e);
     if (!rc)
@@ -417,6 +427,13 @@ static void read_method(const cJSON *m, const char *const names[2], method_summa
     x->tokens_unknown = count_or_zero(m, "tokens_unknown");
     v = num_or_nan(m, "cost_usd");
     x->cost_usd = isnan(v) ? 0 : v;
+    x->prep_calls = (long)count_or_zero(m, "prep_calls");
+    x->shared_calls = (long)count_or_zero(m, "shared_calls");
+    x->calls_cached = (long)count_or_zero(m, "calls_cached");
+    v = num_or_nan(m, "cost_spent_usd");
+    x->cost_spent_usd = isnan(v) ? x->cost_usd : v;
+    v = num_or_nan(m, "shared_cost_usd");
+    x->shared_cost_usd = isnan(v) ? 0 : v;
     for (size_t k = 0; k < 2; k++) {
         const cJSON *iv = cJSON_GetObjectItemCaseSensitive(ci, names[k]);
         x->value[k] = num_or_nan(m, names[k]);

@@ -40,9 +40,11 @@ static void md_table(buf *out, const task *t, const report_row *rows, size_t n, 
     buf_printf(out, "%s| method | n | %s%s | %s%s | invalid | errors |%s\n",
                with_run ? "| run " : "", names[0], metrics_higher_is_better(t, 0) ? " ↑" : " ↓",
                names[1], metrics_higher_is_better(t, 1) ? " ↑" : " ↓",
-               llm ? " calls | tokens in / out | cost (USD) |" : "");
+               llm ? " calls (prep, shared) | cached | tokens in / out | cost (USD) | "
+                     "spent now (USD) |"
+                   : "");
     buf_printf(out, "%s|---|---:|---|---|---:|---:|%s\n", with_run ? "|---" : "",
-               llm ? "---:|---:|---:|" : "");
+               llm ? "---:|---:|---:|---:|---:|" : "");
     for (size_t i = 0; i < n; i++) {
         const method_summary *s = rows[i].s;
         if (with_run)
@@ -53,10 +55,11 @@ static void md_table(buf *out, const task *t, const report_row *rows, size_t n, 
         md_cell(out, s->value[1], s->lo[1], s->hi[1]);
         buf_printf(out, " | %zu | %zu |", s->invalid, s->errors);
         if (llm) {
-            buf_printf(out, " %ld | %ld / %ld", s->calls, s->prompt_tokens, s->completion_tokens);
+            buf_printf(out, " %ld (%ld, %ld) | %ld | %ld / %ld", s->calls, s->prep_calls,
+                       s->shared_calls, s->calls_cached, s->prompt_tokens, s->completion_tokens);
             if (s->tokens_unknown)
                 buf_printf(out, " (%zu queries unreported)", s->tokens_unknown);
-            buf_printf(out, " | %.4f |", s->cost_usd);
+            buf_printf(out, " | %.4f | %.4f |", s->cost_usd, s->cost_spent_usd);
         }
         buf_addc(out, '\n');
     }
@@ -89,8 +92,10 @@ static size_t metric_union(const task *t0, const report_row *rows, size_t n, con
 static void csv_table(buf *out, const task *t0, const report_row *rows, size_t n, int with_run)
 {
     static const char *const head[] = {"task", "method", "n", "invalid", "errors"};
-    static const char *const tail[] = {"calls", "prompt_tokens", "completion_tokens",
-                                       "tokens_unknown", "cost_usd"};
+    static const char *const tail[] = {"calls",          "prompt_tokens", "completion_tokens",
+                                       "tokens_unknown", "cost_usd",      "prep_calls",
+                                       "shared_calls",   "calls_cached",  "cost_spent_usd",
+                                       "shared_cost_usd"};
     static const char *const expect_cols[] = {"complete", "n_expected"};
     const char *cols[4];
     size_t nc = metric_union(t0, rows, n, cols);
@@ -106,7 +111,7 @@ static void csv_table(buf *out, const task *t0, const report_row *rows, size_t n
         buf_printf(out, "%s%s,%s_lo,%s_hi", w.col ? "," : "", cols[c], cols[c], cols[c]);
         w.col += 3;
     }
-    csv_strs(&w, tail, 5);
+    csv_strs(&w, tail, sizeof tail / sizeof tail[0]);
     if (expected)
         csv_strs(&w, expect_cols, 2);
     csv_end_row(&w);
@@ -136,12 +141,31 @@ static void csv_table(buf *out, const task *t0, const report_row *rows, size_t n
         csv_long(&w, s->completion_tokens);
         csv_size(&w, s->tokens_unknown);
         csv_num(&w, s->cost_usd);
+        csv_long(&w, s->prep_calls);
+        csv_long(&w, s->shared_calls);
+        csv_long(&w, s->calls_cached);
+        csv_num(&w, s->cost_spent_usd);
+        csv_num(&w, s->shared_cost_usd);
         if (expected) {
             csv_str(&w, s->n + s->errors + s->nogold >= s->n_expected ? "true" : "false");
             csv_size(&w, s->n_expected);
         }
         csv_end_row(&w);
     }
+}
+
+void report_cost_json(buf *out, const method_summary *s)
+{
+    char cost[64], spent[64], shared[64];
+    report_fmt_metric(cost, sizeof cost, s->cost_usd);
+    report_fmt_metric(spent, sizeof spent, s->cost_spent_usd);
+    report_fmt_metric(shared, sizeof shared, s->shared_cost_usd);
+    buf_printf(out, ",\"calls\":%ld,\"prompt_tokens\":%ld,\"completion_tokens\":%ld,"
+                    "\"tokens_unknown\":%zu,\"cost_usd\":%s,\"prep_calls\":%ld,"
+                    "\"shared_calls\":%ld,\"calls_cached\":%ld,\"cost_spent_usd\":%s,"
+                    "\"shared_cost_usd\":%s",
+               s->calls, s->prompt_tokens, s->completion_tokens, s->tokens_unknown, cost,
+               s->prep_calls, s->shared_calls, s->calls_cached, spent, shared);
 }
 
 static void json_table(buf *out, const report_row *rows, size_t n, int with_run)
@@ -168,10 +192,7 @@ static void json_table(buf *out, const report_row *rows, size_t n, int with_run)
             report_fmt_metric(hi, sizeof hi, s->hi[k]);
             buf_printf(out, ",\"%s\":%s,\"%s_ci\":[%s,%s]", names[k], v, names[k], lo, hi);
         }
-        report_fmt_metric(v, sizeof v, s->cost_usd);
-        buf_printf(out, ",\"calls\":%ld,\"prompt_tokens\":%ld,\"completion_tokens\":%ld,"
-                        "\"tokens_unknown\":%zu,\"cost_usd\":%s",
-                   s->calls, s->prompt_tokens, s->completion_tokens, s->tokens_unknown, v);
+        report_cost_json(out, s);
         buf_addc(out, '}');
     }
     buf_adds(out, "]\n");

@@ -36,6 +36,7 @@ typedef struct run_state {
     run_shared rs;
     runner_opts ro;
     size_t *prep_failed;        /* per method */
+    run_prior prior;            /* --resume: the earlier sessions' totals */
 } run_state;
 
 static void sink_trace(void *ctx, const char *line)
@@ -119,7 +120,7 @@ static int write_run_json(const run_state *s, const char *out, const runner_stat
                           int incomplete, pe_err *e)
 {
     run_record rec = {s->c,      &s->data,    s->methods, s->nmethods, &s->ctl,
-                      (run_llm *)&s->llm, s->started, NULL, st, incomplete};
+                      (run_llm *)&s->llm, s->started, NULL, st, incomplete, &s->prior};
     char *rj;
     int rc;
     if (st)
@@ -131,8 +132,9 @@ static int write_run_json(const run_state *s, const char *out, const runner_stat
 }
 
 /* --resume: the endpoint's tool support as the run decided it, so that a
- * resumed run speaks the same protocol. */
-static int restore_tool_support(run_state *s, const char *dir, pe_err *e)
+ * resumed run speaks the same protocol, and the earlier sessions' totals, so
+ * that run.json's cover every session. */
+static int restore_previous(run_state *s, const char *dir, pe_err *e)
 {
     cJSON *run = NULL;
     const char *name;
@@ -141,8 +143,9 @@ static int restore_tool_support(run_state *s, const char *dir, pe_err *e)
         return 0; /* the resume check reports it */
     if ((rc = report_read_json(dir, "run.json", 64u << 20, &run, e)))
         return rc == PE_EXIT_NOINPUT ? 0 : rc;
+    run_prior_read(run, &s->prior);
     name = jsonu_str(cJSON_GetObjectItemCaseSensitive(run, "llm"), "tool_support");
-    if (name && (ts = llm_tool_support_parse(name)) >= 0) {
+    if (s->llm.client && name && (ts = llm_tool_support_parse(name)) >= 0) {
         llm_set_tool_support(s->llm.client, (llm_tool_support)ts);
         if (ts == LLM_TOOLS_TEXT)
             atomic_store(&s->llm.text_fallback, 1);
@@ -233,7 +236,7 @@ static int prepare(run_state *s, pe_run_result *r, run_shared *rs, pe_err *e)
         return rc;
     if (methods_need_llm(s->methods, s->nmethods) && (rc = run_llm_setup(c, &s->llm, e)))
         return rc;
-    if (s->llm.client && s->resume && (rc = restore_tool_support(s, s->resume, e)))
+    if (s->resume && (rc = restore_previous(s, s->resume, e)))
         return rc;
     if ((rc = run_encoder_setup(c, &s->llm, &s->enc, e)))
         return rc;

@@ -40,10 +40,69 @@ static void str_list(buf *b, const char *const *v, size_t n)
     buf_addc(b, ']');
 }
 
-static void llm_json(buf *b, const pe_run_config *c, run_llm *ls)
+static double num_of(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) && v->valuedouble > 0 ? v->valuedouble : 0;
+}
+
+void run_prior_read(const cJSON *run, run_prior *p)
+{
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(run, "llm"), "totals");
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(run, "stats");
+    llm_totals *l = &p->llm;
+    memset(p, 0, sizeof *p);
+    p->sessions = (unsigned)num_of(run, "sessions");
+    if (!p->sessions)
+        p->sessions = 1; /* written before sessions were counted */
+    l->calls = (unsigned long)num_of(t, "calls");
+    l->errors = (unsigned long)num_of(t, "errors");
+    l->unknown_usage = (unsigned long)num_of(t, "unknown_usage");
+    l->cache_hits = (unsigned long)num_of(t, "cache_hits");
+    l->prompt_tokens = (unsigned long long)num_of(t, "prompt_tokens");
+    l->completion_tokens = (unsigned long long)num_of(t, "completion_tokens");
+    l->est_prompt_tokens = (unsigned long long)num_of(t, "est_prompt_tokens");
+    l->est_completion_tokens = (unsigned long long)num_of(t, "est_completion_tokens");
+    l->http_requests = (unsigned long)num_of(t, "http_requests");
+    l->retries = (unsigned long)num_of(t, "retries");
+    l->rate_limited = (unsigned long)num_of(t, "rate_limited");
+    l->cost_usd = num_of(t, "cost_usd");
+    /* a run.json from before the field: nothing was known to be cached */
+    l->cost_spent_usd = cJSON_GetObjectItemCaseSensitive(t, "cost_spent_usd")
+                            ? num_of(t, "cost_spent_usd")
+                            : l->cost_usd;
+    p->stats.calls = (long)num_of(st, "calls");
+    p->stats.prompt_tokens = (long)num_of(st, "prompt_tokens");
+    p->stats.completion_tokens = (long)num_of(st, "completion_tokens");
+    p->stats.cost_usd = num_of(st, "cost_usd");
+}
+
+/* This session's totals plus the earlier sessions'. */
+static void add_prior(llm_totals *t, const run_prior *p)
+{
+    const llm_totals *l = &p->llm;
+    if (!p->sessions)
+        return;
+    t->calls += l->calls;
+    t->errors += l->errors;
+    t->unknown_usage += l->unknown_usage;
+    t->cache_hits += l->cache_hits;
+    t->prompt_tokens += l->prompt_tokens;
+    t->completion_tokens += l->completion_tokens;
+    t->est_prompt_tokens += l->est_prompt_tokens;
+    t->est_completion_tokens += l->est_completion_tokens;
+    t->http_requests += l->http_requests;
+    t->retries += l->retries;
+    t->rate_limited += l->rate_limited;
+    t->cost_usd += l->cost_usd;
+    t->cost_spent_usd += l->cost_spent_usd;
+}
+
+static void llm_json(buf *b, const pe_run_config *c, run_llm *ls, const run_prior *prior)
 {
     llm_totals t;
-    char num[64];
+    char num[64], spent[64];
     buf_adds(b, ",\n  \"llm\": {\"backend\": ");
     buf_json_str(b, ls->offline ? "offline" : "http");
     if (ls->offline) {
@@ -91,15 +150,18 @@ static void llm_json(buf *b, const pe_run_config *c, run_llm *ls)
                    cs.hits, cs.misses, cs.writes, cs.bytes_read, cs.bytes_written);
     }
     llm_get_totals(ls->client, &t);
+    if (prior)
+        add_prior(&t, prior);
     pe_fmt_double(num, sizeof num, t.cost_usd);
+    pe_fmt_double(spent, sizeof spent, t.cost_spent_usd);
     buf_printf(b, "}, \"totals\": {\"calls\": %lu, \"errors\": %lu, \"unknown_usage\": %lu, "
-                  "\"prompt_tokens\": %llu, \"completion_tokens\": %llu, "
+                  "\"cache_hits\": %lu, \"prompt_tokens\": %llu, \"completion_tokens\": %llu, "
                   "\"est_prompt_tokens\": %llu, \"est_completion_tokens\": %llu, "
                   "\"http_requests\": %lu, \"retries\": %lu, \"rate_limited\": %lu, "
-                  "\"cost_usd\": %s}, \"prompts\": ",
-               t.calls, t.errors, t.unknown_usage, t.prompt_tokens, t.completion_tokens,
-               t.est_prompt_tokens, t.est_completion_tokens, t.http_requests, t.retries,
-               t.rate_limited, num);
+                  "\"cost_usd\": %s, \"cost_spent_usd\": %s}, \"prompts\": ",
+               t.calls, t.errors, t.unknown_usage, t.cache_hits, t.prompt_tokens,
+               t.completion_tokens, t.est_prompt_tokens, t.est_completion_tokens,
+               t.http_requests, t.retries, t.rate_limited, num, spent);
     prompts_used_json(ls->prompts, b);
     buf_addc(b, '}');
 }
@@ -161,16 +223,26 @@ char *run_json_text(const run_record *r)
     pe_fmt_double(num, sizeof num, st ? st->wall_s : 0);
     buf_printf(&b, ",\n  \"incomplete\": %s,\n  \"wall_s\": %s", r->incomplete ? "true" : "false",
                num);
+    /* the sessions of a resumed run: totals (calls, tokens, cost) cover them
+     * all; the query counts of "stats" are this session's */
+    buf_printf(&b, ",\n  \"sessions\": %u", (r->prior ? r->prior->sessions : 0) + 1);
     if (st) {
-        pe_fmt_double(num, sizeof num, st->cost_usd);
+        runner_stats sum = *st;
+        if (r->prior) {
+            sum.calls += r->prior->stats.calls;
+            sum.prompt_tokens += r->prior->stats.prompt_tokens;
+            sum.completion_tokens += r->prior->stats.completion_tokens;
+            sum.cost_usd += r->prior->stats.cost_usd;
+        }
+        pe_fmt_double(num, sizeof num, sum.cost_usd);
         buf_printf(&b, ",\n  \"stats\": {\"queries_total\": %zu, \"queries_done\": %zu, "
                        "\"queries_skipped\": %zu, \"errors\": %zu, \"calls\": %ld, "
                        "\"prompt_tokens\": %ld, \"completion_tokens\": %ld, \"cost_usd\": %s}",
-                   st->queries_total, st->queries_done, st->queries_skipped, st->errors,
-                   st->calls, st->prompt_tokens, st->completion_tokens, num);
+                   sum.queries_total, sum.queries_done, sum.queries_skipped, sum.errors,
+                   sum.calls, sum.prompt_tokens, sum.completion_tokens, num);
     }
     if (r->llm && r->llm->client)
-        llm_json(&b, c, r->llm);
+        llm_json(&b, c, r->llm, r->prior);
     buf_adds(&b, ",\n  \"blas\": ");
     buf_json_str(&b, topk_blas_info());
     buf_adds(&b, "\n}\n");

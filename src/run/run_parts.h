@@ -52,6 +52,18 @@ void run_llm_free(run_llm *ls);
 /* The status line's LLM part (a progress_extra_fn; ctx is the run_llm). */
 void run_llm_progress(void *ctx, buf *out);
 
+/* What the earlier sessions of a resumed run recorded in run.json (their
+ * totals, themselves summed over the sessions before them). */
+typedef struct run_prior {
+    unsigned sessions;     /* earlier sessions (0: a new run) */
+    llm_totals llm;        /* "llm" "totals" */
+    runner_stats stats;    /* "stats": calls, tokens and cost only */
+} run_prior;
+
+/* The totals of a run.json (parsed) as the prior of the next session; a
+ * run.json without them counts as zero. */
+void run_prior_read(const cJSON *run, run_prior *p);
+
 /* What run.json says. finished NULL and st NULL while the run is going. */
 typedef struct run_record {
     const pe_run_config *config;
@@ -63,6 +75,7 @@ typedef struct run_record {
     const char *started, *finished;
     const runner_stats *stats;
     int incomplete;
+    const run_prior *prior; /* may be NULL: a new run */
 } run_record;
 
 char *run_json_text(const run_record *r);

@@ -64,6 +64,8 @@ static void record_answer(run_state *s, const job *j, method_answer *a, double l
     r.prompt_tokens = a->prompt_tokens;
     r.completion_tokens = a->completion_tokens;
     r.cost_usd = a->cost_usd;
+    r.calls_cached = a->calls_cached;
+    r.cost_spent_usd = a->cost_spent_usd;
     r.latency_s = latency;
     if (a->error || !a->raw) {
         r.error = a->error ? a->error : "the method gave no answer";
@@ -142,7 +144,7 @@ static int answer_and_record(run_state *s, const job *j, user_state *us, llm_wor
     *last = 0;
     memset(&a, 0, sizeof a);
     a.prompt_tokens = a.completion_tokens = -1;
-    a.cost_usd = -1;
+    a.cost_usd = a.cost_spent_usd = -1;
     if (s->delay_ms > 0)
         sleep_ms(s->delay_ms);
     rc = s->o->methods[j->method]->answer(s->rs, us, j->method,

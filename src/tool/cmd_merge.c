@@ -112,6 +112,12 @@ static int cmp_part(const void *a, const void *b)
     return x->sp.index < y->sp.index ? -1 : x->sp.index > y->sp.index;
 }
 
+static cJSON *llm_totals_of(const cJSON *run)
+{
+    return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(run, "llm"),
+                                            "totals");
+}
+
 static void add_stats(cJSON *into, const cJSON *from)
 {
     cJSON *c;
@@ -125,7 +131,8 @@ static void add_stats(cJSON *into, const cJSON *from)
     }
 }
 
-/* run.json of the merged run: the first shard's, with the users of all. */
+/* run.json of the merged run: the first shard's, with the users of all and
+ * the shards' stats and LLM totals summed. */
 static char *merged_run_json(part *p, size_t n, const char **order, size_t total, int incomplete,
                              char **dirs)
 {
@@ -141,9 +148,11 @@ static char *merged_run_json(part *p, size_t n, const char **order, size_t total
     cJSON_ReplaceItemInObjectCaseSensitive(r, "user_positions", pos);
     for (size_t i = 0; i < n; i++) {
         cJSON_AddItemToArray(from, cJSON_CreateString(dirs[i]));
-        if (i)
+        if (i) {
             add_stats(cJSON_GetObjectItemCaseSensitive(r, "stats"),
                       cJSON_GetObjectItemCaseSensitive(p[i].run, "stats"));
+            add_stats(llm_totals_of(r), llm_totals_of(p[i].run));
+        }
     }
     cJSON_DeleteItemFromObjectCaseSensitive(r, "merged_from");
     cJSON_AddItemToObject(r, "merged_from", from);
