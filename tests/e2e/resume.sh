@@ -39,6 +39,10 @@ while [ "$trial" -le 5 ]; do
     delay=$(awk -v s="$$$trial" 'BEGIN { srand(s); printf "%.2f", 0.2 + rand() * 1.1 }')
     # shellcheck disable=SC2086
     PE_TEST_QUERY_DELAY_MS=40 "$BIN" $A --out "$d" & pid=$!
+    # killed at a random point after the run began writing (a slow start, as under a
+    # sanitizer, must not turn the trial into one of a run that never started)
+    i=0
+    while [ ! -s "$d/run.json" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
     sleep "$delay"
     kill -9 "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
@@ -59,6 +63,8 @@ for trial in 1 2; do
     delay=$(awk -v s="$$$trial" 'BEGIN { srand(s); printf "%.2f", 0.3 + rand() * 0.6 }')
     # shellcheck disable=SC2086
     PE_TEST_QUERY_DELAY_MS=60 "$BIN" $L --out "$d" 2>/dev/null & pid=$!
+    i=0
+    while [ ! -s "$d/run.json" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
     sleep "$delay"
     kill -9 "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
