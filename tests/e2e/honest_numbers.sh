@@ -100,5 +100,5 @@ sed -i 's/"inf"/"ing"/' "$f"
     --endpoint "http://127.0.0.1:$port/v1" --cache-dir "$tmp/cache" -q --out "$tmp/inf2" \
     > /dev/null 2> "$tmp/err2"
 [ "$(wc -l < "$tmp/req.jsonl")" -eq $((n0 + 1)) ] || { echo "the damaged entry was served"; exit 1; }
-! grep -q '"ing"' "$tmp/inf2/predictions.jsonl"
+if grep -q '"ing"' "$tmp/inf2/predictions.jsonl"; then echo "the damaged answer was used"; exit 1; fi
 echo ok

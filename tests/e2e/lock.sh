@@ -35,6 +35,6 @@ PE_TEST_QUERY_DELAY_MS=400 "$BIN" $A --method majority --out "$d" 2>/dev/null & 
 sleep 0.5
 rc=0
 "$BIN" --resume "$d" 2> "$tmp/err" || rc=$?
-[ $rc -eq 75 ] && grep -q "in use by another run" "$tmp/err" || { echo "resume: exit $rc"; exit 1; }
+if [ $rc -ne 75 ] || ! grep -q "in use by another run" "$tmp/err"; then echo "resume: exit $rc"; exit 1; fi
 wait $p
 echo ok

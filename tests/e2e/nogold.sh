@@ -23,5 +23,5 @@ assert len(preds) == 60 and all(p["pred"] for p in preds)
 off = json.load(open(d + "/official_majority.json"))
 assert off["task"] == "LaMP_2" and len(off["golds"]) == 30
 PY
-! grep -q "0\.000" "$tmp/out"
+if grep -q "0\.000" "$tmp/out"; then echo "0.000 printed for nothing scored"; exit 1; fi
 echo ok
