@@ -35,7 +35,8 @@ word_set analysis_words(const char *text)
         start = i + 1;
     }
     free(low);
-    qsort(w.h, w.n, sizeof *w.h, u64_cmp);
+    if (w.n > 1)
+        qsort(w.h, w.n, sizeof *w.h, u64_cmp);
     {
         size_t k = 0;
         for (size_t i = 0; i < w.n; i++)
@@ -187,7 +188,8 @@ int analysis_personas_load(const char *dir, char **method, analysis_persona **ou
         free(v);
         return rc;
     }
-    qsort(v, n, sizeof *v, rec_cmp);
+    if (n > 1)
+        qsort(v, n, sizeof *v, rec_cmp);
     *out = v;
     *nout = n;
     return 0;

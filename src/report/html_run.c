@@ -667,7 +667,8 @@ int html_write_sweep(const char *out_path, const char *dir, pe_err *e)
             free(p);
         }
     closedir(d);
-    qsort(subs, nsub, sizeof *subs, subdir_cmp);
+    if (nsub > 1)
+        qsort(subs, nsub, sizeof *subs, subdir_cmp);
     sums = xcalloc(nsub ? nsub : 1, sizeof *sums);
     nsums = xcalloc(nsub ? nsub : 1, sizeof *nsums);
     title = xasprintf("persona-eval sweep: %s", name);
