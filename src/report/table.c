@@ -58,7 +58,7 @@ static void md_table(buf *out, const task *t, const report_row *rows, size_t n, 
             buf_printf(out, " %ld (%ld, %ld) | %ld | %ld / %ld", s->calls, s->prep_calls,
                        s->shared_calls, s->calls_cached, s->prompt_tokens, s->completion_tokens);
             if (s->tokens_unknown)
-                buf_printf(out, " (%zu queries unreported)", s->tokens_unknown);
+                buf_printf(out, " (%zu without reported usage)", s->tokens_unknown);
             buf_printf(out, " | %.4f | %.4f |", s->cost_usd, s->cost_spent_usd);
         }
         buf_addc(out, '\n');
