@@ -30,11 +30,9 @@ done
 [ ! -e "$tmp/x" ]
 
 echo '{}' > "$tmp/script.json"
-python3 tests/loopback_server.py --script "$tmp/script.json" --log "$tmp/req.jsonl" > "$tmp/port" &
-srv=$!
-i=0
-while [ ! -s "$tmp/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-port=$(head -n 1 "$tmp/port")
+# shellcheck source=tests/e2e/loopback.inc
+. tests/e2e/loopback.inc
+lb_start --script "$tmp/script.json" --log "$tmp/req.jsonl"
 # every query of a method errored: its null metrics are empty in each of their columns
 rc=0
 "$BIN" --task lamp2m --method prompt,majority --users 2 --max-queries 2 --bootstrap 10 \
@@ -69,12 +67,8 @@ cat > "$tmp/script.json" <<'JSON'
  "usage": {"prompt_tokens": 5, "completion_tokens": 1}}, "repeat": 2}]}
 JSON
 kill "$srv"; wait "$srv" 2>/dev/null || true
-rm -f "$tmp/port" "$tmp/req.jsonl"
-python3 tests/loopback_server.py --script "$tmp/script.json" --log "$tmp/req.jsonl" > "$tmp/port" &
-srv=$!
-i=0
-while [ ! -s "$tmp/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-port=$(head -n 1 "$tmp/port")
+rm -f "$tmp/req.jsonl"
+lb_start --script "$tmp/script.json" --log "$tmp/req.jsonl"
 "$BIN" --task lamp3 --method prompt --data "$tmp/one.jsonl" --bootstrap 10 --model judge-1 \
     --endpoint "http://127.0.0.1:$port/v1" --cache-dir "$tmp/cache" -q --out "$tmp/inf" > /dev/null
 python3 - "$tmp/inf" <<'PY'

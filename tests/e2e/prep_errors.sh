@@ -9,11 +9,10 @@ tmp=$(mktemp -d)
 srv=""
 cleanup() { [ -n "$srv" ] && kill "$srv" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
-python3 tests/loopback_server.py > "$tmp/port" &
-srv=$!
-i=0
-while [ ! -s "$tmp/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-base="http://127.0.0.1:$(head -n 1 "$tmp/port")/c/agent,failalign/v1"
+# shellcheck source=tests/e2e/loopback.inc
+. tests/e2e/loopback.inc
+lb_start
+base="http://127.0.0.1:$port/c/agent,failalign/v1"
 rc=0
 "$BIN" --task lamp2m --method personaagent,rag --users 3 --max-queries 2 --endpoint "$base" \
     --model m --retries 0 --cache off --wiki off --bootstrap 10 -q --out "$tmp/run" \

@@ -12,11 +12,9 @@ cleanup() { [ -n "$srv" ] && kill "$srv" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
 umask 022
 
-python3 tests/loopback_server.py --log "$tmp/requests.jsonl" > "$tmp/port" &
-srv=$!
-i=0
-while [ ! -s "$tmp/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-port=$(head -n 1 "$tmp/port")
+# shellcheck source=tests/e2e/loopback.inc
+. tests/e2e/loopback.inc
+lb_start --log "$tmp/requests.jsonl"
 s=$(date +%s)
 export OPENAI_API_KEY="sk-keyvar-$s"
 export PERSONA_EVAL_HEADERS="X-Env-Token: envsecret-$s"

@@ -44,11 +44,10 @@ for task in lamp1 lamp2m lamp2n lamp3; do
 done
 # The loopback server's default responder echoes the prompt, so an answer shows
 # exactly which demonstrations (ICL) and replayed papers (lamp1 alignment) it saw.
-python3 tests/loopback_server.py > "$tmp/port" &
-srv=$!
-i=0
-while [ ! -s "$tmp/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-base="http://127.0.0.1:$(head -n 1 "$tmp/port")/v1"
+# shellcheck source=tests/e2e/loopback.inc
+. tests/e2e/loopback.inc
+lb_start
+base="http://127.0.0.1:$port/v1"
 check lamp2m --method icl --endpoint "$base" --model echo --wiki off -j 4
 check lamp1 --method icl,personaagent --endpoint "$base" --model echo --wiki off -j 4 --users 9
 echo ok
