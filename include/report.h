@@ -122,10 +122,17 @@ typedef struct summary_opts {
 int report_summarize(const char *dir, const task *t, pred_record *recs, size_t n,
                      const summary_opts *o, method_summary **out, size_t *nout, pe_err *e);
 void report_free_summaries(method_summary *s, size_t n);
-/* Add the preparation recorded in dir/personas.jsonl (its "prep" and "shared"
- * accounting; for each (user, method, turn) the last line) to the rows of s by
- * method. No file: nothing to add. report_summarize() calls it. */
-int report_add_prep_costs(const char *dir, method_summary *s, size_t n, pe_err *e);
+/* The preparation recorded in dir/personas.jsonl (its "prep" and "shared"
+ * accounting; for each (user, method, turn) the last line), indexed by
+ * (method, user). No file: an empty index. prep_index_add() adds the
+ * preparation of (method, user), or of every user of method when user is
+ * NULL, to s: calls, tokens, cost, prep_calls, shared_calls. The index owns
+ * its strings; free it with prep_index_free(). report_summarize() uses it. */
+typedef struct prep_index prep_index;
+int prep_index_read(const char *dir, prep_index **out, pe_err *e);
+void prep_index_add(const prep_index *x, const char *method, const char *user,
+                    method_summary *s);
+void prep_index_free(prep_index *x);
 
 /* The comparison table (methods as rows, metrics with intervals as columns) for
  * one task, as "md", "csv" or "json"; appended to out (a buf *). Returns -1

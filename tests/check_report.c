@@ -121,7 +121,7 @@ START_TEST(summarize_classification)
         /* u1 (b, c): 1 of 2 right */
         ck_assert_ptr_nonnull(strstr(txt, "method,user,n,invalid,errors,accuracy,f1,calls,"
                                           "prompt_tokens,completion_tokens,tokens_unknown,"
-                                          "cost_usd\n"));
+                                          "cost_usd,prep_calls,shared_calls\n"));
         ck_assert_ptr_nonnull(strstr(txt, "m,u1,2,0,0,0.5,"));
         ck_assert_ptr_nonnull(strstr(txt, "m,u2,2,1,1,0.5,"));
         free(txt);
@@ -383,6 +383,19 @@ START_TEST(preparation_in_rows)
     ck_assert_int_eq(s[1].calls, 1);
     ck_assert_int_eq(s[1].shared_calls, 1);
     report_free_summaries(s, ns);
+    free(txt);
+    free(p);
+    /* users.csv: each (method, user) row holds that user's preparation too:
+     * pa,u1 = 3 query calls + own 4 + shared 1 = 8 calls (5 of preparation, 1
+     * shared), cost 3 + 4 + 0.5; pag,u1 = the shared summary alone. (u2 has no
+     * answered query, so no row: its preparation is in summary.csv only.) F1 is
+     * macro over LaMP-2M's 15 labels: 1/15. */
+    p = tu_path(dir, "users.csv");
+    txt = tu_read(p);
+    ck_assert_str_eq(txt, "method,user,n,invalid,errors,accuracy,f1,calls,prompt_tokens,"
+                          "completion_tokens,tokens_unknown,cost_usd,prep_calls,shared_calls\n"
+                          "pa,u1,1,0,0,1.0,0.06666666666666667,8,40,4,0,7.5,5,1\n"
+                          "pag,u1,1,0,0,1.0,0.06666666666666667,1,10,1,0,0.5,1,1\n");
     free(txt);
     free(p);
     tu_rmrf(dir);

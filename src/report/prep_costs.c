@@ -122,32 +122,76 @@ static void add_acct(method_summary *s, const prep_acct *a, int shared)
     }
 }
 
-int report_add_prep_costs(const char *dir, method_summary *s, size_t n, pe_err *e)
+struct prep_index {
+    prep_line *v; /* sorted by (method, user, turn, order); superseded lines removed */
+    size_t n;
+};
+
+int prep_index_read(const char *dir, prep_index **out, pe_err *e)
 {
     prep_line *v;
-    size_t nv;
+    size_t nv, k = 0;
     int rc = read_lines(dir, &v, &nv, e);
 
     /* sorted, so that the sums do not depend on the order the lines were
      * written in (threads, shards) */
     if (nv)
         qsort(v, nv, sizeof *v, line_cmp);
-    for (size_t i = 0; !rc && i < nv; i++) {
-        const prep_line *l = &v[i];
-        if (i + 1 < nv && strcmp(l->method, v[i + 1].method) == 0 &&
-            strcmp(l->user, v[i + 1].user) == 0 && l->turn == v[i + 1].turn)
-            continue; /* a later line of the same preparation replaces it */
-        for (size_t k = 0; k < n; k++)
-            if (strcmp(s[k].method, l->method) == 0) {
-                add_acct(&s[k], &l->own, 0);
-                add_acct(&s[k], &l->shared, 1);
-                break;
-            }
-    }
     for (size_t i = 0; i < nv; i++) {
-        free(v[i].user);
-        free(v[i].method);
+        if (i + 1 < nv && strcmp(v[i].method, v[i + 1].method) == 0 &&
+            strcmp(v[i].user, v[i + 1].user) == 0 && v[i].turn == v[i + 1].turn) {
+            /* a later line of the same preparation replaces it */
+            free(v[i].user);
+            free(v[i].method);
+            continue;
+        }
+        v[k++] = v[i];
     }
-    free(v);
+    *out = xcalloc(1, sizeof **out);
+    (*out)->v = v;
+    (*out)->n = k;
     return rc;
+}
+
+/* The first line of (method, user), or of method alone when user is NULL. */
+static size_t lower_bound(const prep_index *x, const char *method, const char *user)
+{
+    size_t lo = 0, hi = x->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(x->v[mid].method, method);
+        if (!c && user)
+            c = strcmp(x->v[mid].user, user);
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+void prep_index_add(const prep_index *x, const char *method, const char *user,
+                    method_summary *s)
+{
+    if (!x)
+        return;
+    for (size_t i = lower_bound(x, method, user);
+         i < x->n && strcmp(x->v[i].method, method) == 0 &&
+         (!user || strcmp(x->v[i].user, user) == 0);
+         i++) {
+        add_acct(s, &x->v[i].own, 0);
+        add_acct(s, &x->v[i].shared, 1);
+    }
+}
+
+void prep_index_free(prep_index *x)
+{
+    if (!x)
+        return;
+    for (size_t i = 0; i < x->n; i++) {
+        free(x->v[i].user);
+        free(x->v[i].method);
+    }
+    free(x->v);
+    free(x);
 }

@@ -203,11 +203,12 @@ static void summary_json(buf *b, const task *t, const method_summary *s, size_t 
 static void users_header(csv_writer *w, const char *const names[2])
 {
     static const char *const head[] = {"method", "user", "n", "invalid", "errors"};
-    static const char *const tail[] = {"calls", "prompt_tokens", "completion_tokens",
-                                       "tokens_unknown", "cost_usd"};
+    static const char *const tail[] = {"calls",    "prompt_tokens", "completion_tokens",
+                                       "tokens_unknown", "cost_usd", "prep_calls",
+                                       "shared_calls"};
     csv_strs(w, head, 5);
     csv_strs(w, names, 2);
-    csv_strs(w, tail, 5);
+    csv_strs(w, tail, 7);
     csv_end_row(w);
 }
 
@@ -226,6 +227,8 @@ static void users_row(csv_writer *w, const char *method, const char *user,
     csv_long(w, us->completion_tokens);
     csv_size(w, us->tokens_unknown);
     csv_num(w, us->cost_usd);
+    csv_long(w, us->prep_calls);
+    csv_long(w, us->shared_calls);
     csv_end_row(w);
 }
 
@@ -291,7 +294,8 @@ int report_summarize(const char *dir, const task *t, pred_record *recs, size_t n
     const char *names[2];
     ranked *mr = ranks_make(o->method_order, o->nmethod_order, &nmr);
     ranked *ur = ranks_make(o->user_order, o->nuser_order, &nur);
-    int rc = 0;
+    prep_index *prep = NULL;
+    int rc = prep_index_read(dir, &prep, e);
 
     *out = NULL;
     *nout = 0;
@@ -316,6 +320,7 @@ int report_summarize(const char *dir, const task *t, pred_record *recs, size_t n
         s->method = xstrdup(k[i].r->method);
         score_range(t, k, i, j, o->bootstrap, o->seed, s);
         run_figures(s, o, mr, nmr);
+        prep_index_add(prep, s->method, NULL, s);
         for (size_t u = i; u < j;) {
             size_t v = u;
             method_summary us;
@@ -323,13 +328,15 @@ int report_summarize(const char *dir, const task *t, pred_record *recs, size_t n
                 v++;
             memset(&us, 0, sizeof us);
             score_range(t, k, u, v, 0, 0, &us);
+            prep_index_add(prep, s->method, k[u].r->user, &us);
             s->users++;
             users_row(&uw, s->method, k[u].r->user, &us);
             u = v;
         }
         i = j;
     }
-    if ((rc = report_add_prep_costs(dir, ms, nms, e))) {
+    prep_index_free(prep);
+    if (rc) {
         buf_free(&users);
         free(k);
         free(mr);

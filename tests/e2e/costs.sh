@@ -34,7 +34,7 @@ run() { # out, extra args...
 # check.py SUMMARY_JSON RUN_JSON LOG MODE: MODE "fresh" compares each row with
 # the requests of the log; "replay" expects no request and everything cached.
 cat > "$tmp/check.py" <<'EOF'
-import json, sys
+import csv, json, sys
 
 summary, run, log, mode = sys.argv[1:5]
 PER_CALL = (11 * 3 + 7 * 15) / 1e6
@@ -116,6 +116,17 @@ elif mode == "replay":
             bad.append("%s: cost_usd %r" % (m, r["cost_usd"]))
     if totals["cache_hits"] != totals["calls"] or totals["cost_spent_usd"] != 0:
         bad.append("run.json totals: %r" % totals)
+# users.csv: each (method, user) row holds the user's preparation too, so its
+# rows add up to the method's row of the summary (a complete run)
+users = list(csv.DictReader(open(summary.rsplit("/", 1)[0] + "/users.csv")))
+for m, r in rows.items():
+    mine = [u for u in users if u["method"] == m]
+    for k in ("calls", "prep_calls", "shared_calls", "prompt_tokens"):
+        got = sum(int(u[k]) for u in mine)
+        if got != r[k]:
+            bad.append("users.csv %s: %s adds up to %d, summary %d" % (m, k, got, r[k]))
+    if not close(sum(float(u["cost_usd"]) for u in mine), r["cost_usd"]):
+        bad.append("users.csv %s: cost_usd does not add up to the summary's" % m)
 if bad:
     print("\n".join(bad))
     sys.exit(1)
