@@ -128,11 +128,29 @@ int run_command_resume(const char *dir, int argc, char **argv, run_words *out, p
                 continue;
             }
         }
-        run_words_add(out, s);
-        if (!in(FLAGS, s) && !strchr(s, '=') && w->next) {
-            w = w->next;
-            run_words_add(out, cJSON_IsString(w) ? w->valuestring : "");
+        {
+            const char *v = strchr(s, '=') ? strchr(s, '=') + 1 : NULL;
+            if (!v && !in(FLAGS, s) && w->next) {
+                w = w->next;
+                v = cJSON_IsString(w) ? w->valuestring : "";
+            }
+            if (v && strstr(v, REDACT_MARK)) {
+                /* a secret was left out of the record: using the rest would
+                 * send "***" where the secret was */
+                rc = pe_errf(e, PE_EXIT_USAGE, "--resume %s: run.json records %.*s without "
+                             "its secret part (\"%s\"), which is never written to disk; "
+                             "give %.*s again", dir, (int)strcspn(s, "="), s, v,
+                             (int)strcspn(s, "="), s);
+                break;
+            }
+            run_words_add(out, s);
+            if (v && !strchr(s, '='))
+                run_words_add(out, v);
         }
+    }
+    if (rc) {
+        cJSON_Delete(run);
+        return rc;
     }
     for (int i = 1; i < argc; i++)
         run_words_add(out, argv[i]);

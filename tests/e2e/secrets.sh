@@ -42,6 +42,19 @@ PY
 # the headers reached the server
 grep -q "filesecret-$s" "$tmp/requests.jsonl" && grep -q "envsecret-$s" "$tmp/requests.jsonl"
 
+# a resume cannot take the recorded URL (its password was never written):
+# refused naming --endpoint, and accepted with the URL given again
+rc=0
+"$BIN" --resume "$tmp/run" 2> "$tmp/err" || rc=$?
+[ "$rc" -eq 2 ] || { echo "resume with a redacted URL: expected exit 2, got $rc"; exit 1; }
+grep -q -- "records --endpoint without its secret part" "$tmp/err" || { cat "$tmp/err"; exit 1; }
+"$BIN" --resume "$tmp/run" --endpoint "http://user:urlsecret-$s@127.0.0.1:$port/v1" \
+    --hea "Authorization: Bearer sk-abbrev-$s" --header "@$tmp/headers" > "$tmp/out" 2> "$tmp/err"
+if grep -rl -- "urlsecret-$s" "$tmp/run" "$tmp/out" "$tmp/err"; then
+    echo "the resumed run wrote the URL's password"
+    exit 1
+fi
+
 # private by default, the umask kept with --share-results
 [ "$(stat -c %a "$tmp/run")" = 700 ] || { echo "run folder is $(stat -c %a "$tmp/run")"; exit 1; }
 for f in "$tmp"/run/*; do
