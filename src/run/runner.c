@@ -269,6 +269,8 @@ static int run_online(run_state *s, const job *j, llm_worker *w)
     if (rc && !s->abandoned)
         set_fatal_locked(s, rc, &e);
     last = !s->abandoned && job_done(s, j->user);
+    if (last)
+        report_progress(s);
     pthread_mutex_unlock(&s->mu);
     if (last)
         user_state_release(&s->users[j->user]);
@@ -494,6 +496,7 @@ int runner_run(const run_shared *rs, const runner_opts *o, runner_stats *st, pe_
         pthread_mutex_destroy(&s->users[u].mu);
     }
     s->st.wall_s = pe_now() - t0;
+    report_progress(s); /* the last counts, whatever job ended last */
     *st = s->st;
     rc = s->fatal;
     if (rc && e)
