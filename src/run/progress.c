@@ -1,6 +1,5 @@
 #include "progress.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +140,7 @@ void progress_format(buf *out, const progress_snapshot *s, double elapsed)
 progress *progress_new(progress_mode mode, FILE *f)
 {
     progress *p = xcalloc(1, sizeof *p);
+    pthread_condattr_t ca;
     p->f = f;
     p->enabled = mode != PROGRESS_NEVER;
     p->line = mode == PROGRESS_ALWAYS || (mode == PROGRESS_AUTO && isatty(fileno(f)));
@@ -148,7 +148,10 @@ progress *progress_new(progress_mode mode, FILE *f)
     p->log_s = 30;
     p->t0 = p->t_run = pe_now();
     pthread_mutex_init(&p->mu, NULL);
-    pthread_cond_init(&p->cv, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&p->cv, &ca);
+    pthread_condattr_destroy(&ca);
     return p;
 }
 
@@ -248,6 +251,20 @@ static void emit(progress *p, int final)
     p->open = p->line && !final;
 }
 
+/* Wait on p->cv (p->mu held) for at most sec seconds. */
+static void timed_wait(progress *p, double sec)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += (time_t)sec;
+    ts.tv_nsec += (long)((sec - (double)(time_t)sec) * 1e9);
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+}
+
 static void *ticker(void *arg)
 {
     progress *p = arg;
@@ -255,25 +272,14 @@ static void *ticker(void *arg)
     pthread_mutex_lock(&p->mu);
     while (!p->stop) {
         double now = pe_now();
-        if (now >= next) {
-            pthread_mutex_unlock(&p->mu);
-            emit(p, 0);
-            pthread_mutex_lock(&p->mu);
-            next = now + every;
+        if (now < next) {
+            timed_wait(p, next - now);
             continue;
         }
-        {
-            struct timespec ts;
-            double wait = next - now;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_sec += (time_t)wait;
-            ts.tv_nsec += (long)((wait - (double)(time_t)wait) * 1e9);
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&p->cv, &p->mu, &ts);
-        }
+        pthread_mutex_unlock(&p->mu); /* drawing reads the clients: not under mu */
+        emit(p, 0);
+        pthread_mutex_lock(&p->mu);
+        next = now + every;
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
