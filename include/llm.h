@@ -132,6 +132,8 @@ void llm_config_default(llm_config *c);
 
 typedef struct llm_totals {
     unsigned long calls, errors, unknown_usage, cache_hits, cache_misses;
+    unsigned long embed_calls;        /* /embeddings requests (one per batch), cache hits
+                                         included; not in calls */
     unsigned long http_requests, retries, rate_limited;
     unsigned long invalid_responses;  /* 2xx bodies rejected as invalid (each retried) */
     unsigned long utf8_replaced;      /* responses with invalid UTF-8 replaced */

@@ -77,6 +77,7 @@ typedef struct pe_run_config {
     size_t shards;                    /* with shard "auto" */
     double grace_s;                   /* wait for queries in flight after a stop (0: none) */
     progress_mode progress;
+    double progress_interval_s;       /* seconds between log lines (not on a terminal) */
     int verbose;
     /* what the run records and how it is told to stop */
     const char *const *command;       /* the command line, recorded in run.json as given:

@@ -50,10 +50,13 @@ void runctl_init(runctl *r, const char *resume, const char *shard_spec, size_t s
  * for --resume check run.json, cut torn tails and load what is done. *out is
  * set to the resume folder (an --out naming another folder is an error). */
 int runctl_prepare(runctl *r, dataset *d, cJSON *settings, const char **out, pe_err *e);
+/* Draw the progress line from now on (the loading phase), log lines every
+ * log_s seconds (0: the default). */
+void runctl_progress_start(runctl *r, double log_s);
 /* Fill the runner options this module owns (skip set, progress, grace). */
 void runctl_runner_opts(runctl *r, runner_opts *ro);
-/* After the runner returns: close the progress line. */
-void runctl_finish(runctl *r);
+/* After the run folder is written: the progress line's last state. */
+void runctl_finish(runctl *r, int incomplete);
 /* run.json members, each written as `  "key": value,\n`: config, config_hash, shard,
  * users_total, users, user_positions, resumes. */
 void runctl_run_json(const runctl *r, buf *b);

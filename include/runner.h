@@ -20,13 +20,16 @@
 
 typedef struct runner_stats {
     size_t queries_total, queries_done, queries_skipped, errors;
+    size_t preps_total, preps_done; /* (user, method) preparations planned and finished */
     long calls, prompt_tokens, completion_tokens;
     double cost_usd;
     double wall_s;
     size_t abandoned; /* queries still in flight when the grace period ran out */
 } runner_stats;
 
-/* Progress callback, called from worker threads after each query (may be NULL). */
+/* Progress callback, called once the jobs are planned, then from worker
+ * threads after each query and each preparation, with the runner's lock held
+ * (it must be quick; may be NULL). */
 typedef void (*runner_progress_fn)(void *ctx, const runner_stats *st, size_t users_done,
                                    size_t users_total);
 

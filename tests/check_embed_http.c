@@ -196,6 +196,14 @@ START_TEST(batches_model_and_endpoint)
         ck_assert_uint_eq(embed_http_dim(h), 4);
         embed_http_free(h);
     }
+    {
+        /* every /embeddings request is counted as it completes (the progress
+         * line's calls), apart from the chat calls: 4 and 3 requests */
+        llm_totals t;
+        llm_get_totals(cl, &t);
+        ck_assert_uint_eq(t.embed_calls, 7);
+        ck_assert_uint_eq(t.calls, 0);
+    }
     llm_client_free(cl);
     free(emb);
     free(chat);

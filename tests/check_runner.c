@@ -1,7 +1,8 @@
 /* runner: the scheduling contract with instrumented methods: every (method,
  * user, query) is answered once and recorded, -j bounds the answers in
  * flight and is reached, a user's queries start only after its preparation,
- * resume skips are honoured and a stop request stops new work. */
+ * resume skips are honoured, a stop request stops new work, and the progress
+ * callback sees the plan, each preparation and answer, and the end. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -222,6 +223,55 @@ START_TEST(stop_starts_nothing_new)
 }
 END_TEST
 
+/* What the progress callback saw (called with the runner's lock held). */
+static struct {
+    int n, shrank;
+    runner_stats first, last;
+    size_t users_done, users_total;
+} SEEN;
+
+static void on_progress(void *ctx, const runner_stats *st, size_t users_done,
+                        size_t users_total)
+{
+    (void)ctx;
+    if (SEEN.n == 0)
+        SEEN.first = *st;
+    else if (st->preps_done < SEEN.last.preps_done || st->queries_done < SEEN.last.queries_done)
+        SEEN.shrank++;
+    SEEN.n++;
+    SEEN.last = *st;
+    SEEN.users_done = users_done;
+    SEEN.users_total = users_total;
+}
+
+START_TEST(progress_from_the_plan_to_the_end)
+{
+    runner_opts ro;
+    runner_stats st;
+    char *dir;
+    memset(&ro, 0, sizeof ro);
+    memset(&SEEN, 0, sizeof SEEN);
+    ro.progress = on_progress;
+    reset(2);
+    dir = run(3, &ro, &st, 0);
+    /* once planned (nothing done, one preparation per user for "prepared"),
+     * after each of the 5 preparations and 40 answers, and once at the end */
+    ck_assert_int_eq(SEEN.n, 1 + NUSERS + 2 * NUSERS * NQ + 1);
+    ck_assert_uint_eq(SEEN.first.preps_total, NUSERS);
+    ck_assert_uint_eq(SEEN.first.preps_done, 0);
+    ck_assert_uint_eq(SEEN.first.queries_done, 0);
+    ck_assert_uint_eq(SEEN.first.queries_total, 2 * NUSERS * NQ);
+    ck_assert_int_eq(SEEN.shrank, 0);
+    ck_assert_uint_eq(SEEN.last.preps_done, NUSERS);
+    ck_assert_uint_eq(SEEN.last.queries_done, 2 * NUSERS * NQ);
+    ck_assert_uint_eq(SEEN.users_done, NUSERS);
+    ck_assert_uint_eq(SEEN.users_total, NUSERS);
+    ck_assert_uint_eq(st.preps_done, NUSERS);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("runner");
@@ -231,6 +281,7 @@ int main(void)
     tcase_add_test(tc, one_worker_is_serial);
     tcase_add_test(tc, resume_skips);
     tcase_add_test(tc, stop_starts_nothing_new);
+    tcase_add_test(tc, progress_from_the_plan_to_the_end);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

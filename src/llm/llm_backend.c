@@ -419,6 +419,7 @@ static int http_embed(llm_worker *w, const char *const *texts, size_t n, float *
             key = key_text(c, url, b, 0, 0);
         rc = post_cached(w, url, 0, b, key, "the embeddings request", parse_embed_cb, &ep, &dummy,
                          call, e);
+        llm_count(c, &c->tot.embed_calls, 1);
         if (rc == 0 && d && ep.dim != d)
             rc = pe_errf(e, PE_EXIT_RUNERRORS, "embeddings: dimension changed from %zu to %zu",
                          d, ep.dim);

@@ -409,6 +409,7 @@ int pe_run(const pe_run_config *c, pe_run_result *r, pe_err *e)
     if (c->resume && !s->resume && !c->out) /* killed before its first write: start afresh */
         s->fresh_out = c->resume;
     runctl_init(&s->ctl, s->resume, c->shard, c->shards, c->grace_s, c->progress);
+    runctl_progress_start(&s->ctl, c->progress_interval_s);
     if ((rc = prepare(s, r, &s->rs, e))) {
         release(s);
         return rc;
@@ -426,13 +427,13 @@ int pe_run(const pe_run_config *c, pe_run_result *r, pe_err *e)
     ro->prep_failed = s->prep_failed;
     ro->in_flight = c->in_flight;
     runctl_runner_opts(&s->ctl, ro);
-    if (s->llm.client)
-        progress_set_extra(s->ctl.prog, run_llm_progress, &s->llm);
+    progress_set_llm(s->ctl.prog, s->llm.client, s->llm.embed_client,
+                     c->price_in > 0 || c->price_out > 0);
     if (c->verbose)
         pe_logf(c->log, c->log_ctx, "%zu users, %zu queries, %zu method(s) -> %s", s->data.nusers,
                 dataset_nqueries(&s->data), s->nmethods, r->out);
     runrc = runner_run(&s->rs, ro, &r->stats, e);
-    runctl_finish(&s->ctl);
+    progress_set_phase(s->ctl.prog, PROGRESS_SUMMARIZING);
     r->abandoned = r->stats.abandoned;
     /* abandoned workers may still append: keep the writer and everything they read */
     rc = r->abandoned ? report_sync(s->w, runrc ? NULL : e) : report_close(s->w, runrc ? NULL : e);
@@ -440,11 +441,13 @@ int pe_run(const pe_run_config *c, pe_run_result *r, pe_err *e)
         s->w = NULL;
     r->incomplete = runrc != 0 || (c->stop && *c->stop);
     if (!runrc && rc) {
+        runctl_finish(&s->ctl, 1);
         if (!r->abandoned)
             release(s);
         return rc;
     }
     src = summarize(s, r, runrc ? &e2 : e);
+    runctl_finish(&s->ctl, r->incomplete || src);
     if (runrc)
         rc = runrc;
     else if (src)

@@ -29,6 +29,7 @@ void run_config_init(pe_run_config *c)
     c->jobs = 8;
     c->grace_s = 30;
     c->progress = PROGRESS_AUTO;
+    c->progress_interval_s = 30;
 }
 
 #define C(f) offsetof(pe_run_config, f)
@@ -106,6 +107,7 @@ static const run_setting table[] = {
     KEEP("--shards", "with --shard auto"),
     KEEP("--grace", "how long a stop waits for queries in flight"),
     KEEP("--progress", "the status line"),
+    KEEP("--progress-interval", "how often the status line is logged"),
     KEEP("--share-results", "who may read the run folder"),
     KEEP("-q|--quiet", "what is printed"),
     KEEP("-v|--verbose", "what is logged"),

@@ -250,27 +250,3 @@ void run_llm_free(run_llm *ls)
     free(ls->model);
     free(ls->cache_dir);
 }
-
-void run_llm_progress(void *ctx, buf *out)
-{
-    run_llm *ls = ctx;
-    llm_totals t;
-    int cap = llm_inflight_cap(ls->client);
-    llm_get_totals(ls->client, &t);
-    buf_printf(out, "cache hits %lu", t.cache_hits);
-    if (t.retries)
-        buf_printf(out, ", retries %lu", t.retries);
-    if (t.rate_limited)
-        buf_printf(out, ", 429s %lu (in flight <= %d)", t.rate_limited, cap);
-    if (llm_endpoint_count(ls->client) > 1) {
-        buf_adds(out, ", endpoints");
-        for (size_t i = 0; i < llm_endpoint_count(ls->client); i++) {
-            llm_pool_stats st;
-            llm_endpoint_stats(ls->client, i, &st);
-            buf_printf(out, "%s %lu", i ? " |" : "", st.requests);
-            if (st.errors)
-                buf_printf(out, " (errors %lu, rested %lu%s)", st.errors, st.rested,
-                           st.resting ? ", resting" : "");
-        }
-    }
-}

@@ -49,8 +49,6 @@ int run_llm_setup(const pe_run_config *c, run_llm *ls, pe_err *e);
 /* The memory encoder; --embed http gets a client of its own. */
 int run_encoder_setup(const pe_run_config *c, run_llm *ls, encoder_opts *o, pe_err *e);
 void run_llm_free(run_llm *ls);
-/* The status line's LLM part (a progress_extra_fn; ctx is the run_llm). */
-void run_llm_progress(void *ctx, buf *out);
 
 /* What the earlier sessions of a resumed run recorded in run.json (their
  * totals, themselves summed over the sessions before them). */

@@ -106,22 +106,28 @@ int runctl_prepare(runctl *r, dataset *d, cJSON *settings, const char **out, pe_
     return prepare_resume(r, e);
 }
 
+void runctl_progress_start(runctl *r, double log_s)
+{
+    r->prog = progress_new(r->progress, stderr);
+    if (log_s > 0)
+        progress_set_intervals(r->prog, 0.25, log_s);
+    progress_start(r->prog);
+}
+
 void runctl_runner_opts(runctl *r, runner_opts *ro)
 {
-    progress_mode m = r->progress;
     if (r->done) {
         ro->is_done = resume_is_done;
         ro->done_ctx = r->done;
     }
     ro->grace_s = r->grace_s;
-    r->prog = progress_new(m, stderr);
-    ro->progress = progress_update;
+    ro->progress = r->prog ? progress_update : NULL;
     ro->progress_ctx = r->prog;
 }
 
-void runctl_finish(runctl *r)
+void runctl_finish(runctl *r, int incomplete)
 {
-    progress_finish(r->prog);
+    progress_finish(r->prog, incomplete);
 }
 
 void runctl_run_json(const runctl *r, buf *b)

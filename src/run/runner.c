@@ -95,6 +95,13 @@ static void sleep_ms(long ms)
 }
 
 /* Called with s->mu held. */
+static void report_progress(run_state *s)
+{
+    if (s->o->progress)
+        s->o->progress(s->o->progress_ctx, &s->st, s->users_done, s->rs->data->nusers);
+}
+
+/* Called with s->mu held. */
 static void set_fatal_locked(run_state *s, int rc, const pe_err *e)
 {
     if (!s->fatal) {
@@ -181,8 +188,7 @@ static int answer_and_record(run_state *s, const job *j, user_state *us, llm_wor
         s->st.cost_usd += a.cost_usd;
     if (count_job)
         *last = job_done(s, j->user);
-    if (s->o->progress)
-        s->o->progress(s->o->progress_ctx, &s->st, s->users_done, s->rs->data->nusers);
+    report_progress(s);
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
     method_answer_free(&a);
@@ -222,8 +228,15 @@ static int run_online(run_state *s, const job *j, llm_worker *w)
     ext.items = xcalloc(u->nitems + u->nqueries + 1, sizeof *ext.items);
     memcpy(ext.items, u->items, u->nitems * sizeof *ext.items);
     user_state_init(&us, &ext, j->user, s->o->nmethods);
-    if (m->prepare)
+    if (m->prepare) {
         rc = m->prepare(s->rs, &us, j->method, w, &e);
+        pthread_mutex_lock(&s->mu);
+        if (!s->abandoned) {
+            s->st.preps_done++;
+            report_progress(s);
+        }
+        pthread_mutex_unlock(&s->mu);
+    }
     for (size_t q = 0; !rc && !stop && q < u->nqueries; q++) {
         const ds_query *dq = &u->queries[q];
         job qj = {JOB_QUERY, j->user, j->method, q};
@@ -256,6 +269,8 @@ static int run_online(run_state *s, const job *j, llm_worker *w)
     if (rc && !s->abandoned)
         set_fatal_locked(s, rc, &e);
     last = !s->abandoned && job_done(s, j->user);
+    if (last)
+        report_progress(s);
     pthread_mutex_unlock(&s->mu);
     if (last)
         user_state_release(&s->users[j->user]);
@@ -280,7 +295,9 @@ static int run_prep(run_state *s, const job *j, llm_worker *w)
         push_queries(s, j->user, j->method);
     if (!rc && s->users[j->user].per[j->method].prep_error && s->o->prep_failed)
         s->o->prep_failed[j->method]++;
+    s->st.preps_done++;
     last = job_done(s, j->user);
+    report_progress(s);
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
     if (last)
@@ -389,6 +406,8 @@ static void plan_jobs(run_state *s)
                 continue;
             s->fifo = xgrow(s->fifo, &cap, s->nfifo + (o->methods[m]->prepare ? 1 : todo),
                             sizeof *s->fifo);
+            if (o->methods[m]->prepare)
+                s->st.preps_total++;
             if (s->rs->online) {
                 s->fifo[s->nfifo++] = (job){JOB_ONLINE, u, m, 0};
                 s->pending[u]++;
@@ -434,6 +453,7 @@ int runner_run(const run_shared *rs, const runner_opts *o, runner_stats *st, pe_
     s->users = xcalloc(d->nusers ? d->nusers : 1, sizeof *s->users);
     s->pending = xcalloc(d->nusers ? d->nusers : 1, sizeof *s->pending);
     plan_jobs(s);
+    report_progress(s);
 
     /* no more threads than there can ever be jobs at once */
     work = s->st.queries_total - s->st.queries_skipped;
@@ -476,6 +496,7 @@ int runner_run(const run_shared *rs, const runner_opts *o, runner_stats *st, pe_
         pthread_mutex_destroy(&s->users[u].mu);
     }
     s->st.wall_s = pe_now() - t0;
+    report_progress(s); /* the last counts, whatever job ended last */
     *st = s->st;
     rc = s->fatal;
     if (rc && e)

@@ -47,6 +47,7 @@ static void run_args_free(run_args *a)
 
 static volatile sig_atomic_t stop_signal, stop_now;
 static atomic_int in_flight;
+static int progress_line; /* the progress line is drawn on stderr */
 static char grace_text[96]; /* the rest of the first message, made before the handler is set */
 
 /* Only async-signal-safe calls: write(2) of text formatted here. */
@@ -76,11 +77,12 @@ static void on_signal(int sig)
     say("\npersona-eval: stopping: finishing ", atomic_load(&in_flight), grace_text);
 }
 
+/* ctx: NULL, or an int set when the progress line is drawn on stderr (a
+ * message then replaces the line, which the next redraw puts below it). */
 static void log_stderr(void *ctx, const char *msg)
 {
     char *safe = redact(msg);
-    (void)ctx;
-    fprintf(stderr, "persona-eval: %s\n", safe);
+    fprintf(stderr, "%spersona-eval: %s\n", ctx && *(int *)ctx ? "\r\033[K" : "", safe);
     free(safe);
 }
 
@@ -162,6 +164,8 @@ static void usage(FILE *f)
         "  --grace S           on SIGINT/SIGTERM, wait S seconds for queries in flight\n"
         "                      (default 30)\n"
         "  --progress WHEN     auto, always or never: the status line on stderr (default auto)\n"
+        "  --progress-interval S  not on a terminal: a progress line every S seconds\n"
+        "                      (default 30)\n"
         "  --share-results     keep the umask for the run folder (default: private,\n"
         "                      files 0600 and folders 0700)\n"
         "  -q, --quiet         no summary table on stdout\n"
@@ -186,7 +190,7 @@ enum { O_TASK = 256, O_DATA, O_FORMAT, O_METHOD, O_OUT, O_USERS, O_USER, O_MAXQ,
        O_CACHEDIR, O_CACHESHARED, O_OFFLINE, O_PROMPTS, O_WIKI, O_MAXSTEPS, O_SUMITEMS,
        O_ABATCH, O_AITERS, O_ONLINE, O_AEVERY, O_SWEEP, O_EMBED, O_EMBEP, O_EMBMODEL,
        O_TOKENIZE, O_DIM, O_MAXFILE, O_MAXFIELD, O_MAXPROF, O_MAXOBS, O_RESUME, O_SHARD,
-       O_SHARDS, O_GRACE, O_PROGRESS, O_SHARE, O_MAXTOOLS };
+       O_SHARDS, O_GRACE, O_PROGRESS, O_PINTERVAL, O_SHARE, O_MAXTOOLS };
 
 #define R required_argument
 static const struct option OPTS[] = {
@@ -214,7 +218,8 @@ static const struct option OPTS[] = {
     {"embed-model", R, NULL, O_EMBMODEL}, {"tokenize", R, NULL, O_TOKENIZE},
     {"dim", R, NULL, O_DIM}, {"resume", R, NULL, O_RESUME}, {"shard", R, NULL, O_SHARD},
     {"shards", R, NULL, O_SHARDS}, {"grace", R, NULL, O_GRACE},
-    {"progress", R, NULL, O_PROGRESS}, {"max-file-bytes", R, NULL, O_MAXFILE},
+    {"progress", R, NULL, O_PROGRESS}, {"progress-interval", R, NULL, O_PINTERVAL},
+    {"max-file-bytes", R, NULL, O_MAXFILE},
     {"max-field-bytes", R, NULL, O_MAXFIELD}, {"max-profile-items", R, NULL, O_MAXPROF},
     {"max-observation-chars", R, NULL, O_MAXOBS}, {"share-results", no_argument, NULL, O_SHARE},
     {"max-tool-calls", R, NULL, O_MAXTOOLS},
@@ -256,6 +261,7 @@ static const struct {
     {O_TEMP, V_NUM, 0, C(temperature)},     {O_TIMEOUT, V_NUM, 0.001, C(timeout)},
     {O_RPS, V_NUM, 0, C(rps)},              {O_PIN, V_NUM, 0, C(price_in)},
     {O_POUT, V_NUM, 0, C(price_out)},       {O_GRACE, V_NUM, 0, C(grace_s)},
+    {O_PINTERVAL, V_NUM, 0.1, C(progress_interval_s)},
 };
 #undef C
 
@@ -567,6 +573,9 @@ int cmd_run(int argc, char **argv)
     a.c.ncommand = a.cmd.n;
     a.c.stop = &stop_signal;
     a.c.log = log_stderr;
+    progress_line = a.c.progress == PROGRESS_ALWAYS ||
+                    (a.c.progress == PROGRESS_AUTO && isatty(STDERR_FILENO));
+    a.c.log_ctx = &progress_line;
     if (a.sweep) {
         rc = run_sweep(&a, &e);
         goto done;
