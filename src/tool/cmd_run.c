@@ -103,7 +103,7 @@ static void usage(FILE *f)
         "  --k K               retrieved memories (default 4)\n"
         "  --strict-answers    no lenient answer extraction, exact labels only\n"
         "  --bootstrap B       bootstrap draws for 95%% intervals (default 1000; 0: none)\n"
-        "  --seed S            seed for bootstrap and sampling (default 42)\n"
+        "  --seed S            seed for bootstrap and sampling (default " CLI_STR(PE_SEED_DEFAULT) ")\n"
         "  -j, --jobs N        queries in flight (default 8)\n",
         CLI_DEFAULT_METHOD);
     fprintf(f,
@@ -329,13 +329,14 @@ static int parse_special(run_args *a, int ch, const char *arg, pe_err *e)
             return cli_unknown_task(arg, e);
         c->task = arg;
         return 0;
-    case O_DATA: /* --data A B C: the words up to the next option are files too */
-        c->data = a->data = push(a->data, &c->ndata, arg);
-        while (optind < a->argc && a->argv[optind][0] != '-') {
-            run_command_option(&a->cmd, "data", a->argv[optind]);
-            c->data = a->data = push(a->data, &c->ndata, a->argv[optind++]);
-        }
+    case O_DATA: { /* --data A B C: the words up to the next option are files too */
+        size_t from = c->ndata + 1;
+        cli_data_files(a->argc, a->argv, arg, &a->data, &c->ndata);
+        c->data = a->data;
+        for (size_t i = from; i < c->ndata; i++)
+            run_command_option(&a->cmd, "data", a->data[i]);
         return 0;
+    }
     case O_ENDPOINT: { /* repeated: replicas of one model, separated by a space (no URL has one) */
         char *joined = c->endpoint ? xasprintf("%s %s", c->endpoint, arg) : xstrdup(arg);
         free(a->endpoints);
@@ -476,10 +477,10 @@ static int finish(const run_args *a, const pe_run_result *r, int rc, const pe_er
             printf("\nAnswers came from the %s.", OFFLINE_LABEL);
         else if (r->model)
             printf("\nAnswers came from the model %s.", r->model);
-        printf("\nResults: %s\n", r->out);
-    } else if (r->summaries) { /* -q: the run folder alone, for scripts */
-        printf("%s\n", r->out);
+        printf("\nThe run folder (summary.md, report.html, predictions.jsonl):\n");
     }
+    if (r->out) /* the last line of stdout, also with -q, for scripts */
+        printf("%s\n", r->out);
     if (rc == PE_EXIT_SIGINT || rc == PE_EXIT_SIGTERM) {
         fprintf(stderr, "persona-eval: interrupted; the summary in %s is marked incomplete\n"
                         "persona-eval: continue with: persona-eval --resume %s\n",
