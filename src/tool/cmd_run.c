@@ -93,7 +93,8 @@ static void usage(FILE *f)
         "directory with predictions, per-user metrics and a summary.\n"
         "\n"
         "  --task T            lamp1, lamp2m, lamp2n or lamp3 (required)\n"
-        "  --data FILE         input file; repeatable (default: data/sample/TASK.jsonl)\n"
+        "  --data FILE...      input files: --data A B or --data A --data B\n"
+        "                      (default: data/sample/TASK.jsonl)\n"
         "  --format F          " DS_FORMATS " (default: auto)\n"
         "  --method LIST       comma-separated methods, or \"all\" (default: %s)\n"
         "  --out DIR           run directory (default: results/TASK-METHOD-UTCTIME)\n"
@@ -129,7 +130,8 @@ static void usage(FILE *f)
         "  --cache rw|ro|off   request cache mode (default rw)\n"
         "  --cache-dir DIR     (default $XDG_CACHE_HOME/persona-eval)\n"
         "  --cache-shared      leave the endpoint URL out of the cache key\n"
-        "  --offline           replay from the cache only; a miss is an error\n"
+        "  --offline           replay from the cache only; the first miss stops the run\n"
+        "                      (exit 66, with the number of calls that missed)\n"
         "  --prompts DIR       override prompt templates by file name\n"
         "  --wiki SPEC         off, a MediaWiki URL or kiwix:URL (default: off with the\n"
         "                      offline responder, else https://en.wikipedia.org)\n"
@@ -517,7 +519,7 @@ static int run_sweep(const run_args *a, pe_err *e)
         if (pe_read_file(csv, 64u << 20, &text, &len, e) == 0)
             fwrite(text, 1, len, stdout);
         free(text);
-        printf("\nSweep: %s (sweep.csv, sweep_*.svg)\n", dir);
+        printf("\nThe sweep folder (sweep.csv, sweep_*.svg):\n%s\n", dir);
     }
     free(csv);
     free(dir);
