@@ -93,6 +93,23 @@ last() { tail -n 1 "$tmp/out"; }
 [ "$(last)" = "$tmp/l1" ]
 "$BIN" --resume "$tmp/l1" > "$tmp/out" 2>/dev/null
 [ "$(last)" = "$tmp/l1" ]
+"$BIN" --task lamp3 --method knn --sweep k=1,2 --bootstrap 10 --out "$tmp/sw" > "$tmp/out" \
+    2>/dev/null
+[ "$(last)" = "$tmp/sw" ] && [ -f "$tmp/sw/sweep.csv" ]
+# interrupted: once (the queries in flight finish), and twice (they are abandoned)
+for n in 1 2; do
+    PE_TEST_QUERY_DELAY_MS=2000 "$BIN" --task lamp3 --method majority -j 2 --bootstrap 10 \
+        --out "$tmp/int$n" > "$tmp/out" 2>/dev/null &
+    pid=$!
+    sleep 0.7
+    kill -INT "$pid"
+    [ "$n" -eq 1 ] || { sleep 0.3; kill -INT "$pid"; }
+    rc=0
+    wait "$pid" || rc=$?
+    [ "$rc" -eq 130 ] || { echo "interrupted $n times: exit $rc"; exit 1; }
+    [ "$(last)" = "$tmp/int$n" ] || { echo "interrupted $n times: last line $(last)"; exit 1; }
+    grep -q '"incomplete":true' "$tmp/int$n/summary.json"
+done
 lb_start
 rc=0
 "$BIN" --task lamp2m --method prompt --users 2 --max-queries 2 --retries 0 \
