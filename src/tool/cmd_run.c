@@ -104,7 +104,8 @@ static void usage(FILE *f)
         "  --k K               retrieved memories (default 4)\n"
         "  --strict-answers    no lenient answer extraction, exact labels only\n"
         "  --bootstrap B       bootstrap draws for 95%% intervals (default 1000; 0: none)\n"
-        "  --seed S            seed for bootstrap and sampling (default " CLI_STR(PE_SEED_DEFAULT) ")\n"
+        "  --seed S            seed for bootstrap and sampling (default "
+        CLI_STR(PE_SEED_DEFAULT) ")\n"
         "  -j, --jobs N        queries in flight (default 8)\n",
         CLI_DEFAULT_METHOD);
     fprintf(f,

@@ -35,7 +35,8 @@ static const char usage[] =
     "  --golds FILE      gold outputs in the official format\n"
     "  --preds FILE      predictions in the official format\n"
     "  --bootstrap B     add 95% percentile bootstrap intervals from B resamples (\"ci\")\n"
-    "  --seed S          bootstrap seed (default " CLI_STR(PE_SEED_DEFAULT) ", as in run and report)\n"
+    "  --seed S          bootstrap seed (default " CLI_STR(PE_SEED_DEFAULT)
+    ", as in run and report)\n"
     "  --max-file-bytes N   largest file read (default 4294967296; 0: no limit)\n"
     "  --max-field-bytes N  largest id or output (default 1048576; 0: no limit)\n"
     "  -h, --help        this text\n"
