@@ -1,7 +1,8 @@
 /*
  * files: whole-file reads, atomic writes, folders.
  *
- * Ownership: pe_read_file() hands the caller a buffer to free(); paths are
+ * Ownership: pe_read_file() hands the caller a buffer to free(), pe_open_input()
+ * a stream to fclose(); paths are
  * borrowed. A file written through pe_write_atomic() is either the complete new
  * content or untouched: nothing half-written is ever left under its name.
  */
@@ -13,6 +14,9 @@
 
 #include "status.h"
 
+/* Open an input file for reading into *f; PE_EXIT_NOINPUT when it is missing,
+ * unreadable or a directory (PE_EXIT_IO for other failures). */
+int pe_open_input(const char *path, FILE **f, pe_err *e);
 /* Read a whole file (at most max bytes; 0 = no limit) into a NUL-terminated buffer. */
 int pe_read_file(const char *path, size_t max, char **data, size_t *len, pe_err *e);
 /* Write data to path atomically: temporary file in the same folder, fsync, rename. */

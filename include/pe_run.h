@@ -17,8 +17,11 @@
  *
  * Status: 0 when every query was answered; PE_EXIT_RUNERRORS when the run
  * finished but some queries ended in error; PE_EXIT_SIGINT/SIGTERM when
- * *c->stop was set (the summary is written, marked incomplete); any other
- * code when the run could not be done (nothing half-written for bad input).
+ * *c->stop was set (the summary is written, marked incomplete);
+ * PE_EXIT_NOINPUT when c->offline_cache and a call found no cache entry (the
+ * run stopped at the first miss; the summary is written, marked incomplete
+ * when queries are left); any other code when the run could not be done
+ * (nothing half-written for bad input; r.out is then NULL).
  *
  * Ownership: pe_run() borrows the config. The result owns its strings and
  * summaries, freed by pe_run_result_free(), except after an abandoned stop

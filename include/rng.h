@@ -9,6 +9,11 @@
 
 #include <stdint.h>
 
+/* The seed of every bootstrap and sample when none is given (--seed): run,
+ * sweep, score, report and merge use this one value, so that their intervals
+ * agree for the same predictions. */
+#define PE_SEED_DEFAULT 42
+
 typedef struct pe_rng { uint64_t s[4]; } pe_rng;
 void pe_rng_seed(pe_rng *r, uint64_t seed);
 uint64_t pe_rng_next(pe_rng *r);

@@ -57,7 +57,9 @@ typedef struct pe_run_config {
     const char *tools;                /* native, text, auto */
     const char *cache;                /* rw, ro, off; NULL: rw (off for the offline responder) */
     const char *cache_dir;            /* NULL: $XDG_CACHE_HOME/persona-eval */
-    int cache_shared, offline_cache;
+    int cache_shared;
+    int offline_cache;                /* --offline: replay only; the first miss stops the
+                                         run (PE_EXIT_NOINPUT, the misses counted) */
     const char *prompts_dir;
     const char *wiki;                 /* NULL: off offline, else Wikipedia */
     /* agent, persona, alignment */

@@ -42,6 +42,11 @@ typedef struct runner_opts {
     int (*is_done)(void *ctx, const char *method, const char *user, const char *id);
     void *done_ctx;
     volatile sig_atomic_t *stop; /* set (non-zero) to stop starting new queries */
+    /* When not NULL, asked (under the runner's lock, after every job) whether to
+     * stop starting new jobs, like *stop but with no grace period: the jobs
+     * under way finish (--offline after its first cache miss). */
+    int (*halt)(void *ctx);
+    void *halt_ctx;
     runner_progress_fn progress;
     void *progress_ctx;
     /* After *stop is set, wait at most this long (seconds) for the queries in

@@ -1,8 +1,9 @@
 /* runner: the scheduling contract with instrumented methods: every (method,
  * user, query) is answered once and recorded, -j bounds the answers in
  * flight and is reached, a user's queries start only after its preparation,
- * resume skips are honoured, a stop request stops new work, and the progress
- * callback sees the plan, each preparation and answer, and the end. */
+ * resume skips are honoured, a stop request or a halt check (--offline after
+ * its first miss) stops new work, and the progress callback sees the plan,
+ * each preparation and answer, and the end. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -272,6 +273,40 @@ START_TEST(progress_from_the_plan_to_the_end)
 }
 END_TEST
 
+/* A halt check that turns true after 3 answers, with no grace period involved. */
+static int halt_after_3(void *ctx)
+{
+    int *calls = ctx, h;
+    pthread_mutex_lock(&MU);
+    h = ANSWERS >= 3;
+    pthread_mutex_unlock(&MU);
+    (*calls)++;
+    return h;
+}
+
+START_TEST(halt_starts_nothing_new)
+{
+    runner_opts ro;
+    runner_stats st;
+    char *dir;
+    int calls = 0;
+    memset(&ro, 0, sizeof ro);
+    reset(10);
+    ro.halt = halt_after_3;
+    ro.halt_ctx = &calls;
+    dir = run(2, &ro, &st, 0);
+    /* the 3rd answer makes it true; at most the one other query in flight finishes */
+    ck_assert_int_ge(ANSWERS, 3);
+    ck_assert_int_le(ANSWERS, 4);
+    ck_assert_int_gt(calls, 0);
+    ck_assert_uint_eq(st.queries_done, (size_t)ANSWERS);
+    ck_assert_uint_eq(count_keys(dir), (size_t)ANSWERS);
+    ck_assert_uint_lt(st.queries_done, st.queries_total);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("runner");
@@ -282,6 +317,7 @@ int main(void)
     tcase_add_test(tc, resume_skips);
     tcase_add_test(tc, stop_starts_nothing_new);
     tcase_add_test(tc, progress_from_the_plan_to_the_end);
+    tcase_add_test(tc, halt_starts_nothing_new);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

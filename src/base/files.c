@@ -11,17 +11,33 @@
 
 #include "alloc.h"
 
-int pe_read_file(const char *path, size_t max, char **data, size_t *len, pe_err *e)
+int pe_open_input(const char *path, FILE **out, pe_err *e)
 {
     FILE *f = fopen(path, "rb");
-    char *p = NULL;
-    size_t n = 0, cap = 0;
-
-    *data = NULL;
-    *len = 0;
+    struct stat st;
+    *out = NULL;
     if (!f)
         return pe_errf(e, errno == ENOENT || errno == EACCES ? PE_EXIT_NOINPUT : PE_EXIT_IO,
                        "%s: cannot open: %s", path, strerror(errno));
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        return pe_errf(e, PE_EXIT_NOINPUT, "%s: is a directory, not a file", path);
+    }
+    *out = f;
+    return 0;
+}
+
+int pe_read_file(const char *path, size_t max, char **data, size_t *len, pe_err *e)
+{
+    FILE *f;
+    char *p = NULL;
+    size_t n = 0, cap = 0;
+    int rc = pe_open_input(path, &f, e);
+
+    *data = NULL;
+    *len = 0;
+    if (rc)
+        return rc;
     for (;;) {
         size_t got;
         p = xgrow(p, &cap, n + 65536 + 1, 1);

@@ -28,9 +28,9 @@ int rd_open(ds_reader *r, const char *path, const char *mem, size_t memlen,
         r->mem = mem;
         r->memlen = memlen;
     } else {
-        if (!(r->f = fopen(path, "rb")))
-            return pe_errf(e, errno == ENOENT || errno == EACCES ? PE_EXIT_NOINPUT : PE_EXIT_IO,
-                           "%s: cannot open: %s", path, strerror(errno));
+        int rc = pe_open_input(path, &r->f, e);
+        if (rc)
+            return rc;
         if (fstat(fileno(r->f), &st) == 0 && S_ISREG(st.st_mode))
             r->size = (size_t)st.st_size;
         /* a regular file over the limit is refused before reading it */

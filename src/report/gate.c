@@ -26,7 +26,7 @@ void gate_opts_default(gate_opts *o)
     memset(o, 0, sizeof *o);
     o->level = 0.95;
     o->bootstrap = 1000;
-    o->seed = 42;
+    o->seed = PE_SEED_DEFAULT;
 }
 
 static int ptr_key_cmp(const void *a, const void *b)

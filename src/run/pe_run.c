@@ -401,6 +401,7 @@ int pe_run(const pe_run_config *c, pe_run_result *r, pe_err *e)
     s->lock_fd = -1;
     runner_opts *ro = &s->ro;
     int rc, runrc, src;
+    unsigned long misses;
     pe_err e2 = {0};
 
     memset(r, 0, sizeof *r);
@@ -411,6 +412,8 @@ int pe_run(const pe_run_config *c, pe_run_result *r, pe_err *e)
     runctl_init(&s->ctl, s->resume, c->shard, c->shards, c->grace_s, c->progress);
     runctl_progress_start(&s->ctl, c->progress_interval_s);
     if ((rc = prepare(s, r, &s->rs, e))) {
+        free(r->out); /* the folder does not hold this run */
+        r->out = NULL;
         release(s);
         return rc;
     }
@@ -426,6 +429,10 @@ int pe_run(const pe_run_config *c, pe_run_result *r, pe_err *e)
     s->prep_failed = xcalloc(s->nmethods ? s->nmethods : 1, sizeof *s->prep_failed);
     ro->prep_failed = s->prep_failed;
     ro->in_flight = c->in_flight;
+    if (c->offline_cache) { /* a miss stops the run: the cache cannot fill itself */
+        ro->halt = run_llm_offline_halt;
+        ro->halt_ctx = &s->llm;
+    }
     runctl_runner_opts(&s->ctl, ro);
     progress_set_llm(s->ctl.prog, s->llm.client, s->llm.embed_client,
                      c->price_in > 0 || c->price_out > 0);
@@ -439,7 +446,10 @@ int pe_run(const pe_run_config *c, pe_run_result *r, pe_err *e)
     rc = r->abandoned ? report_sync(s->w, runrc ? NULL : e) : report_close(s->w, runrc ? NULL : e);
     if (!r->abandoned)
         s->w = NULL;
-    r->incomplete = runrc != 0 || (c->stop && *c->stop);
+    misses = run_llm_offline_misses(&s->llm);
+    r->incomplete = runrc != 0 || (c->stop && *c->stop) ||
+                    (misses && r->stats.queries_done + r->stats.queries_skipped <
+                                   r->stats.queries_total);
     if (!runrc && rc) {
         runctl_finish(&s->ctl, 1);
         if (!r->abandoned)
@@ -454,6 +464,16 @@ int pe_run(const pe_run_config *c, pe_run_result *r, pe_err *e)
         rc = src;
     else if (c->stop && *c->stop)
         rc = *c->stop == SIGTERM ? PE_EXIT_SIGTERM : PE_EXIT_SIGINT;
+    else if (misses)
+        rc = pe_errf(e, PE_EXIT_NOINPUT,
+                     "--offline: %lu call%s found no entry in the cache %s, and the run stopped "
+                     "at the first (the count covers the calls made until then: the first miss "
+                     "and those of the queries already under way); %zu of %zu queries are not "
+                     "answered. Fill the cache with a run without --offline, same options.",
+                     misses, misses == 1 ? "" : "s", s->llm.cache_dir ? s->llm.cache_dir : "",
+                     r->stats.queries_total - r->stats.queries_done - r->stats.queries_skipped +
+                         r->stats.errors,
+                     r->stats.queries_total);
     else
         rc = r->stats.errors ? PE_EXIT_RUNERRORS : 0;
     if (!r->abandoned) /* else the workers still read it all: the caller must _exit */

@@ -14,7 +14,7 @@ void run_config_init(pe_run_config *c)
     c->methods = "personaagent";
     c->k = 4;
     c->bootstrap = 1000;
-    c->seed = 42;
+    c->seed = PE_SEED_DEFAULT;
     c->temperature = 0.1;
     c->retries = 6;
     c->max_response_bytes = 8u << 20;

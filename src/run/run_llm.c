@@ -250,3 +250,26 @@ void run_llm_free(run_llm *ls)
     free(ls->model);
     free(ls->cache_dir);
 }
+
+unsigned long run_llm_offline_misses(run_llm *ls)
+{
+    llm_totals t;
+    unsigned long n = 0;
+    if (!ls->cache_mode || strcmp(ls->cache_mode, "offline") != 0)
+        return 0;
+    if (ls->client) {
+        llm_get_totals(ls->client, &t);
+        n += t.cache_misses;
+    }
+    if (ls->embed_client) {
+        llm_get_totals(ls->embed_client, &t);
+        n += t.cache_misses;
+    }
+    return n;
+}
+
+int run_llm_offline_halt(void *ctx)
+{
+    return run_llm_offline_misses(ctx) > 0;
+}
+

@@ -49,6 +49,11 @@ int run_llm_setup(const pe_run_config *c, run_llm *ls, pe_err *e);
 /* The memory encoder; --embed http gets a client of its own. */
 int run_encoder_setup(const pe_run_config *c, run_llm *ls, encoder_opts *o, pe_err *e);
 void run_llm_free(run_llm *ls);
+/* --offline: the chat and embedding calls that found no cache entry so far
+ * (0 in other cache modes), and a runner_opts halt function (ctx is the
+ * run_llm) that stops the run once there is one. */
+unsigned long run_llm_offline_misses(run_llm *ls);
+int run_llm_offline_halt(void *ctx);
 
 /* What the earlier sessions of a resumed run recorded in run.json (their
  * totals, themselves summed over the sessions before them). */

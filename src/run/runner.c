@@ -42,7 +42,8 @@ typedef struct run_state {
 
 static int stopping(const run_state *s)
 {
-    return s->fatal || s->abandoned || (s->o->stop && *s->o->stop);
+    return s->fatal || s->abandoned || (s->o->stop && *s->o->stop) ||
+           (s->o->halt && s->o->halt(s->o->halt_ctx));
 }
 
 static void record_answer(run_state *s, const job *j, method_answer *a, double latency)

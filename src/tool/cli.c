@@ -22,8 +22,11 @@ static void usage(FILE *f)
         "       persona-eval --version | --help\n"
         "\n"
         "Each subcommand takes --help. Exit codes: 0 success, 1 internal error, 2 usage,\n"
-        "3 regression against a baseline, 4 some queries ended in error, 65 bad data,\n"
-        "66 missing input, 69 endpoint unavailable, 74 I/O error, 130/143 interrupted.\n");
+        "3 regression against a baseline, 4 some queries ended in error, 5 incomplete\n"
+        "run or shard, 6 errored run, 7 runs not comparable (report --baseline),\n"
+        "65 bad data, 66 missing input (or an --offline cache miss), 69 endpoint\n"
+        "unavailable, 74 I/O error, 75 run folder in use, 130/143 interrupted.\n"
+        "`run` prints the run folder as the last line of stdout. See persona-eval(1).\n");
 }
 
 int cli_main(int argc, char **argv)

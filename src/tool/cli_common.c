@@ -1,4 +1,4 @@
-/* Helpers shared by the subcommands: numbers in flags, getopt messages. */
+/* Helpers shared by the subcommands: getopt messages, --data, unknown tasks. */
 #include "cli_common.h"
 
 #include <errno.h>
@@ -67,6 +67,16 @@ int cli_getopt_error(int argc, char **argv, int ch, const struct option *opts, p
     free(word);
     free(names);
     return rc;
+}
+
+void cli_data_files(int argc, char **argv, const char *arg, const char ***list, size_t *n)
+{
+    *list = xrealloc(*list, (*n + 1) * sizeof **list);
+    (*list)[(*n)++] = arg;
+    while (optind < argc && argv[optind][0] != '-') {
+        *list = xrealloc(*list, (*n + 1) * sizeof **list);
+        (*list)[(*n)++] = argv[optind++];
+    }
 }
 
 int cli_unknown_task(const char *name, pe_err *e)

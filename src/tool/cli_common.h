@@ -1,6 +1,10 @@
 /*
- * cli_common: helpers shared by the subcommands: number parsing for flags,
- * getopt error messages.
+ * cli_common: helpers shared by the subcommands: getopt error messages with
+ * suggestions, the --data file list, the unknown-task message.
+ *
+ * Ownership: the strings returned point into the arguments given (argv or the
+ * candidates); the --data list is a growing array the caller frees (its
+ * strings are argv's).
  */
 #ifndef PE_CLI_COMMON_H
 #define PE_CLI_COMMON_H
@@ -8,6 +12,10 @@
 #include <stddef.h>
 
 #include "util.h"
+
+/* A number macro as a string literal, for help texts ("default " CLI_STR(X)). */
+#define CLI_STR_(x) #x
+#define CLI_STR(x) CLI_STR_(x)
 
 /* The method run when --method is not given. */
 #define CLI_DEFAULT_METHOD "personaagent"
@@ -20,6 +28,12 @@ int cli_getopt_error(int argc, char **argv, int ch, const struct option *opts, p
  * enough to be a typo (NULL otherwise). */
 size_t cli_edit_distance(const char *a, const char *b);
 const char *cli_closest(const char *word, const char *const *cands, size_t n);
+/* --data FILE [FILE...]: appends arg (the option's value) and the words after
+ * it up to the next option (a word starting with '-') to the growing array
+ * *list of *n files, and moves getopt's optind past them. Every subcommand
+ * with --data parses it here, so that `--data A B` and `--data A --data B`
+ * mean the same everywhere. */
+void cli_data_files(int argc, char **argv, const char *arg, const char ***list, size_t *n);
 /* The message for an unknown --task (lamp2: which of lamp2m and lamp2n). */
 int cli_unknown_task(const char *name, pe_err *e);
 

@@ -289,7 +289,7 @@ static int merge(char **dirs, size_t n, const char *out, int quiet, int allow_in
     if (!rc) {
         summary_opts so = {0};
         so.bootstrap = num(cfg, "bootstrap", 1000);
-        so.seed = num(cfg, "seed", 42);
+        so.seed = num(cfg, "seed", PE_SEED_DEFAULT);
         so.method_order = morder;
         so.nmethod_order = nm;
         so.user_order = order;

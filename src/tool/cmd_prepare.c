@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_common.h"
 #include "cmd.h"
 #include "dataset.h"
 #include "util.h"
@@ -72,7 +73,7 @@ int cmd_prepare(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *task_name = NULL, *format = NULL, *out = NULL;
-    const char **files = xcalloc((size_t)argc + 1, sizeof *files);
+    const char **files = NULL;
     const char **users = xcalloc((size_t)argc + 1, sizeof *users);
     size_t nfiles = 0, nusers = 0, nhist = 0;
     long top = 100, last = -1, maxq = 0, lim;
@@ -85,10 +86,10 @@ int cmd_prepare(int argc, char **argv)
 
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case O_TASK: task_name = optarg; break;
-        case O_DATA: files[nfiles++] = optarg; break;
+        case O_DATA: cli_data_files(argc, argv, optarg, &files, &nfiles); break;
         case O_FORMAT: format = optarg; break;
         case O_OUT: out = optarg; break;
         case O_USER: users[nusers++] = optarg; break;
@@ -119,25 +120,23 @@ int cmd_prepare(int argc, char **argv)
             rc = PE_OK;
             goto done;
         default:
-            if (optopt && optopt < 256)
-                fprintf(stderr, "persona-eval prepare: unknown option -%c (see --help)\n",
-                        optopt);
-            else
-                fprintf(stderr, "persona-eval prepare: unknown option or missing value: %s (see --help)\n",
-                        argv[optind - 1]);
+            cli_getopt_error(argc, argv, c, opts, &e);
+            fprintf(stderr, "persona-eval prepare: %s\n", e.msg);
             goto done;
         }
     }
-    for (; optind < argc; optind++)
-        files[nfiles++] = argv[optind];
+    while (optind < argc) { /* words after the options are files too */
+        const char *f = argv[optind++];
+        cli_data_files(argc, argv, f, &files, &nfiles);
+    }
     if (!task_name || !nfiles || !out) {
         fprintf(stderr, "persona-eval prepare: --task, --data and --out are required "
                         "(see --help)\n");
         goto done;
     }
     if (!(t = task_get(task_name))) {
-        fprintf(stderr, "persona-eval prepare: unknown task \"%s\" (one of %s)\n", task_name,
-                task_names());
+        cli_unknown_task(task_name, &e);
+        fprintf(stderr, "persona-eval prepare: %s\n", e.msg);
         goto done;
     }
     rc = dataset_load_limits(&in, t, files, nfiles, format, &limits, &e);

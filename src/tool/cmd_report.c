@@ -42,7 +42,7 @@ static void usage(FILE *f)
         "  --tolerance X    allowed absolute worsening of each metric (default 0)\n"
         "  --level L        interval level of the paired bootstrap (default 0.95)\n"
         "  --bootstrap B    paired bootstrap draws (default 1000)\n"
-        "  --seed S         paired bootstrap seed (default 42)\n"
+        "  --seed S         paired bootstrap seed (default " CLI_STR(PE_SEED_DEFAULT) ")\n"
         "  --allow-incomplete, --allow-errors, --allow-different-queries,\n"
         "  --allow-data, --allow-settings\n"
         "                   waive one check for a deliberate comparison (still reported)\n"
@@ -69,7 +69,7 @@ int cmd_report(int argc, char **argv)
     };
     const char *fmt = "md", *baseline = NULL, *html = NULL;
     gate_opts go;
-    int ch, rc = 0;
+    int ch, rc = 0, li = 0;
     pe_err e = {0};
     runset rs;
 
@@ -77,7 +77,7 @@ int cmd_report(int argc, char **argv)
     memset(&rs, 0, sizeof rs);
     optind = 1;
     opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, ":h", opts, &li)) != -1) {
         switch (ch) {
         case 'f':
             fmt = optarg;
@@ -100,8 +100,10 @@ int cmd_report(int argc, char **argv)
             double x = strtod(optarg, &end);
             if (*end || !*optarg || !(x >= 0) || (ch == 'l' && !(x > 0 && x < 1)) ||
                 ((ch == 'B' || ch == 's') && x != floor(x))) {
-                fprintf(stderr, "persona-eval: %s: not a valid value: \"%s\"\n",
-                        argv[optind - 1], optarg);
+                fprintf(stderr, "persona-eval: --%s: \"%s\" is not %s\n", opts[li].name, optarg,
+                        ch == 'l'   ? "a number between 0 and 1"
+                        : ch == 't' ? "a number >= 0"
+                                    : "a whole number >= 0");
                 return PE_EXIT_USAGE;
             }
             if (ch == 't')

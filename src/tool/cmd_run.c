@@ -95,7 +95,8 @@ static void usage(FILE *f)
         "directory with predictions, per-user metrics and a summary.\n"
         "\n"
         "  --task T            lamp1, lamp2m, lamp2n or lamp3 (required)\n"
-        "  --data FILE         input file; repeatable (default: data/sample/TASK.jsonl)\n"
+        "  --data FILE...      input files: --data A B or --data A --data B\n"
+        "                      (default: data/sample/TASK.jsonl)\n"
         "  --format F          " DS_FORMATS " (default: auto)\n"
         "  --method LIST       comma-separated methods, or \"all\" (default: %s)\n"
         "  --out DIR           run directory (default: results/TASK-METHOD-UTCTIME)\n"
@@ -105,7 +106,8 @@ static void usage(FILE *f)
         "  --k K               retrieved memories (default 4)\n"
         "  --strict-answers    no lenient answer extraction, exact labels only\n"
         "  --bootstrap B       bootstrap draws for 95%% intervals (default 1000; 0: none)\n"
-        "  --seed S            seed for bootstrap and sampling (default 42)\n"
+        "  --seed S            seed for bootstrap and sampling (default "
+        CLI_STR(PE_SEED_DEFAULT) ")\n"
         "  -j, --jobs N        queries in flight (default 8)\n",
         CLI_DEFAULT_METHOD);
     fprintf(f,
@@ -131,7 +133,8 @@ static void usage(FILE *f)
         "  --cache rw|ro|off   request cache mode (default rw)\n"
         "  --cache-dir DIR     (default $XDG_CACHE_HOME/persona-eval)\n"
         "  --cache-shared      leave the endpoint URL out of the cache key\n"
-        "  --offline           replay from the cache only; a miss is an error\n"
+        "  --offline           replay from the cache only; the first miss stops the run\n"
+        "                      (exit 66, with the number of calls that missed)\n"
         "  --prompts DIR       override prompt templates by file name\n"
         "  --wiki SPEC         off, a MediaWiki URL or kiwix:URL (default: off with the\n"
         "                      offline responder, else https://en.wikipedia.org)\n"
@@ -335,13 +338,14 @@ static int parse_special(run_args *a, int ch, const char *arg, pe_err *e)
             return cli_unknown_task(arg, e);
         c->task = arg;
         return 0;
-    case O_DATA: /* --data A B C: the words up to the next option are files too */
-        c->data = a->data = push(a->data, &c->ndata, arg);
-        while (optind < a->argc && a->argv[optind][0] != '-') {
-            run_command_option(&a->cmd, "data", a->argv[optind]);
-            c->data = a->data = push(a->data, &c->ndata, a->argv[optind++]);
-        }
+    case O_DATA: { /* --data A B C: the words up to the next option are files too */
+        size_t from = c->ndata + 1;
+        cli_data_files(a->argc, a->argv, arg, &a->data, &c->ndata);
+        c->data = a->data;
+        for (size_t i = from; i < c->ndata; i++)
+            run_command_option(&a->cmd, "data", a->data[i]);
         return 0;
+    }
     case O_ENDPOINT: { /* repeated: replicas of one model, separated by a space (no URL has one) */
         char *joined = c->endpoint ? xasprintf("%s %s", c->endpoint, arg) : xstrdup(arg);
         free(a->endpoints);
@@ -482,10 +486,10 @@ static int finish(const run_args *a, const pe_run_result *r, int rc, const pe_er
             printf("\nAnswers came from the %s.", OFFLINE_LABEL);
         else if (r->model)
             printf("\nAnswers came from the model %s.", r->model);
-        printf("\nResults: %s\n", r->out);
-    } else if (r->summaries) { /* -q: the run folder alone, for scripts */
-        printf("%s\n", r->out);
+        printf("\nThe run folder (summary.md, report.html, predictions.jsonl):\n");
     }
+    if (r->out) /* the last line of stdout, also with -q, for scripts */
+        printf("%s\n", r->out);
     if (rc == PE_EXIT_SIGINT || rc == PE_EXIT_SIGTERM) {
         fprintf(stderr, "persona-eval: interrupted; the summary in %s is marked incomplete\n"
                         "persona-eval: continue with: persona-eval --resume %s\n",
@@ -522,7 +526,7 @@ static int run_sweep(const run_args *a, pe_err *e)
         if (pe_read_file(csv, 64u << 20, &text, &len, e) == 0)
             fwrite(text, 1, len, stdout);
         free(text);
-        printf("\nSweep: %s (sweep.csv, sweep_*.svg)\n", dir);
+        printf("\nThe sweep folder (sweep.csv, sweep_*.svg):\n%s\n", dir);
     }
     free(csv);
     free(dir);

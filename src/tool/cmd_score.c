@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "cli_common.h"
 #include "cmd.h"
 #include "dataset.h"
 #include "jsonu.h"
@@ -34,7 +35,8 @@ static const char usage[] =
     "  --golds FILE      gold outputs in the official format\n"
     "  --preds FILE      predictions in the official format\n"
     "  --bootstrap B     add 95% percentile bootstrap intervals from B resamples (\"ci\")\n"
-    "  --seed S          bootstrap seed (default 0)\n"
+    "  --seed S          bootstrap seed (default " CLI_STR(PE_SEED_DEFAULT)
+    ", as in run and report)\n"
     "  --max-file-bytes N   largest file read (default 4294967296; 0: no limit)\n"
     "  --max-field-bytes N  largest id or output (default 1048576; 0: no limit)\n"
     "  -h, --help        this text\n"
@@ -454,7 +456,7 @@ int cmd_score(int argc, char **argv)
         {"max-field-bytes", required_argument, NULL, 'L'},
         {NULL, 0, NULL, 0}};
     const char *task_name = NULL, *golds = NULL, *preds = NULL, *dir = NULL;
-    unsigned long long B = 0, seed = 0, lv;
+    unsigned long long B = 0, seed = PE_SEED_DEFAULT, lv;
     ds_limits lim = ds_limits_default();
     const task *t = NULL;
     pe_err e = {0, ""};
@@ -483,13 +485,9 @@ int cmd_score(int argc, char **argv)
             *(c == 'F' ? &lim.max_file_bytes : &lim.max_field_bytes) = (size_t)lv;
             break;
         case 'h': fputs(usage, stdout); return PE_OK;
-        case ':':
-            fprintf(stderr, "persona-eval score: %s needs a value\n", argv[optind - 1]);
-            return PE_EXIT_USAGE;
         default:
-            fprintf(stderr, "persona-eval score: unknown option %s (see --help)\n",
-                    argv[optind - 1]);
-            return PE_EXIT_USAGE;
+            cli_getopt_error(argc, argv, c, opts, &e);
+            goto usage;
         }
     }
     if (optind < argc)
@@ -505,9 +503,8 @@ int cmd_score(int argc, char **argv)
         return PE_EXIT_USAGE;
     }
     if (task_name && !(t = task_get(task_name))) {
-        fprintf(stderr, "persona-eval score: unknown task \"%s\" (known: %s)\n", task_name,
-                task_names());
-        return PE_EXIT_USAGE;
+        cli_unknown_task(task_name, &e);
+        goto usage;
     }
     if (!t && !dir) {
         fprintf(stderr, "persona-eval score: --task is required with --golds/--preds\n");
