@@ -144,6 +144,11 @@ int run_llm_setup(const pe_run_config *c, run_llm *ls, pe_err *e)
     if ((rc = prompts_load(c->prompts_dir, &ls->prompts, e)))
         return rc;
     prompts_digest(ls->prompts, ls->prompts_sha256);
+    if (ls->offline && c->offline_cache)
+        return pe_errf(e, PE_EXIT_USAGE,
+                       "--offline replays an endpoint's cached answers: it needs --endpoint "
+                       "(or OPENAI_BASE_URL) and --model of the run that filled the cache, "
+                       "not the offline responder");
     if (!ls->offline && (!endpoint || !model || !*model))
         return pe_errf(e, PE_EXIT_USAGE, "--llm http needs --endpoint (or OPENAI_BASE_URL) and "
                                          "--model (or OPENAI_MODEL)");

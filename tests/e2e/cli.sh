@@ -142,6 +142,13 @@ assert 1 <= n <= 2 and len(recs) <= 2 and all(r.get("error") for r in recs), (n,
 assert re.search(r"(\d+) of 20 queries are not answered", open(err).read()).group(1) == "20"
 assert json.load(open(f"{d}/summary.json"))["incomplete"] is True
 PY
+# --offline without an endpoint (the offline responder has no cache): refused
+rc=0
+"$BIN" --task lamp2m --method prompt --offline --out "$tmp/noep" > "$tmp/out" 2> "$tmp/err" ||
+    rc=$?
+[ "$rc" -eq 2 ] && grep -q -- "--offline replays an endpoint's cached answers" "$tmp/err" ||
+    { echo "--offline without endpoint: exit $rc"; cat "$tmp/err"; exit 1; }
+[ ! -e "$tmp/noep" ] || { echo "--offline without endpoint made a run folder"; exit 1; }
 # a partly filled cache: the 4 queries of the first user (u001) are cached, then -j 1
 # stops at the second user's first query
 off fill 1 --user u001
