@@ -336,6 +336,49 @@ START_TEST(run_figures_and_provenance)
 }
 END_TEST
 
+/* A method the run was to answer but with no prediction at all (its
+ * preparation failed, the run stopped) keeps a row: n 0, no metric,
+ * complete false, its preparation's calls; in method_order's order. */
+START_TEST(expected_method_without_predictions)
+{
+    char *dir = tu_tmpdir(), *p = tu_path(dir, "personas.jsonl"), *txt;
+    const task *t = task_get("lamp2m");
+    pe_err e = {0};
+    method_summary *s;
+    size_t ns;
+    summary_opts o = {0};
+    const char *order[] = {"pa", "knn"};
+    const size_t expected[] = {2, 2}, prep[] = {1, 0};
+    pred_record r[] = {rec("knn", "u1", "q1", "comedy", "comedy", NULL)};
+    tu_write(p, "{\"user\":\"u1\",\"method\":\"pa\",\"turn\":0,\"prep\":{\"calls\":3,"
+                "\"cost_usd\":0.25}}\n");
+    o.method_order = order;
+    o.nmethod_order = 2;
+    o.n_expected = expected;
+    o.prep_errors = prep;
+    ck_assert_int_eq(report_summarize(dir, t, r, 1, &o, &s, &ns, &e), 0);
+    ck_assert_uint_eq(ns, 2);
+    ck_assert_str_eq(s[0].method, "pa");
+    ck_assert_uint_eq(s[0].n, 0);
+    ck_assert(isnan(s[0].value[0]) && isnan(s[0].value[1]));
+    ck_assert_uint_eq(s[0].n_expected, 2);
+    ck_assert_uint_eq(s[0].prep_errors, 1);
+    ck_assert_int_eq(s[0].calls, 3);
+    ck_assert_int_eq(s[0].prep_calls, 3);
+    ck_assert_str_eq(s[1].method, "knn");
+    ck_assert_uint_eq(s[1].n, 1);
+    free(p);
+    p = tu_path(dir, "summary.csv");
+    txt = tu_read(p);
+    ck_assert_ptr_nonnull(strstr(txt, "\nlamp2m,pa,0,0,0,,,,,,,3,0,0,0,0.25,3,0,0,0.0,0.0,false,2\n"));
+    free(txt);
+    free(p);
+    report_free_summaries(s, ns);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 /* Preparation recorded in personas.jsonl joins the method rows: a resumed
  * preparation (the same user, method and turn again) replaces the first; the
  * shared summary is counted in each row that used it; a torn last line is
@@ -446,6 +489,7 @@ int main(void)
     tcase_add_test(tc, csv_union_of_tasks);
     tcase_add_test(tc, run_figures_and_provenance);
     tcase_add_test(tc, preparation_in_rows);
+    tcase_add_test(tc, expected_method_without_predictions);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -264,6 +264,48 @@ static void run_figures(method_summary *s, const summary_opts *o, const ranked *
         s->prep_errors = o->prep_errors[i];
 }
 
+/* The methods of method_order in that order, a method the run was to answer
+ * but that has no prediction (every query left unanswered, say after its
+ * preparation failed) given an empty row, so that it is not lost from the
+ * summary; then any other method, as found. */
+static method_summary *expected_methods(const task *t, method_summary *ms, size_t *nms,
+                                        const summary_opts *o, const ranked *mr, size_t nmr,
+                                        const prep_index *prep)
+{
+    size_t n = *nms, k = 0, total = n;
+    method_summary *out;
+    for (size_t i = 0; i < o->nmethod_order; i++) {
+        size_t j = 0;
+        while (j < n && strcmp(ms[j].method, o->method_order[i]) != 0)
+            j++;
+        total += j == n;
+    }
+    if (total == n)
+        return ms;
+    out = xcalloc(total, sizeof *out);
+    for (size_t i = 0; i < o->nmethod_order; i++) {
+        size_t j = 0;
+        while (j < n && strcmp(ms[j].method, o->method_order[i]) != 0)
+            j++;
+        if (j < n) {
+            out[k++] = ms[j];
+            ms[j].method = NULL; /* moved */
+            continue;
+        }
+        out[k].method = xstrdup(o->method_order[i]);
+        score_range(t, NULL, 0, 0, 0, 0, &out[k]);
+        run_figures(&out[k], o, mr, nmr);
+        prep_index_add(prep, out[k].method, NULL, &out[k]);
+        k++;
+    }
+    for (size_t j = 0; j < n; j++)
+        if (ms[j].method)
+            out[k++] = ms[j];
+    free(ms);
+    *nms = k;
+    return out;
+}
+
 static void incomplete_banner(buf *b, const summary_opts *o)
 {
     if (o->incomplete)
@@ -335,6 +377,7 @@ int report_summarize(const char *dir, const task *t, pred_record *recs, size_t n
         }
         i = j;
     }
+    ms = expected_methods(t, ms, &nms, o, mr, nmr, prep);
     prep_index_free(prep);
     if (rc) {
         buf_free(&users);
