@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
+
 size_t cli_edit_distance(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b), *row = xcalloc(lb + 1, sizeof *row), d;
@@ -90,4 +92,20 @@ int cli_unknown_task(const char *name, pe_err *e)
         return pe_errf(e, PE_EXIT_USAGE, "unknown task \"%s\" (did you mean %s?)", name, near);
     return pe_errf(e, PE_EXIT_USAGE, "unknown task \"%s\" (tasks: lamp1, lamp2m, lamp2n, lamp3)",
                    name);
+}
+
+char *cli_shell_word(const char *s)
+{
+    buf b = BUF_INIT;
+    if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+                        "_./:@%+=,-") == strlen(s))
+        return xstrdup(s);
+    buf_addc(&b, '\'');
+    for (; *s; s++)
+        if (*s == '\'')
+            buf_adds(&b, "'\\''");
+        else
+            buf_addc(&b, *s);
+    buf_addc(&b, '\'');
+    return buf_detach(&b);
 }

@@ -34,6 +34,10 @@ const char *cli_closest(const char *word, const char *const *cands, size_t n);
  * with --data parses it here, so that `--data A B` and `--data A --data B`
  * mean the same everywhere. */
 void cli_data_files(int argc, char **argv, const char *arg, const char ***list, size_t *n);
+/* s as one shell word: as is when it holds only characters no shell treats
+ * specially, else in single quotes (a quote inside written '\''), so that a
+ * printed command can be pasted back. Returns a string to free. */
+char *cli_shell_word(const char *s);
 /* The message for an unknown --task (lamp2: which of lamp2m and lamp2n). */
 int cli_unknown_task(const char *name, pe_err *e);
 

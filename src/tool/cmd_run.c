@@ -491,9 +491,11 @@ static int finish(const run_args *a, const pe_run_result *r, int rc, const pe_er
     if (r->out) /* the last line of stdout, also with -q, for scripts */
         printf("%s\n", r->out);
     if (rc == PE_EXIT_SIGINT || rc == PE_EXIT_SIGTERM) {
+        char *w = cli_shell_word(r->out);
         fprintf(stderr, "persona-eval: interrupted; the summary in %s is marked incomplete\n"
                         "persona-eval: continue with: persona-eval --resume %s\n",
-                r->out, r->out);
+                r->out, w);
+        free(w);
     } else if (rc == PE_EXIT_RUNERRORS) {
         fprintf(stderr, "persona-eval: %zu of %zu queries ended in error (see %s/"
                         "predictions.jsonl)\n", r->stats.errors, r->stats.queries_done, r->out);
