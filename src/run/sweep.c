@@ -81,7 +81,6 @@ int sweep_run(const pe_run_config *c, const char *spec, const char *out_dir, pe_
 
         *(size_t *)((char *)&one + rs->offset) = (size_t)vals[i];
         one.out = sub;
-        one.progress = PROGRESS_NEVER;
         pe_logf(c->log, c->log_ctx, "sweep %s=%lu -> %s", name, vals[i], sub);
         rc = pe_run(&one, &res, e);
         if (res.abandoned) { /* the workers still read the sub-run's data */
