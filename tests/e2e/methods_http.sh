@@ -10,11 +10,9 @@ srv=""
 cleanup() { [ -n "$srv" ] && kill "$srv" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
 
-python3 tests/loopback_server.py --log "$tmp/requests.jsonl" > "$tmp/port" &
-srv=$!
-i=0
-while [ ! -s "$tmp/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-port=$(head -n 1 "$tmp/port")
+# shellcheck source=tests/e2e/loopback.inc
+. tests/e2e/loopback.inc
+lb_start --log "$tmp/requests.jsonl"
 base="http://127.0.0.1:$port"
 key="sk-planted-$(date +%s)-e2e"
 export OPENAI_API_KEY="$key"
