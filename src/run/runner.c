@@ -183,7 +183,9 @@ static int answer_and_record(run_state *s, const job *j, user_state *us, llm_wor
         *last = job_done(s, j->user);
     if (s->o->progress)
         s->o->progress(s->o->progress_ctx, &s->st, s->users_done, s->rs->data->nusers);
-    pthread_cond_broadcast(&s->cv);
+    /* an answer makes no job: only a stopping run waits on it (recording == 0) */
+    if (stopping(s))
+        pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
     method_answer_free(&a);
     return 0;
