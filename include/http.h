@@ -32,6 +32,13 @@ void http_opts_default(http_opts *o);
 /* curl_global_init, once per process (thread-safe, idempotent). */
 int http_global_init(pe_err *e);
 
+/* Grow the process's file-descriptor table to hold at least n descriptors
+ * now, before the worker threads open their connections: the kernel grows a
+ * table shared by threads one doubling at a time, each waiting for an RCU
+ * grace period that stalls every thread opening a descriptor meanwhile (tens of
+ * milliseconds each on a busy machine). Clamped to RLIMIT_NOFILE; best effort. */
+void http_reserve_fds(int n);
+
 typedef struct http_handle http_handle;
 http_handle *http_handle_new(void);
 void http_handle_free(http_handle *h);

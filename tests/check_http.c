@@ -1,8 +1,11 @@
 /* http: retry policy helpers, and the transport against the loopback server
  * with injected faults (no libcurl mocking). */
+#include <dirent.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "http.h"
@@ -276,6 +279,54 @@ START_TEST(connection_refused)
 }
 END_TEST
 
+/* The size of this process's descriptor table (FDSize in /proc/self/status). */
+static long fd_table_size(void)
+{
+    char line[256];
+    long n = -1;
+    FILE *f = fopen("/proc/self/status", "r");
+    ck_assert_ptr_nonnull(f);
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "FDSize:", 7) == 0)
+            n = atol(line + 7);
+    fclose(f);
+    return n;
+}
+
+static int open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+    ck_assert_ptr_nonnull(d);
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
+}
+
+START_TEST(reserve_fds)
+{
+    struct rlimit saved, low;
+    int before = open_fds();
+
+    /* the table holds descriptor 700 afterwards (the kernel sizes it in powers
+     * of two, at least 1024 here), and no descriptor is left open */
+    http_reserve_fds(0);
+    http_reserve_fds(700);
+    ck_assert_int_ge(fd_table_size(), 701);
+    ck_assert_int_eq(open_fds(), before);
+    /* a wish beyond RLIMIT_NOFILE is clamped to it, not an error */
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &saved), 0);
+    low = saved;
+    low.rlim_cur = 1500 < saved.rlim_cur ? 1500 : saved.rlim_cur;
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+    http_reserve_fds(1 << 20);
+    ck_assert_int_ge(fd_table_size(), 1024);
+    ck_assert_int_eq(open_fds(), before);
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &saved), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("http");
@@ -292,6 +343,7 @@ int main(void)
     tcase_add_test(tc, deadline_bounds_retries);
     tcase_add_test(tc, oversize_body);
     tcase_add_test(tc, connection_refused);
+    tcase_add_test(tc, reserve_fds);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -3,12 +3,15 @@
 #include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "jsonu.h"
@@ -50,6 +53,23 @@ int http_global_init(pe_err *e)
         return pe_errf(e, PE_EXIT_INTERNAL, "libcurl initialization failed: %s",
                        curl_easy_strerror(global_rc));
     return 0;
+}
+
+void http_reserve_fds(int n)
+{
+    struct rlimit rl;
+    int base, fd;
+    if (n <= 0)
+        return;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        (rlim_t)n >= rl.rlim_cur)
+        n = rl.rlim_cur > 1 ? (int)rl.rlim_cur - 1 : 0;
+    if (n <= 0 || (base = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+        return;
+    /* the table grows to hold the highest descriptor; it never shrinks */
+    if ((fd = fcntl(base, F_DUPFD_CLOEXEC, n)) >= 0)
+        close(fd);
+    close(base);
 }
 
 http_handle *http_handle_new(void)

@@ -127,6 +127,9 @@ llm_client *llm_client_new(const llm_config *cfg, pe_err *e)
             urls[i + 1] = cfg->replicas[i];
         c->pool = llm_pool_new(urls, cfg->nreplicas + 1);
         free(urls);
+        /* per worker: its handle's wake-up pair and a connection per replica */
+        if (cfg->max_inflight > 0)
+            http_reserve_fds(cfg->max_inflight * (3 + (int)cfg->nreplicas) + 64);
     }
     c->cfg.replicas = NULL;
     c->cfg.nreplicas = 0;

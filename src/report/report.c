@@ -64,16 +64,42 @@ int report_open(const char *dir, report_writer **out, pe_err *e)
     return 0;
 }
 
-static void sync_all(report_writer *w)
+static void note_error(report_writer *w, int i, int err)
 {
-    for (int i = 0; i < 3; i++)
-        if (w->f[i] && (fflush(w->f[i]) != 0 || fsync(fileno(w->f[i])) != 0) && !w->err) {
-            w->err = PE_EXIT_IO;
-            snprintf(w->errmsg, sizeof w->errmsg, "%s/%s: write error: %s", w->dir,
-                     file_names[i], strerror(errno));
-        }
-    w->last_sync = pe_now();
+    if (!w->err) {
+        w->err = PE_EXIT_IO;
+        snprintf(w->errmsg, sizeof w->errmsg, "%s/%s: write error: %s", w->dir,
+                 file_names[i], strerror(err));
+    }
+}
+
+/* Called with w->mu held, which it releases during the fsyncs when unlocked is
+ * set (the flusher: appends go on meanwhile; a line appended after the fflush
+ * marks the files dirty again and is synced the next time). */
+static void sync_all(report_writer *w, int unlocked)
+{
+    int fds[3];
+    for (int i = 0; i < 3; i++) {
+        fds[i] = w->f[i] ? fileno(w->f[i]) : -1;
+        if (w->f[i] && fflush(w->f[i]) != 0)
+            note_error(w, i, errno);
+    }
     w->dirty = 0;
+    if (unlocked)
+        pthread_mutex_unlock(&w->mu);
+    for (int i = 0; i < 3; i++) {
+        int err = fds[i] >= 0 && fsync(fds[i]) != 0 ? errno : 0;
+        if (err && unlocked) {
+            pthread_mutex_lock(&w->mu);
+            note_error(w, i, err);
+            pthread_mutex_unlock(&w->mu);
+        } else if (err) {
+            note_error(w, i, err);
+        }
+    }
+    if (unlocked)
+        pthread_mutex_lock(&w->mu);
+    w->last_sync = pe_now();
     w->syncs++;
 }
 
@@ -107,7 +133,7 @@ static void *flusher_main(void *arg)
             wait_until(w, w->last_sync + 1.0);
             continue;
         }
-        sync_all(w);
+        sync_all(w, 1);
     }
     pthread_mutex_unlock(&w->mu);
     return NULL;
@@ -146,7 +172,7 @@ static int append_line(report_writer *w, int which, const char *line, size_t len
             pthread_cond_signal(&w->cv);
         }
     } else if (pe_now() - w->last_sync >= 1.0) {
-        sync_all(w);
+        sync_all(w, 0);
     }
     if (w->err)
         rc = pe_errf(e, w->err, "%s", w->errmsg);
@@ -219,7 +245,7 @@ int report_sync(report_writer *w, pe_err *e)
 {
     int rc = 0;
     pthread_mutex_lock(&w->mu);
-    sync_all(w);
+    sync_all(w, 0);
     if (w->err)
         rc = pe_errf(e, w->err, "%s", w->errmsg);
     pthread_mutex_unlock(&w->mu);
@@ -239,7 +265,7 @@ int report_close(report_writer *w, pe_err *e)
         pthread_join(w->flusher, NULL);
     }
     pthread_mutex_lock(&w->mu);
-    sync_all(w);
+    sync_all(w, 0);
     for (int i = 0; i < 3; i++)
         if (w->f[i] && fclose(w->f[i]) != 0 && !w->err) {
             w->err = PE_EXIT_IO;

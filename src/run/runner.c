@@ -190,7 +190,9 @@ static int answer_and_record(run_state *s, const job *j, user_state *us, llm_wor
     if (count_job)
         *last = job_done(s, j->user);
     report_progress(s);
-    pthread_cond_broadcast(&s->cv);
+    /* an answer makes no job: only a stopping run waits on it (recording == 0) */
+    if (stopping(s))
+        pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
     method_answer_free(&a);
     return 0;
