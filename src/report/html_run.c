@@ -616,7 +616,8 @@ int html_write_run(const char *dir, pe_err *e)
     htmlkit_page_end(&b);
 
     path = xasprintf("%s/report.html", dir);
-    rc = pe_write_atomic(path, buf_str(&b), b.len, e);
+    if (!(rc = pe_interrupted(e, "writing report.html")))
+        rc = pe_write_atomic(path, buf_str(&b), b.len, e);
     free(path);
     free(name);
     buf_free(&b);

@@ -316,9 +316,11 @@ int report_summarize(const char *dir, const task *t, pred_record *recs, size_t n
         s->method = xstrdup(k[i].r->method);
         score_range(t, k, i, j, o->bootstrap, o->seed, s);
         run_figures(s, o, mr, nmr);
-        for (size_t u = i; u < j;) {
+        for (size_t u = i; u < j && !rc;) {
             size_t v = u;
             method_summary us;
+            if ((rc = pe_interrupted(e, "writing the summaries")))
+                break;
             while (v < j && strcmp(k[v].r->user, k[u].r->user) == 0)
                 v++;
             memset(&us, 0, sizeof us);
@@ -328,8 +330,12 @@ int report_summarize(const char *dir, const task *t, pred_record *recs, size_t n
             u = v;
         }
         i = j;
+        if (!rc)
+            rc = pe_interrupted(e, "writing the summaries");
+        if (rc)
+            break;
     }
-    if ((rc = report_add_prep_costs(dir, ms, nms, e))) {
+    if (rc || (rc = report_add_prep_costs(dir, ms, nms, e))) {
         buf_free(&users);
         free(k);
         free(mr);

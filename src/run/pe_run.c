@@ -404,6 +404,7 @@ int pe_run(const pe_run_config *c, pe_run_result *r, pe_err *e)
     pe_err e2 = {0};
 
     memset(r, 0, sizeof *r);
+    pe_interrupt_arm();
     s->c = c;
     s->resume = c->resume && started(c->resume) ? c->resume : NULL;
     if (c->resume && !s->resume && !c->out) /* killed before its first write: start afresh */
@@ -444,7 +445,13 @@ int pe_run(const pe_run_config *c, pe_run_result *r, pe_err *e)
             release(s);
         return rc;
     }
+    pe_interrupt_arm(); /* a stop during the answers still writes the summary */
     src = summarize(s, r, runrc ? &e2 : e);
+    if (src == PE_EXIT_SIGINT || src == PE_EXIT_SIGTERM) { /* a signal while summarizing */
+        if (runrc && e)
+            *e = e2;
+        runrc = src;
+    }
     if (runrc)
         rc = runrc;
     else if (src)

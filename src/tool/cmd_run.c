@@ -49,15 +49,18 @@ static volatile sig_atomic_t stop_signal, stop_now;
 static atomic_int in_flight;
 static char grace_text[96]; /* the rest of the first message, made before the handler is set */
 
-/* Only async-signal-safe calls: write(2) of text formatted here. */
+/* Only async-signal-safe calls: write(2) of text formatted here (n < 0: no
+ * number). */
 static void say(const char *a, int n, const char *b)
 {
     char num[24], *p = num + sizeof num;
     ssize_t ignored;
     *--p = '\0';
-    do
+    while (n >= 0 && p > num) {
         *--p = (char)('0' + n % 10);
-    while ((n /= 10) > 0 && p > num);
+        if ((n /= 10) == 0)
+            break;
+    }
     ignored = write(2, a, strlen(a));
     ignored = write(2, p, strlen(p));
     ignored = write(2, b, strlen(b));
@@ -66,6 +69,7 @@ static void say(const char *a, int n, const char *b)
 
 static void on_signal(int sig)
 {
+    pe_signal_note(sig); /* the library's loops outside the answers stop on it */
     if (stop_signal) { /* the second: give up on the queries in flight, still summarize */
         stop_now = 1;
         say("\npersona-eval: stopping now: ", atomic_load(&in_flight),
@@ -73,7 +77,10 @@ static void on_signal(int sig)
         return;
     }
     stop_signal = sig;
-    say("\npersona-eval: stopping: finishing ", atomic_load(&in_flight), grace_text);
+    if (atomic_load(&in_flight) == 0) /* loading, preparing or summarizing */
+        say("\npersona-eval: stopping (Ctrl-C again to stop now)\n", -1, "");
+    else
+        say("\npersona-eval: stopping: finishing ", atomic_load(&in_flight), grace_text);
 }
 
 static void log_stderr(void *ctx, const char *msg)
@@ -480,10 +487,21 @@ static int finish(const run_args *a, const pe_run_result *r, int rc, const pe_er
     } else if (r->summaries) { /* -q: the run folder alone, for scripts */
         printf("%s\n", r->out);
     }
-    if (rc == PE_EXIT_SIGINT || rc == PE_EXIT_SIGTERM) {
+    if ((rc == PE_EXIT_SIGINT || rc == PE_EXIT_SIGTERM) && r->summaries) {
         fprintf(stderr, "persona-eval: interrupted; the summary in %s is marked incomplete\n"
                         "persona-eval: continue with: persona-eval --resume %s\n",
                 r->out, r->out);
+    } else if (rc == PE_EXIT_SIGINT || rc == PE_EXIT_SIGTERM) {
+        /* before the first query (nothing of the run written yet, or a resumed
+         * run left as it was) or while summarizing (the files in place are
+         * whole: the last summary stays until --resume writes the new one) */
+        char *rj = r->out ? xasprintf("%s/run.json", r->out) : NULL;
+        log_stderr(NULL, e->msg);
+        if (rj && pe_file_exists(rj))
+            fprintf(stderr, "persona-eval: continue with: persona-eval --resume %s\n", r->out);
+        else
+            fprintf(stderr, "persona-eval: nothing was written\n");
+        free(rj);
     } else if (rc == PE_EXIT_RUNERRORS) {
         fprintf(stderr, "persona-eval: %zu of %zu queries ended in error (see %s/"
                         "predictions.jsonl)\n", r->stats.errors, r->stats.queries_done, r->out);
