@@ -139,9 +139,8 @@ int memory_search_batch(const memory *m, const char *const *queries, size_t nq, 
                         const topk_filter *filters, topk_hit *out, size_t *counts, pe_err *e)
 {
     float *qv;
-    int rc;
-
     topk_filter *f;
+    int rc;
 
     if (nq == 0)
         return 0;
