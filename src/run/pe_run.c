@@ -372,7 +372,7 @@ static int summarize(run_state *s, pe_run_result *r, pe_err *e)
     if (!rc)
         rc = write_run_json(s, r->out, &r->stats, r->incomplete, e);
     if (!rc)
-        rc = html_write_run(r->out, e);
+        rc = html_write_run_with(r->out, &s->data, e);
     return rc;
 }
 
