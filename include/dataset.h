@@ -25,6 +25,10 @@ typedef struct ds_item {
     char *date;     /* "YYYY" or "YYYY-MM-DD"; NULL when absent */
     char *field[2]; /* the task's text fields, in task->fields order (never NULL) */
     char *label;    /* the label as a string ("4" for a score); NULL for lamp1 */
+    size_t pos;     /* its position in the user's profile as the file lists it (the
+                       history is sorted by date; equal retrieval scores rank the
+                       later pos first, as LaMP does); items made from queries
+                       come after the profile */
 } ds_item;
 
 typedef struct ds_query {

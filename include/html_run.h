@@ -19,10 +19,15 @@
 #ifndef PE_HTML_RUN_H
 #define PE_HTML_RUN_H
 
+#include "dataset.h"
 #include "util.h"
 
 /* Write dir/report.html atomically from the files in dir. */
 int html_write_run(const char *dir, pe_err *e);
+/* The same, with the run's loaded users (data, borrowed) as the source of the
+ * query inputs shown for the first users, instead of reading the data files
+ * run.json names again (NULL: read them). */
+int html_write_run_with(const char *dir, const dataset *data, pe_err *e);
 
 /* Write one page for a sweep folder (sweep.csv and one run folder per value,
  * no summary.json of its own): the sweep's charts, the runs' summaries side

@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "dataset.h"
 #include "jsonu.h"
 #include "report.h"
 #include "svg.h"
@@ -62,10 +63,11 @@ void htmlkit_interval_charts(buf *b, const task *t, const report_row *rows, size
  * with each method's first metric (methods in the page's order), sortable by
  * the page script, and for the first users a <details> element with their
  * queries, personas and agent trace; the page says how many are shown. recs
- * are the run's predictions (pe: why there are none). */
+ * are the run's predictions (pe: why there are none). The queries' inputs
+ * come from data, or when it is NULL from the data files run.json names. */
 void htmlkit_users_section(buf *b, const char *dir, const task *t, const cJSON *run,
-                           const char *const *methods, size_t nm, const pred_record *recs,
-                           size_t nrec, const pe_err *pe);
+                           const dataset *data, const char *const *methods, size_t nm,
+                           const pred_record *recs, size_t nrec, const pe_err *pe);
 /* The persona section from dir/personas.jsonl (html_personas.c): similarity
  * heatmap and drift table of one method's personas. 0 when the file is absent
  * or holds no persona (no section written). */

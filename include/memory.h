@@ -10,6 +10,10 @@
  * only too: replaying history item j ranks as LaMP would with item j as the
  * query and the older items as the whole profile.
  *
+ * Equal scores rank the item listed later in the user's profile in the file
+ * first (pos), whatever the filter says about ties: LaMP's
+ * np.argsort(scores)[::-1] over the profile in file order.
+ *
  * Ownership: memory_build() copies everything it needs from the user; the
  * memory owns its strings, index, matrix and encoder, and memory_free()
  * releases them. A built memory is read-only: searches from several threads
@@ -39,6 +43,7 @@ typedef struct memory {
     char **labels;  /* entries NULL for lamp1 */
     char **texts;   /* task_item_text() of each item: what is encoded */
     char **field[2];/* the item's task fields, in task->fields order */
+    size_t *pos;    /* each item's position in the profile as the file lists it */
     encoder *enc;   /* backend only */
 } memory;
 

@@ -102,7 +102,8 @@ typedef struct user_state {
     pthread_mutex_t mu;
     struct memory *memory;     /* built on first use (methods_user_memory) */
     int memory_rc;             /* its build status, once tried */
-    char memory_err[sizeof(((pe_err *)0)->msg)];
+    char *memory_err;          /* its message when it failed (a user's state stays small:
+                                  a run holds one per user) */
     int summary_done;          /* semantic memory, computed on first use */
     char *summary;             /* NULL when it failed */
     char *summary_error;

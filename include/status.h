@@ -4,6 +4,13 @@
  * Ownership: a pe_err is the caller's (usually on its stack, zeroed); a
  * function that fails writes its code and one message into it and returns the
  * same code. Functions that can fail return 0 or a PE_EXIT_* status.
+ *
+ * Interruption: the library installs no signal handler. The tool's handler
+ * calls pe_signal_note() (async-signal-safe); the library's long loops
+ * outside the answering phase (loading, resume scans, summaries, reports,
+ * score, merge, prepare) call pe_interrupted() and fail with
+ * PE_EXIT_SIGINT or PE_EXIT_SIGTERM once a signal arrived after the last
+ * pe_interrupt_arm() (the process starts armed). This state is process-wide.
  */
 #ifndef PE_STATUS_H
 #define PE_STATUS_H
@@ -37,6 +44,16 @@ int pe_errf(pe_err *e, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Prefix the message already in e with a formatted context ("file.json: "). */
 void pe_err_prefix(pe_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Record a SIGINT or SIGTERM (from a signal handler). */
+void pe_signal_note(int sig);
+/* Forget the signals noted so far: only later ones interrupt. pe_run() arms
+ * before it summarizes, so that a stop during the answers still ends with
+ * the summary of what was answered. */
+void pe_interrupt_arm(void);
+/* 0, or, when a signal arrived since the last arm, the signal's exit code
+ * with "interrupted by SIG... while <doing>" in e. Cheap: call it per item. */
+int pe_interrupted(pe_err *e, const char *doing);
 
 /* A notice for a log callback (fn may be NULL: nothing happens). */
 void pe_logf(void (*fn)(void *ctx, const char *msg), void *ctx, const char *fmt, ...)

@@ -9,9 +9,11 @@
  * sorted.
  *
  * Order, the same everywhere: higher score first; equal scores → the higher
- * index first (LaMP's np.argsort(scores)[::-1] on a profile in index order,
- * see docs/memory.md); NaN ranks below every number (-inf included) and NaNs
- * among themselves higher index first. So k >= n returns every admitted
+ * tie key first, the key being the filter's tie[index] when it gives one
+ * (memory passes each item's position in the file's profile) and the index
+ * otherwise, then the higher index (LaMP's np.argsort(scores)[::-1] over the
+ * profile in file order, see docs/memory.md); NaN ranks below every number
+ * (-inf included) and NaNs among themselves by the same tie rule. So k >= n returns every admitted
  * item, and n = 0 or k = 0 returns nothing.
  *
  * Ownership: callers own every array; out arrays hold at least k hits (per
@@ -32,15 +34,18 @@ typedef struct topk_hit {
 /* Which items a query may see, applied in the same pass as the selection.
  * cutoff: only items with index < cutoff (TOPK_ALL = no cutoff); alignment
  * replaying history item j passes cutoff = j so only strictly older items are
- * seen. exclude: indices never returned (any order, duplicates allowed). */
+ * seen. exclude: indices never returned (any order, duplicates allowed).
+ * tie: NULL, or one key per item (n of them) ranking equal scores, higher
+ * key first. */
 typedef struct topk_filter {
     size_t cutoff;
     const size_t *exclude;
     size_t nexclude;
+    const size_t *tie;
 } topk_filter;
 
 #define TOPK_ALL SIZE_MAX
-#define TOPK_FILTER_ALL ((topk_filter){TOPK_ALL, NULL, 0})
+#define TOPK_FILTER_ALL ((topk_filter){TOPK_ALL, NULL, 0, NULL})
 
 /* The k best of scores[0..n) that pass f (NULL = all). Returns the number of
  * hits written to out (min(k, admitted items)), best first. */

@@ -6,14 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "dataset.h"
+#include "testutil.h"
 #include "util.h"
 
 static const char *const cats[] = {"women", "religion", "politics", "style & beauty",
@@ -80,28 +78,6 @@ static size_t generate(const char *path, size_t users, size_t items)
     return total + 2;
 }
 
-/* Wall seconds and peak RSS (KB) of a command run to completion; -1 on failure. */
-static double run(char *const argv[], long *rss_kb)
-{
-    struct rusage ru;
-    int st;
-    double t = pe_now();
-    pid_t pid = fork();
-    if (pid == 0) {
-        int fd = open("/dev/null", O_WRONLY);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-        }
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    if (pid < 0 || wait4(pid, &st, 0, &ru) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
-        return -1;
-    *rss_kb = ru.ru_maxrss;
-    return pe_now() - t;
-}
-
 int main(void)
 {
     size_t users = env_size("BENCH_LOAD_USERS", 1500), items = env_size("BENCH_LOAD_ITEMS", 300);
@@ -138,12 +114,12 @@ int main(void)
     py = xasprintf("import json; json.load(open('%s'))", path);
     {
         char *argv[] = {"python3", "-c", py, NULL};
-        tpy = run(argv, &rss_py);
+        tpy = tu_run_timed(argv, &rss_py);
     }
     {
         char *argv[] = {(char *)bin, "prepare", "--task", "lamp2n", "--data", path,
                         "--top-users", "0", "--out", out, NULL};
-        tprep = run(argv, &rss_prep);
+        tprep = tu_run_timed(argv, &rss_prep);
     }
     printf("%-34s %8s %9s %12s\n", "", "seconds", "MB/s", "peak RSS/file");
     printf("%-34s %8.2f %9.1f %12s\n", "dataset_load (this library)", best, mb / best, "");

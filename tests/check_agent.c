@@ -609,11 +609,11 @@ static void offline_loop(agent_mode mode)
 {
     ds_item it[] = {
         {(char *)"h0", (char *)"2014-01-01", {(char *)"A detective in a rainy city", (char *)""},
-         (char *)"action"},
+         (char *)"action", 0},
         {(char *)"h1", (char *)"2015-01-01", {(char *)"Detective hunts a killer in rain",
-                                              (char *)""}, (char *)"action"},
+                                              (char *)""}, (char *)"action", 0},
         {(char *)"h2", (char *)"2016-01-01", {(char *)"A clown tells jokes", (char *)""},
-         (char *)"comedy"},
+         (char *)"comedy", 0},
     };
     ds_user u = {(char *)"u", it, 3, NULL, 0};
     memory *m;

@@ -88,18 +88,18 @@ static void assert_predict(const memory *m, const char *input, size_t k, const t
 START_TEST(predict_movies)
 {
     ds_item it[] = {
-        {S("h0"), NULL, {S("Two lovers meet in Paris and fall in love"), S("")}, S("romance")},
-        {S("h1"), NULL, {S("A gangster war with guns and blood"), S("")}, S("violence")},
-        {S("h2"), NULL, {S("Lovers separated by war find love again"), S("")}, S("romance")},
-        {S("h3"), NULL, {S("A detective hunts a killer"), S("")}, S("violence")},
-        {S("h4"), NULL, {S("Robots rebel on a starship"), S("")}, S("sci-fi")},
-        {S("h5"), NULL, {S("A baker opens a shop"), S("")}, S("comedy")},
+        {S("h0"), NULL, {S("Two lovers meet in Paris and fall in love"), S("")}, S("romance"), 0},
+        {S("h1"), NULL, {S("A gangster war with guns and blood"), S("")}, S("violence"), 0},
+        {S("h2"), NULL, {S("Lovers separated by war find love again"), S("")}, S("romance"), 0},
+        {S("h3"), NULL, {S("A detective hunts a killer"), S("")}, S("violence"), 0},
+        {S("h4"), NULL, {S("Robots rebel on a starship"), S("")}, S("sci-fi"), 0},
+        {S("h5"), NULL, {S("A baker opens a shop"), S("")}, S("comedy"), 0},
     };
     const task *t = task_get("lamp2m");
     memory *m = build("lamp2m", it, 6);
     const char *v[1] = {"Lovers fall in love in Paris"};
     char *in = task_build_input(t, v), *in2;
-    topk_filter f = {1, NULL, 0};
+    topk_filter f = {1, NULL, 0, NULL};
 
     assert_predict(m, in, KNN_DEFAULT_K, NULL, "romance");
     v[0] = "guns and blood in a gangster war";
@@ -119,11 +119,11 @@ END_TEST
 START_TEST(predict_ratings)
 {
     ds_item it[] = {
-        {S("h0"), NULL, {S("great kettle love it"), S("")}, S("5")},
-        {S("h1"), NULL, {S("love this great product"), S("")}, S("5")},
-        {S("h2"), NULL, {S("terrible broke after a week"), S("")}, S("1")},
-        {S("h3"), NULL, {S("awful terrible waste"), S("")}, S("1")},
-        {S("h4"), NULL, {S("okay average toaster"), S("")}, S("3")},
+        {S("h0"), NULL, {S("great kettle love it"), S("")}, S("5"), 0},
+        {S("h1"), NULL, {S("love this great product"), S("")}, S("5"), 0},
+        {S("h2"), NULL, {S("terrible broke after a week"), S("")}, S("1"), 0},
+        {S("h3"), NULL, {S("awful terrible waste"), S("")}, S("1"), 0},
+        {S("h4"), NULL, {S("okay average toaster"), S("")}, S("3"), 0},
     };
     const task *t = task_get("lamp3");
     memory *m = build("lamp3", it, 5);
@@ -143,11 +143,11 @@ START_TEST(predict_citations)
 {
     ds_item it[] = {
         {S("p0"), S("2018"), {S("Deep neural networks"), S("training deep networks with sgd")},
-         NULL},
+         NULL, 0},
         {S("p1"), S("2019"), {S("Convolutional networks"), S("image features with deep nets")},
-         NULL},
+         NULL, 0},
         {S("p2"), S("2020"), {S("Attention models"), S("neural attention for translation")},
-         NULL},
+         NULL, 0},
     };
     memory *m = build("lamp1", it, 3);
     char *a = task_build_lamp1_input("My paper", "Growing tomatoes in clay soil",

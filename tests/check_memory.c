@@ -14,7 +14,7 @@
 static ds_item item(const char *id, const char *date, const char *f0, const char *f1,
                     const char *label)
 {
-    return (ds_item){S(id), S(date), {S(f0), S(f1)}, S(label)};
+    return (ds_item){S(id), S(date), {S(f0), S(f1)}, S(label), 0};
 }
 
 static memory *build(const char *task_name, ds_item *items, size_t n, const encoder_opts *o)
@@ -25,6 +25,47 @@ static memory *build(const char *task_name, ds_item *items, size_t n, const enco
     ck_assert_msg(memory_build(task_get(task_name), &u, o, &m, &e) == 0, "%s", e.msg);
     return m;
 }
+
+/* Equal scores rank by the profile's order in the file, not by the date
+ * order of the history. The profile below, in file order, is f0 (2020-03),
+ * f1 (2020-01), f2 (2020-02), f3 (2019-12), f4 (2019-11); the query "good"
+ * scores f0 and f2 alike (one "good" in two tokens each) and the others 0.
+ * LaMP: np.argsort([s, 0, s, 0, 0])[::-1] = [2, 0, 4, 3, 1], i.e. f2 f0 f4
+ * f3 f1 (the date order alone would give f0 f2 f1 f3 f4). */
+START_TEST(ties_follow_the_file_order)
+{
+    static const char text[] =
+        "{\"user\":\"u\",\"history\":["
+        "{\"id\":\"f0\",\"date\":\"2020-03-01\",\"text\":\"good food\",\"score\":1},"
+        "{\"id\":\"f1\",\"date\":\"2020-01-01\",\"text\":\"bad room\",\"score\":2},"
+        "{\"id\":\"f2\",\"date\":\"2020-02-01\",\"text\":\"good view\",\"score\":3},"
+        "{\"id\":\"f3\",\"date\":\"2019-12-01\",\"text\":\"nice staff\",\"score\":4},"
+        "{\"id\":\"f4\",\"date\":\"2019-11-01\",\"text\":\"slow wifi\",\"score\":5}],"
+        "\"queries\":[{\"id\":\"q\",\"input\":\"i\",\"gold\":\"1\"}]}\n";
+    static const char *const want[] = {"f2", "f0", "f4", "f3", "f1"};
+    static const char *const kinds[] = {"bm25", "tfidf"};
+    dataset d;
+    pe_err e = {0};
+
+    ck_assert_msg(dataset_load_mem(&d, task_get("lamp3"), "p.jsonl", text, sizeof text - 1,
+                                   "jsonl", NULL, &e) == 0, "%s", e.msg);
+    ck_assert_str_eq(d.users[0].items[0].id, "f4"); /* the history is in date order */
+    for (size_t k = 0; k < 2; k++) {
+        encoder_opts o = {0};
+        memory *m;
+        topk_hit h[5];
+        size_t n;
+        ck_assert_int_eq(encoder_kind_parse(kinds[k], &o.kind), 0);
+        ck_assert_msg(memory_build(d.task, &d.users[0], &o, &m, &e) == 0, "%s", e.msg);
+        ck_assert_int_eq(memory_search(m, "good", 5, NULL, h, &n, &e), 0);
+        ck_assert_uint_eq(n, 5);
+        for (size_t i = 0; i < 5; i++)
+            ck_assert_str_eq(m->ids[h[i].index], want[i]);
+        memory_free(m);
+    }
+    dataset_free(&d);
+}
+END_TEST
 
 START_TEST(build_and_search)
 {
@@ -99,7 +140,7 @@ START_TEST(alignment_searches_never_see_j_or_newer)
     for (size_t j = 0; j < N; j++) {
         size_t n;
         ex[j] = j;
-        f[j] = (topk_filter){j, &ex[j], 1};
+        f[j] = (topk_filter){j, &ex[j], 1, NULL};
         /* unfiltered, item j is its own best match: the filter is what hides it */
         ck_assert_int_eq(memory_search(m, text[j], K, NULL, one, &n, &e), 0);
         ck_assert_uint_eq(one[0].index, j);
@@ -123,7 +164,7 @@ START_TEST(alignment_searches_never_see_j_or_newer)
     /* exclusion alone (the whole history otherwise visible) */
     {
         size_t n, exs[] = {3, 0};
-        topk_filter fe = {TOPK_ALL, exs, 2};
+        topk_filter fe = {TOPK_ALL, exs, 2, NULL};
         ck_assert_int_eq(memory_search(m, text[3], N, &fe, h, &n, &e), 0);
         ck_assert_uint_eq(n, N - 2);
         for (size_t i = 0; i < n; i++)
@@ -265,7 +306,7 @@ START_TEST(replay_statistics_come_from_older_items)
         memory *all = build("lamp2m", it, N, &o);
         for (size_t j = 1; j < N; j++) {
             memory *old = build("lamp2m", it, j, &o);
-            topk_filter f = {j, &j, 1};
+            topk_filter f = {j, &j, 1, NULL};
             topk_hit a[K], b[K];
             size_t na, nb;
             ck_assert_int_eq(memory_search(all, text[j], K, &f, a, &na, &e), 0);
@@ -286,7 +327,7 @@ START_TEST(replay_statistics_come_from_older_items)
         ds_item r[] = {item("a", NULL, "robot war", NULL, "x"), item("b", NULL, "love", NULL, "x"),
                        item("c", NULL, "robot", NULL, "x"), item("d", NULL, "robot", NULL, "x")};
         memory *m = build("lamp2m", r, 4, NULL);
-        topk_filter f = {2, NULL, 0};
+        topk_filter f = {2, NULL, 0, NULL};
         topk_hit h[2];
         size_t n;
         /* N = 2, df(robot) = 1: idf = ln(1.5) - ln(1.5) = 0, kept as 0 */
@@ -313,6 +354,7 @@ int main(void)
     tcase_add_test(tc, format_observation);
     tcase_add_test(tc, tfidf_memory_and_empty_history);
     tcase_add_test(tc, replay_statistics_come_from_older_items);
+    tcase_add_test(tc, ties_follow_the_file_order);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -1,6 +1,7 @@
 /* report: predictions round trip (torn last line, last record wins), summaries
  * with hand-computed metrics, tables, and reading summaries back. */
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -72,6 +73,42 @@ START_TEST(append_and_load)
     tu_rmrf(dir);
     free(p);
     free(dir);
+}
+END_TEST
+
+/* A signal noted before (or during) the summaries stops them with its exit
+ * code and writes no file; reading predictions.jsonl stops the same way. */
+START_TEST(interrupted_summary_writes_nothing)
+{
+    char *dir = tu_tmpdir(), *p = tu_path(dir, "summary.json"), *q = tu_path(dir, "users.csv");
+    const task *t = task_get("lamp2m");
+    pe_err e = {0};
+    method_summary *s = NULL;
+    size_t ns = 0, n = 0;
+    summary_opts o = {0};
+    pred_record r[] = {rec("m", "u1", "a", "comedy", "comedy", NULL),
+                       rec("m", "u2", "b", "action", "comedy", NULL)}, *back = NULL;
+    report_writer *w;
+
+    ck_assert_int_eq(report_open(dir, &w, &e), 0);
+    ck_assert_int_eq(report_append_prediction(w, &r[0], &e), 0);
+    ck_assert_int_eq(report_close(w, &e), 0);
+    o.bootstrap = 50;
+    pe_signal_note(SIGTERM);
+    ck_assert_int_eq(report_summarize(dir, t, r, 2, &o, &s, &ns, &e), PE_EXIT_SIGTERM);
+    ck_assert_str_eq(e.msg, "interrupted by SIGTERM while writing the summaries");
+    ck_assert_ptr_null(s);
+    ck_assert(!tu_exists(p) && !tu_exists(q));
+    ck_assert_int_eq(report_load_predictions(dir, &back, &n, NULL, &e), PE_EXIT_SIGTERM);
+    ck_assert_ptr_null(back);
+    pe_interrupt_arm(); /* forgotten: the next summary is written */
+    ck_assert_int_eq(report_summarize(dir, t, r, 2, &o, &s, &ns, &e), 0);
+    ck_assert(tu_exists(p) && tu_exists(q));
+    report_free_summaries(s, ns);
+    tu_rmrf(dir);
+    free(dir);
+    free(p);
+    free(q);
 }
 END_TEST
 
@@ -482,6 +519,7 @@ int main(void)
     Suite *s = suite_create("report");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, append_and_load);
+    tcase_add_test(tc, interrupted_summary_writes_nothing);
     tcase_add_test(tc, summarize_classification);
     tcase_add_test(tc, summary_independent_of_order);
     tcase_add_test(tc, background_fsync);

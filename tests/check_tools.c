@@ -23,7 +23,7 @@
 
 static ds_item item(const char *id, const char *date, const char *f0, const char *label)
 {
-    return (ds_item){S(id), S(date), {S(f0), S("")}, S(label)};
+    return (ds_item){S(id), S(date), {S(f0), S("")}, S(label), 0};
 }
 
 static memory *build(ds_item *items, size_t n)
@@ -60,7 +60,7 @@ START_TEST(memory_tool_observation_and_no_leakage)
 
     ck_assert_int_eq(prompts_load(NULL, &p, &e), 0);
     for (size_t j = 0; j <= 5; j++) {
-        topk_filter f = {j, NULL, 0};
+        topk_filter f = {j, NULL, 0, NULL};
         memory_tool_ctx ctx = {m, 10, &f, 0, NULL};
         t = tools_memory(p, &ctx);
         ck_assert_str_eq(t.name, "memory_search");
@@ -186,7 +186,7 @@ START_TEST(membank_without_dates_uses_item_steps)
                     item("h2", NULL, "robot", "c"), item("h3", NULL, "robot", "d"),
                     item("h4", NULL, "robot", "e")};
     memory *m = build(it, 5);
-    topk_filter f = {3, NULL, 0};
+    topk_filter f = {3, NULL, 0, NULL};
     memory_tool_ctx ctx = {m, 2, NULL, 0, NULL};
     membank_state *mb = membank_state_new(m, NULL);
     char *obs;

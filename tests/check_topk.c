@@ -173,7 +173,7 @@ START_TEST(select_order_by_hand)
     const float s[] = {1, NAN, INFINITY, -INFINITY, 1, NAN, 0};
     topk_hit h[8];
     size_t ex[] = {6};
-    topk_filter f = {TOPK_ALL, ex, 1};
+    topk_filter f = {TOPK_ALL, ex, 1, NULL};
 
     ck_assert_uint_eq(topk_select(s, 7, 8, &f, h), 6);
     ck_assert_uint_eq(h[0].index, 2); /* +inf */
@@ -185,12 +185,33 @@ START_TEST(select_order_by_hand)
     ck_assert_uint_eq(topk_select(s, 7, 2, NULL, h), 2);
     ck_assert_uint_eq(h[0].index, 2);
     ck_assert_uint_eq(h[1].index, 4);
-    f = (topk_filter){2, NULL, 0};
+    f = (topk_filter){2, NULL, 0, NULL};
     ck_assert_uint_eq(topk_select(s, 7, 5, &f, h), 2);
     ck_assert_uint_eq(h[0].index, 0);
     ck_assert_uint_eq(h[1].index, 1);
     ck_assert_uint_eq(topk_select(s, 0, 5, NULL, h), 0);
     ck_assert_uint_eq(topk_select(s, 7, 0, NULL, h), 0);
+}
+END_TEST
+
+/* A tie key per item orders equal scores (higher key first), before the
+ * index; scores still come first. */
+START_TEST(select_ties_by_key)
+{
+    const float s[] = {1, 1, 2, 1, 1};
+    const size_t tie[] = {3, 0, 9, 4, 3};
+    const float items[] = {1, 1, 2, 1, 1}; /* d = 1: the same scores through sgemv */
+    const float q[] = {1};
+    topk_filter f = {TOPK_ALL, NULL, 0, tie};
+    topk_hit h[5];
+    static const size_t want[] = {2, 3, 4, 0, 1};
+
+    ck_assert_uint_eq(topk_select(s, 5, 5, &f, h), 5);
+    for (size_t i = 0; i < 5; i++)
+        ck_assert_uint_eq(h[i].index, want[i]);
+    ck_assert_uint_eq(topk_search(items, 5, 1, q, 3, &f, h), 3);
+    for (size_t i = 0; i < 3; i++)
+        ck_assert_uint_eq(h[i].index, want[i]);
 }
 END_TEST
 
@@ -209,6 +230,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, select_order_by_hand);
+    tcase_add_test(tc, select_ties_by_key);
     tcase_add_test(tc, single_query_matches_reference);
     tcase_add_test(tc, batch_matches_reference);
     tcase_add_test(tc, blas_threads);

@@ -1,6 +1,7 @@
 /* util and buf: hashing against published vectors, float parsing like Python,
  * atomic writes, capped buffers, JSON and CSV escaping. */
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -180,6 +181,25 @@ START_TEST(rng_deterministic)
 }
 END_TEST
 
+/* A noted signal interrupts until the next arm; the code follows the last
+ * signal. (Check runs each test in its own process: the state starts clear.) */
+START_TEST(interruption)
+{
+    pe_err e = {0};
+    ck_assert_int_eq(pe_interrupted(&e, "x"), 0);
+    pe_signal_note(SIGINT);
+    ck_assert_int_eq(pe_interrupted(&e, "loading"), PE_EXIT_SIGINT);
+    ck_assert_str_eq(e.msg, "interrupted by SIGINT while loading");
+    pe_signal_note(SIGTERM);
+    ck_assert_int_eq(pe_interrupted(NULL, NULL), PE_EXIT_SIGTERM);
+    pe_interrupt_arm();
+    ck_assert_int_eq(pe_interrupted(&e, "x"), 0);
+    pe_signal_note(SIGTERM);
+    ck_assert_int_eq(pe_interrupted(&e, "summing"), PE_EXIT_SIGTERM);
+    ck_assert_str_eq(e.msg, "interrupted by SIGTERM while summing");
+}
+END_TEST
+
 START_TEST(count_parsing)
 {
     unsigned long long v = 99;
@@ -209,6 +229,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, sha256_vectors);
     tcase_add_test(tc, count_parsing);
+    tcase_add_test(tc, interruption);
     tcase_add_test(tc, pyfloat);
     tcase_add_test(tc, fmt_double_shortest);
     tcase_add_test(tc, strip_like_python);

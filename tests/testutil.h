@@ -27,6 +27,10 @@ void tu_write(const char *path, const char *text);
 int tu_exists(const char *path);
 /* Path join: tu_path(dir, name). */
 char *tu_path(const char *dir, const char *name);
+/* Wall seconds and peak RSS (KB) of a command (argv, found on PATH) run to
+ * completion with its output discarded; -1 when it cannot run or exits
+ * non-zero. For benchmarks. */
+double tu_run_timed(char *const argv[], long *rss_kb);
 /* Run a suite (CK_NORMAL); the return value is main's exit status. */
 int tu_run_suite(Suite *s);
 

@@ -410,7 +410,7 @@ struct memory *methods_user_memory(const run_shared *rs, user_state *us, pe_err 
         pe_err be = {0};
         us->memory_rc = memory_build(rs->task, us->user, rs->encoder, &us->memory, &be);
         if (us->memory_rc)
-            memcpy(us->memory_err, be.msg, sizeof us->memory_err);
+            us->memory_err = xstrdup(be.msg);
     }
     m = us->memory;
     if (!m)
@@ -425,6 +425,8 @@ void methods_user_forget_memory(user_state *us)
     memory_free(us->memory);
     us->memory = NULL;
     us->memory_rc = 0;
+    free(us->memory_err);
+    us->memory_err = NULL;
     pthread_mutex_unlock(&us->mu);
 }
 
@@ -434,6 +436,8 @@ void user_state_release(user_state *us)
     pthread_mutex_lock(&us->mu);
     memory_free(us->memory);
     us->memory = NULL;
+    free(us->memory_err);
+    us->memory_err = NULL;
     free(us->summary);
     free(us->summary_error);
     us->summary = us->summary_error = NULL;

@@ -143,7 +143,7 @@ static int build_plan(const run_shared *rs, user_state *us, size_t mi, const cha
     int rc;
 
     memset(p, 0, sizeof *p);
-    p->filter = (topk_filter){cutoff, NULL, 0};
+    p->filter = (topk_filter){cutoff, NULL, 0, NULL};
     if (cutoff != TOPK_ALL) {
         p->exclude = cutoff;
         p->filter.exclude = &p->exclude;
@@ -319,7 +319,7 @@ static int lamp1_replay(void *ctx, size_t item, char **input, char **expected)
     memory *mem;
     topk_hit hit;
     size_t n = 0;
-    topk_filter f = {item, NULL, 0};
+    topk_filter f = {item, NULL, 0, NULL};
     pe_err e = {0};
     pe_rng rng;
     const ds_user *other;

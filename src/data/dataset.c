@@ -69,6 +69,10 @@ int dataset_write_jsonl(const dataset *d, const char *path, pe_err *e)
     /* written a user at a time: memory stays one user's line, whatever the file size */
     for (size_t i = 0; i < d->nusers && !rc; i++) {
         const ds_user *u = &d->users[i];
+        if ((rc = pe_interrupted(e, "writing the prepared data"))) {
+            pe_atomic_abort(&w);
+            break;
+        }
         buf_adds(&b, "{\"user\":");
         buf_json_str(&b, u->id);
         add_kv(&b, "task", t->name);

@@ -187,6 +187,8 @@ static int pipe_submit(pipe_ *P, ds_span *sp, long elem, pe_err *e)
 {
     job *j;
     int rc;
+    if ((rc = pe_interrupted(e, "loading the data")))
+        return rc;
     while (P->tail - P->head == P->cap)
         if ((rc = pipe_drain_one(P, e)))
             return rc;

@@ -275,6 +275,7 @@ static int parse_item(ctx *c, const cJSON *o, const char *arr, long idx, ds_item
     const char *s;
     int rc;
     memset(it, 0, sizeof *it);
+    it->pos = (size_t)idx;
     if (!cJSON_IsObject(o))
         return cerr(c, e, arr, idx, NULL, "must be an object, not %s", jsonu_type(o));
     if ((rc = get_text(c, o, arr, idx, "id", REQUIRED, &s, e)))
@@ -450,6 +451,7 @@ static void compact(ds_user *u, ds_parsed *out)
         items[i].field[0] = arena_strdup(a, it->field[0]);
         items[i].field[1] = arena_strdup(a, it->field[1]);
         items[i].label = arena_strdup(a, it->label);
+        items[i].pos = it->pos;
     }
     for (size_t i = 0; i < u->nqueries; i++) {
         const ds_query *q = &u->queries[i];

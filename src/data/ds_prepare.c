@@ -39,6 +39,7 @@ static ds_item *interactions(const task *t, const ds_user *u, const char ***inpu
         it[k].field[0] = t->id == TASK_LAMP2N ? "" : text;
         it[k].field[1] = t->id == TASK_LAMP2N ? text : "";
         it[k].label = q->gold;
+        it[k].pos = k;
         in[k++] = q->input;
     }
     *inputs = in;

@@ -500,6 +500,11 @@ static void section_files(buf *b, const char *dir)
 
 int html_write_run(const char *dir, pe_err *e)
 {
+    return html_write_run_with(dir, NULL, e);
+}
+
+int html_write_run_with(const char *dir, const dataset *data, pe_err *e)
+{
     const task *t;
     method_summary *s;
     report_row *rows;
@@ -599,7 +604,7 @@ int html_write_run(const char *dir, pe_err *e)
         pred_record *recs = NULL;
         size_t nrec = 0;
         report_load_predictions(dir, &recs, &nrec, NULL, &pe);
-        htmlkit_users_section(&b, dir, t, run, methods, ns, recs, nrec, &pe);
+        htmlkit_users_section(&b, dir, t, run, data, methods, ns, recs, nrec, &pe);
         buf_addc(&b, '\n');
         section_cost(&b, run, s, ns, recs, nrec, &pe);
         report_free_predictions(recs, nrec);
@@ -616,7 +621,8 @@ int html_write_run(const char *dir, pe_err *e)
     htmlkit_page_end(&b);
 
     path = xasprintf("%s/report.html", dir);
-    rc = pe_write_atomic(path, buf_str(&b), b.len, e);
+    if (!(rc = pe_interrupted(e, "writing report.html")))
+        rc = pe_write_atomic(path, buf_str(&b), b.len, e);
     free(path);
     free(name);
     buf_free(&b);

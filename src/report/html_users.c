@@ -371,16 +371,13 @@ static void user_details(buf *b, const users *us, size_t k, const char *metric,
     buf_adds(b, "</details>");
 }
 
-/* The inputs of the queries of the users with details, from the run's data
- * files: inputs maps a query id to its position in *inp. A failure is
- * reported on the page (a run made elsewhere names paths that may not exist
- * here). */
-static int load_inputs(const cJSON *run, const users *us, dataset *d, strmap *inputs,
-                       const char ***inp, pe_err *e)
+/* The run's data files, as run.json names them. A failure is reported on
+ * the page (a run made elsewhere names paths that may not exist here). */
+static int reload_data(const cJSON *run, const task *t, dataset *d, pe_err *e)
 {
     const cJSON *files = cJSON_GetObjectItemCaseSensitive(run, "data"), *x;
     const char **paths = NULL;
-    size_t n = 0, cap = 0, ni = 0, icap = 0;
+    size_t n = 0, cap = 0;
     int rc;
     cJSON_ArrayForEach(x, (cJSON_IsArray(files) ? files : NULL)) if (jsonu_str(x, "path"))
     {
@@ -389,10 +386,16 @@ static int load_inputs(const cJSON *run, const users *us, dataset *d, strmap *in
     }
     if (!n)
         return pe_errf(e, PE_EXIT_NOINPUT, "run.json names no data files");
-    rc = dataset_load(d, us->t, paths, n, NULL, e);
+    rc = dataset_load(d, t, paths, n, NULL, e);
     free(paths);
-    if (rc)
-        return rc;
+    return rc;
+}
+
+/* The inputs of the queries of the users with details, from d: inputs maps
+ * a query id to its position in *inp. */
+static void collect_inputs(const users *us, const dataset *d, strmap *inputs, const char ***inp)
+{
+    size_t ni = 0, icap = 0;
     for (size_t i = 0; i < d->nusers; i++) {
         size_t k = strmap_get(&us->index, d->users[i].id);
         if (k == STRMAP_NONE || k >= MAX_DETAILS)
@@ -403,12 +406,11 @@ static int load_inputs(const cJSON *run, const users *us, dataset *d, strmap *in
             strmap_add(inputs, d->users[i].queries[q].id, ni++);
         }
     }
-    return 0;
 }
 
 void htmlkit_users_section(buf *b, const char *dir, const task *t, const cJSON *run,
-                           const char *const *methods, size_t nm, const pred_record *recs,
-                           size_t nrec, const pe_err *pe)
+                           const dataset *data, const char *const *methods, size_t nm,
+                           const pred_record *recs, size_t nrec, const pe_err *pe)
 {
     const char *names[2];
     users us = {t, methods, nm, NULL, 0, 0, {0}};
@@ -439,7 +441,11 @@ void htmlkit_users_section(buf *b, const char *dir, const task *t, const cJSON *
             u->recs[u->nrecs++] = i;
         }
     }
-    if (us.n && load_inputs(run, &us, &d, &inputs, &inp, &de))
+    if (us.n && data)
+        collect_inputs(&us, data, &inputs, &inp);
+    else if (us.n && reload_data(run, t, &d, &de) == 0)
+        collect_inputs(&us, &d, &inputs, &inp);
+    else if (us.n)
         htmlkit_wrap(b, "<p class=\"note\">Query inputs not shown: ", de.msg, "</p>");
     if (pe->code)
         htmlkit_wrap(b, "<p class=\"note\">Answers not shown: ", pe->msg, "</p>");
@@ -458,7 +464,7 @@ void htmlkit_users_section(buf *b, const char *dir, const task *t, const cJSON *
     strmap_free(&us.index);
     strmap_free(&inputs);
     free(inp);
-    if (!de.code && us.n)
+    if (!de.code && us.n && !data)
         dataset_free(&d);
     csv_free(&tab);
 }

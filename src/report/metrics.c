@@ -213,6 +213,13 @@ static void resample(const prepared *a, const prepared *b, size_t B, uint64_t se
     pe_rng rng;
     pe_rng_seed(&rng, seed);
     for (size_t k = 0; k < B; k++) {
+        if (pe_interrupted(NULL, NULL)) { /* the caller reports it; the numbers are void */
+            lo[0] = lo[1] = hi[0] = hi[1] = NAN;
+            free(vals[0]);
+            free(vals[1]);
+            free(idx);
+            return;
+        }
         for (size_t i = 0; i < n; i++)
             idx[i] = (size_t)pe_rng_below(&rng, n);
         score(a, idx, scratch, &ra);

@@ -162,6 +162,11 @@ int report_read_predictions(const char *path, size_t max_bytes, pred_record **re
         const char *nl = memchr(data + pos, '\n', len - pos);
         size_t ll = nl ? (size_t)(nl - (data + pos)) : len - pos;
         lineno++;
+        if ((rc = pe_interrupted(e, "reading the predictions"))) {
+            report_free_predictions(r, count);
+            free(data);
+            return rc;
+        }
         if (strspn(data + pos, " \t\r") < ll) {
             pred_record rec;
             rc = parse_record(path, lineno, data + pos, ll, &rec, e);

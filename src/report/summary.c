@@ -363,9 +363,11 @@ int report_summarize(const char *dir, const task *t, pred_record *recs, size_t n
         score_range(t, k, i, j, o->bootstrap, o->seed, s);
         run_figures(s, o, mr, nmr);
         prep_index_add(prep, s->method, NULL, s);
-        for (size_t u = i; u < j;) {
+        for (size_t u = i; u < j && !rc;) {
             size_t v = u;
             method_summary us;
+            if ((rc = pe_interrupted(e, "writing the summaries")))
+                break;
             while (v < j && strcmp(k[v].r->user, k[u].r->user) == 0)
                 v++;
             memset(&us, 0, sizeof us);
@@ -376,8 +378,13 @@ int report_summarize(const char *dir, const task *t, pred_record *recs, size_t n
             u = v;
         }
         i = j;
+        if (!rc)
+            rc = pe_interrupted(e, "writing the summaries");
+        if (rc)
+            break;
     }
-    ms = expected_methods(t, ms, &nms, o, mr, nmr, prep);
+    if (!rc)
+        ms = expected_methods(t, ms, &nms, o, mr, nmr, prep);
     prep_index_free(prep);
     if (rc) {
         buf_free(&users);

@@ -48,6 +48,7 @@ int memory_build(const task *t, const ds_user *u, const encoder_opts *o, memory 
     m->texts = xcalloc(m->n + 1, sizeof *m->texts);
     m->field[0] = xcalloc(m->n + 1, sizeof *m->field[0]);
     m->field[1] = xcalloc(m->n + 1, sizeof *m->field[1]);
+    m->pos = xcalloc(m->n + 1, sizeof *m->pos);
     for (size_t i = 0; i < m->n; i++) {
         const ds_item *it = &u->items[i];
         const char *fv[2] = {it->field[0] ? it->field[0] : "", it->field[1] ? it->field[1] : ""};
@@ -57,6 +58,7 @@ int memory_build(const task *t, const ds_user *u, const encoder_opts *o, memory 
         m->texts[i] = task_item_text(t, fv);
         m->field[0][i] = xstrdup(fv[0]);
         m->field[1][i] = xstrdup(fv[1]);
+        m->pos[i] = it->pos;
     }
     if (!o || encoder_kind_lexical(o->kind)) {
         rc = lexical_build(o, (const char *const *)m->texts, m->n, &m->lex, e);
@@ -96,8 +98,20 @@ void memory_free(memory *m)
     encoder_free(m->enc);
     lexical_free(m->lex);
     free(m->mat);
+    free(m->pos);
     free(m->user);
     free(m);
+}
+
+/* The callers' filters (NULL: every item) with ties in the file's order. */
+static topk_filter *tie_filters(const memory *m, const topk_filter *filters, size_t nq)
+{
+    topk_filter *f = xmalloc(nq * sizeof *f);
+    for (size_t i = 0; i < nq; i++) {
+        f[i] = filters ? filters[i] : TOPK_FILTER_ALL;
+        f[i].tie = m->pos;
+    }
+    return f;
 }
 
 /* Each query scored exactly over the items its cutoff admits, with their
@@ -125,25 +139,28 @@ int memory_search_batch(const memory *m, const char *const *queries, size_t nq, 
                         const topk_filter *filters, topk_hit *out, size_t *counts, pe_err *e)
 {
     float *qv;
+    topk_filter *f;
     int rc;
 
     if (nq == 0)
         return 0;
-    if (m->lex)
-        return lexical_search(m, queries, nq, k, filters, out, counts, e);
-    qv = xmalloc(nq * m->dim * sizeof *qv);
-    rc = encoder_encode_queries(m->enc, queries, nq, qv, e);
-    if (rc != 0) {
-        pe_err_prefix(e, "user \"%s\": query: ", m->user);
-        free(qv);
+    f = tie_filters(m, filters, nq);
+    if (m->lex) {
+        rc = lexical_search(m, queries, nq, k, f, out, counts, e);
+        free(f);
         return rc;
     }
-    if (nq == 1)
-        counts[0] = topk_search(m->mat, m->n, m->dim, qv, k, filters, out);
+    qv = xmalloc(nq * m->dim * sizeof *qv);
+    rc = encoder_encode_queries(m->enc, queries, nq, qv, e);
+    if (rc != 0)
+        pe_err_prefix(e, "user \"%s\": query: ", m->user);
+    else if (nq == 1)
+        counts[0] = topk_search(m->mat, m->n, m->dim, qv, k, f, out);
     else
-        topk_search_batch(m->mat, m->n, m->dim, qv, nq, k, filters, out, counts);
+        topk_search_batch(m->mat, m->n, m->dim, qv, nq, k, f, out, counts);
     free(qv);
-    return 0;
+    free(f);
+    return rc;
 }
 
 int memory_search(const memory *m, const char *query, size_t k, const topk_filter *f,

@@ -14,23 +14,27 @@
 #define QUERY_BLOCK 64
 #define ITEM_BLOCK 512
 
-/* 1 when (sa, ia) ranks above (sb, ib) in the module's total order. Scores
- * arrive as float or double; a float widens to double exactly. */
-static inline int ranks_above(double sa, size_t ia, double sb, size_t ib)
-{
-    int na = isnan(sa), nb = isnan(sb);
-    if (na || nb)
-        return na && nb ? ia > ib : nb;
-    if (sa != sb)
-        return sa > sb;
-    return ia > ib;
-}
-
-/* A kept hit while selecting: the score at the caller's precision. */
+/* A kept hit while selecting: the score at the caller's precision, and its
+ * tie key (the filter's tie[index], or the index). */
 typedef struct hent {
     double score;
-    size_t index;
+    size_t key, index;
 } hent;
+
+/* 1 when a ranks above b in the module's total order: score, then tie key,
+ * then index. Scores arrive as float or double; a float widens to double
+ * exactly. */
+static inline int ranks_above(const hent *a, const hent *b)
+{
+    int na = isnan(a->score), nb = isnan(b->score);
+    if (na != nb)
+        return nb;
+    if (!na && a->score != b->score)
+        return a->score > b->score;
+    if (a->key != b->key)
+        return a->key > b->key;
+    return a->index > b->index;
+}
 
 /* Selection state of one query: a heap of at most k hits whose root is the
  * worst kept hit, plus the filter, consumed in ascending index order. */
@@ -39,6 +43,7 @@ typedef struct sel {
     topk_hit *out;
     size_t n, k;
     size_t cutoff;
+    const size_t *tie;
     size_t *ex; /* sorted exclusions, owned */
     size_t nex, exi;
 } sel;
@@ -51,9 +56,9 @@ static void sift_down(hent *h, size_t n, size_t i)
         if (c >= n)
             break;
         /* the child that ranks lower is the one nearer the root */
-        if (c + 1 < n && ranks_above(h[c].score, h[c].index, h[c + 1].score, h[c + 1].index))
+        if (c + 1 < n && ranks_above(&h[c], &h[c + 1]))
             c++;
-        if (!ranks_above(x.score, x.index, h[c].score, h[c].index))
+        if (!ranks_above(&x, &h[c]))
             break;
         h[i] = h[c];
         i = c;
@@ -66,7 +71,7 @@ static void sift_up(hent *h, size_t i)
     hent x = h[i];
     while (i > 0) {
         size_t p = (i - 1) / 2;
-        if (!ranks_above(h[p].score, h[p].index, x.score, x.index))
+        if (!ranks_above(&h[p], &x))
             break;
         h[i] = h[p];
         i = p;
@@ -76,11 +81,12 @@ static void sift_up(hent *h, size_t i)
 
 static inline void sel_offer(sel *s, double score, size_t idx)
 {
+    hent x = {score, s->tie ? s->tie[idx] : idx, idx};
     if (s->n < s->k) {
-        s->h[s->n] = (hent){score, idx};
+        s->h[s->n] = x;
         sift_up(s->h, s->n++);
-    } else if (ranks_above(score, idx, s->h[0].score, s->h[0].index)) {
-        s->h[0] = (hent){score, idx};
+    } else if (ranks_above(&x, &s->h[0])) {
+        s->h[0] = x;
         sift_down(s->h, s->n, 0);
     }
 }
@@ -93,10 +99,11 @@ static int cmp_size(const void *a, const void *b)
 
 static void sel_init(sel *s, topk_hit *out, size_t k, const topk_filter *f)
 {
-    *s = (sel){xmalloc((k ? k : 1) * sizeof(hent)), out, 0, k, TOPK_ALL, NULL, 0, 0};
+    *s = (sel){xmalloc((k ? k : 1) * sizeof(hent)), out, 0, k, TOPK_ALL, NULL, NULL, 0, 0};
     if (!f)
         return;
     s->cutoff = f->cutoff;
+    s->tie = f->tie;
     if (f->nexclude) {
         s->ex = xmalloc(f->nexclude * sizeof *s->ex);
         memcpy(s->ex, f->exclude, f->nexclude * sizeof *s->ex);

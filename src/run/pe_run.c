@@ -372,7 +372,7 @@ static int summarize(run_state *s, pe_run_result *r, pe_err *e)
     if (!rc)
         rc = write_run_json(s, r->out, &r->stats, r->incomplete, e);
     if (!rc)
-        rc = html_write_run(r->out, e);
+        rc = html_write_run_with(r->out, &s->data, e);
     return rc;
 }
 
@@ -405,6 +405,7 @@ int pe_run(const pe_run_config *c, pe_run_result *r, pe_err *e)
     pe_err e2 = {0};
 
     memset(r, 0, sizeof *r);
+    pe_interrupt_arm();
     s->c = c;
     s->resume = c->resume && started(c->resume) ? c->resume : NULL;
     if (c->resume && !s->resume && !c->out) /* killed before its first write: start afresh */
@@ -456,7 +457,13 @@ int pe_run(const pe_run_config *c, pe_run_result *r, pe_err *e)
             release(s);
         return rc;
     }
+    pe_interrupt_arm(); /* a stop during the answers still writes the summary */
     src = summarize(s, r, runrc ? &e2 : e);
+    if (src == PE_EXIT_SIGINT || src == PE_EXIT_SIGTERM) { /* a signal while summarizing */
+        if (runrc && e)
+            *e = e2;
+        runrc = src;
+    }
     runctl_finish(&s->ctl, r->incomplete || src);
     if (runrc)
         rc = runrc;

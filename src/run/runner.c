@@ -254,6 +254,7 @@ static int run_online(run_state *s, const job *j, llm_worker *w)
         if (stop || !dq->gold)
             continue;
         dataset_query_item(t, dq, &revealed[nrev]);
+        revealed[nrev].pos = u->nitems + nrev;
         ext.items[ext.nitems++] = revealed[nrev++];
         methods_user_forget_memory(&us);
         turn++;

@@ -53,7 +53,10 @@ int cli_main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(argv[1], cmds[i].name) == 0) {
-            int rc = cmds[i].fn(argc - 1, argv + 1);
+            int rc;
+            if (cmds[i].fn != cmd_run) /* run sets up its own (grace, stop now) */
+                cli_catch_signals();
+            rc = cmds[i].fn(argc - 1, argv + 1);
             if (fflush(stdout) != 0 || ferror(stdout)) {
                 fprintf(stderr, "persona-eval: error writing to standard output\n");
                 return rc ? rc : PE_EXIT_IO;

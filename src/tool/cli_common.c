@@ -1,12 +1,36 @@
-/* Helpers shared by the subcommands: getopt messages, --data, unknown tasks. */
+/* Helpers shared by the subcommands: getopt messages, --data, unknown tasks,
+ * shell words, signals. */
 #include "cli_common.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
+
+static volatile sig_atomic_t signalled;
+
+static void on_signal(int sig)
+{
+    if (signalled) { /* the second: at once, as the default action would */
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
+    signalled = 1;
+    pe_signal_note(sig);
+}
+
+void cli_catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
 
 size_t cli_edit_distance(const char *a, const char *b)
 {

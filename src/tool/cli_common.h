@@ -1,10 +1,11 @@
 /*
  * cli_common: helpers shared by the subcommands: getopt error messages with
- * suggestions, the --data file list, the unknown-task message.
+ * suggestions, the --data file list, the unknown-task message, shell words
+ * for printed commands, the signal handler of the commands other than run.
  *
  * Ownership: the strings returned point into the arguments given (argv or the
- * candidates); the --data list is a growing array the caller frees (its
- * strings are argv's).
+ * candidates), except cli_shell_word's, which the caller frees; the --data
+ * list is a growing array the caller frees (its strings are argv's).
  */
 #ifndef PE_CLI_COMMON_H
 #define PE_CLI_COMMON_H
@@ -38,6 +39,11 @@ void cli_data_files(int argc, char **argv, const char *arg, const char ***list, 
  * specially, else in single quotes (a quote inside written '\''), so that a
  * printed command can be pasted back. Returns a string to free. */
 char *cli_shell_word(const char *s);
+/* SIGINT and SIGTERM for the commands other than run: the first is passed to
+ * the library (pe_signal_note), which stops at its next check, so the command
+ * exits 130 or 143 with every file it wrote whole; a second ends the process
+ * at once. */
+void cli_catch_signals(void);
 /* The message for an unknown --task (lamp2: which of lamp2m and lamp2n). */
 int cli_unknown_task(const char *name, pe_err *e);
 

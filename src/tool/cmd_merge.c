@@ -392,5 +392,8 @@ int cmd_merge(int argc, char **argv)
     rc = merge(argv + optind, (size_t)(argc - optind), out, quiet, allow_incomplete, &e);
     if (rc)
         fprintf(stderr, "persona-eval merge: %s\n", e.msg);
+    if ((rc == PE_EXIT_SIGINT || rc == PE_EXIT_SIGTERM) && pe_file_exists(out))
+        fprintf(stderr, "persona-eval merge: %s holds a partial merge (whole files, no "
+                "run.json): remove it before merging again\n", out);
     return rc;
 }

@@ -50,15 +50,18 @@ static atomic_int in_flight;
 static int progress_line; /* the progress line is drawn on stderr */
 static char grace_text[96]; /* the rest of the first message, made before the handler is set */
 
-/* Only async-signal-safe calls: write(2) of text formatted here. */
+/* Only async-signal-safe calls: write(2) of text formatted here (n < 0: no
+ * number). */
 static void say(const char *a, int n, const char *b)
 {
     char num[24], *p = num + sizeof num;
     ssize_t ignored;
     *--p = '\0';
-    do
+    while (n >= 0 && p > num) {
         *--p = (char)('0' + n % 10);
-    while ((n /= 10) > 0 && p > num);
+        if ((n /= 10) == 0)
+            break;
+    }
     ignored = write(2, a, strlen(a));
     ignored = write(2, p, strlen(p));
     ignored = write(2, b, strlen(b));
@@ -67,6 +70,7 @@ static void say(const char *a, int n, const char *b)
 
 static void on_signal(int sig)
 {
+    pe_signal_note(sig); /* the library's loops outside the answers stop on it */
     if (stop_signal) { /* the second: give up on the queries in flight, still summarize */
         stop_now = 1;
         say("\npersona-eval: stopping now: ", atomic_load(&in_flight),
@@ -74,7 +78,10 @@ static void on_signal(int sig)
         return;
     }
     stop_signal = sig;
-    say("\npersona-eval: stopping: finishing ", atomic_load(&in_flight), grace_text);
+    if (atomic_load(&in_flight) == 0) /* loading, preparing or summarizing */
+        say("\npersona-eval: stopping (Ctrl-C again to stop now)\n", -1, "");
+    else
+        say("\npersona-eval: stopping: finishing ", atomic_load(&in_flight), grace_text);
 }
 
 /* ctx: NULL, or an int set when the progress line is drawn on stderr (a
@@ -488,14 +495,28 @@ static int finish(const run_args *a, const pe_run_result *r, int rc, const pe_er
             printf("\nAnswers came from the model %s.", r->model);
         printf("\nThe run folder (summary.md, report.html, predictions.jsonl):\n");
     }
-    if (r->out) /* the last line of stdout, also with -q, for scripts */
+    if (r->out && pe_file_exists(r->out)) /* the last line of stdout, also with -q */
         printf("%s\n", r->out);
-    if (rc == PE_EXIT_SIGINT || rc == PE_EXIT_SIGTERM) {
+    if ((rc == PE_EXIT_SIGINT || rc == PE_EXIT_SIGTERM) && r->summaries) {
         char *w = cli_shell_word(r->out);
         fprintf(stderr, "persona-eval: interrupted; the summary in %s is marked incomplete\n"
                         "persona-eval: continue with: persona-eval --resume %s\n",
                 r->out, w);
         free(w);
+    } else if (rc == PE_EXIT_SIGINT || rc == PE_EXIT_SIGTERM) {
+        /* before the first query (nothing of the run written yet, or a resumed
+         * run left as it was) or while summarizing (the files in place are
+         * whole: the last summary stays until --resume writes the new one) */
+        char *rj = r->out ? xasprintf("%s/run.json", r->out) : NULL;
+        log_stderr(NULL, e->msg);
+        if (rj && pe_file_exists(rj)) {
+            char *w = cli_shell_word(r->out);
+            fprintf(stderr, "persona-eval: continue with: persona-eval --resume %s\n", w);
+            free(w);
+        } else {
+            fprintf(stderr, "persona-eval: nothing was written\n");
+        }
+        free(rj);
     } else if (rc == PE_EXIT_RUNERRORS) {
         fprintf(stderr, "persona-eval: %zu of %zu queries ended in error (see %s/"
                         "predictions.jsonl)\n", r->stats.errors, r->stats.queries_done, r->out);

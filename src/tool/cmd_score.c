@@ -332,6 +332,7 @@ static int score_files(const task *t, const char *golds_path, const char *preds_
         buf_adds(out, "{");
         score_pairs(out, t, g.outs, preds, g.n, B, seed, (size_t)-1);
         buf_adds(out, "}\n");
+        rc = pe_interrupted(e, "scoring");
     }
     free(preds);
     strmap_free(&gmap);
@@ -443,7 +444,7 @@ static int score_rundir(const task *t, const char *dir, size_t B, uint64_t seed,
     free(methods);
     free(path);
     report_free_predictions(r, n);
-    return 0;
+    return pe_interrupted(e, "scoring");
 }
 
 int cmd_score(int argc, char **argv)
