@@ -2,17 +2,25 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dot.h"
 #include "util.h"
 
-/* Rows scored per sgemv call: the score block stays in L1/L2. */
-#define ROW_BLOCK 4096
-/* Batch blocks: QB x IB scores (128 KiB) reused while the heaps consume them. */
+/* Items scored at a time (a multiple of the kernels' row tiles); their
+ * scores, QUERY_BLOCK x ITEM_BLOCK (60 KiB), are selected from while in
+ * cache, so no n-long score array exists. */
+#define ITEM_BLOCK 240
 #define QUERY_BLOCK 64
-#define ITEM_BLOCK 512
+/* Multiply-adds below which a search stays on the calling thread. */
+#define PARALLEL_MIN ((size_t)1 << 23)
+
+/* Threads per search (topk_set_blas_threads). */
+static atomic_int search_nthreads = 1;
 
 /* 1 when (sa, ia) ranks above (sb, ib) in the module's total order. Scores
  * arrive as float or double; a float widens to double exactly. */
@@ -126,9 +134,15 @@ static inline int sel_excluded(sel *s, size_t idx)
 static void sel_scan(sel *s, const float *fs, const double *ds, size_t base, size_t cnt)
 {
     size_t end = sel_end(s, base, cnt);
-    for (size_t j = 0; j < end; j++)
+    for (size_t j = 0; j < end; j++) {
+        double v = fs ? fs[j] : ds[j];
+        /* Below the worst kept hit: out (items come in ascending index, so
+         * an equal score ranks above it). NaNs compare false and go on. */
+        if (s->n == s->k && v < s->h[0].score)
+            continue;
         if (s->exi >= s->nex || !sel_excluded(s, base + j))
-            sel_offer(s, fs ? fs[j] : ds[j], base + j);
+            sel_offer(s, v, base + j);
+    }
 }
 
 /* Sort the kept hits best first (heap sort: the worst goes to the end),
@@ -178,60 +192,144 @@ size_t topk_select_f64(const double *scores, size_t n, size_t k, const topk_filt
     return select_array(NULL, scores, n, k, f, out);
 }
 
+/* One search over the item rows [lo, hi): each query's k best among them go
+ * to out[i*k ..] and their number to counts[i]. single: one query through
+ * dot_rows (else dot_block). */
+typedef struct part {
+    const float *items;
+    size_t d;
+    const float *qs;
+    size_t nq, k;
+    const topk_filter *filters;
+    int single;
+    size_t lo, hi;
+    topk_hit *out;
+    size_t *counts;
+} part;
+
+static void search_part(const part *p)
+{
+    float *c = xmalloc((size_t)QUERY_BLOCK * ITEM_BLOCK * sizeof *c);
+    sel s[QUERY_BLOCK];
+
+    for (size_t q0 = 0; q0 < p->nq; q0 += QUERY_BLOCK) {
+        size_t qb = p->nq - q0 < QUERY_BLOCK ? p->nq - q0 : QUERY_BLOCK, nv = p->lo;
+        const float *qs = p->qs + q0 * p->d;
+        for (size_t i = 0; i < qb; i++) {
+            const topk_filter *f = p->filters ? &p->filters[q0 + i] : NULL;
+            size_t v = visible(p->hi, f);
+            sel_init(&s[i], p->out + (q0 + i) * p->k, p->k, f);
+            if (v > nv)
+                nv = v;
+        }
+        for (size_t i0 = p->lo; i0 < nv && p->k > 0; i0 += ITEM_BLOCK) {
+            size_t ib = nv - i0 < ITEM_BLOCK ? nv - i0 : ITEM_BLOCK;
+            if (p->single)
+                dot_rows(p->items + i0 * p->d, ib, p->d, qs, c);
+            else
+                dot_block(p->items + i0 * p->d, ib, p->d, qs, qb, c);
+            for (size_t i = 0; i < qb; i++)
+                sel_scan(&s[i], c + i * ib, NULL, i0, ib);
+        }
+        for (size_t i = 0; i < qb; i++)
+            p->counts[q0 + i] = sel_finish(&s[i]);
+    }
+    free(c);
+}
+
+static void *search_thread(void *arg)
+{
+    search_part(arg);
+    return NULL;
+}
+
+/* Threads for one search: 1 when the work is small or OpenBLAS does the
+ * arithmetic (its own threads apply then). */
+static size_t search_threads(const part *p, size_t nv)
+{
+    size_t t = (size_t)atomic_load(&search_nthreads), chunks = (nv + ITEM_BLOCK - 1) / ITEM_BLOCK;
+    if (t <= 1 || (!p->single && dot_block_blas()) || nv * p->d * p->nq < PARALLEL_MIN)
+        return 1;
+    return t < chunks ? t : chunks;
+}
+
+/* p covers every item; split it at chunk borders (so each row's score is
+ * the same bits whatever the thread count) and merge the parts' hits. */
+static void search(part *p, size_t n)
+{
+    size_t nv = 0, t;
+    for (size_t i = 0; i < p->nq; i++) {
+        size_t v = visible(n, p->filters ? &p->filters[i] : NULL);
+        nv = v > nv ? v : nv;
+    }
+    p->lo = 0;
+    p->hi = n;
+    t = search_threads(p, nv);
+    if (t <= 1) {
+        search_part(p);
+        return;
+    }
+
+    size_t per = (nv + ITEM_BLOCK - 1) / ITEM_BLOCK;
+    part *parts = xmalloc(t * sizeof *parts);
+    pthread_t *tid = xmalloc(t * sizeof *tid);
+    int *started = xcalloc(t, sizeof *started);
+    topk_hit *hits = xmalloc(t * p->nq * p->k * sizeof *hits);
+    size_t *counts = xmalloc(t * p->nq * sizeof *counts);
+
+    per = (per + t - 1) / t * ITEM_BLOCK;
+    for (size_t i = 0; i < t; i++) {
+        parts[i] = *p;
+        parts[i].lo = i * per < nv ? i * per : nv;
+        parts[i].hi = (i + 1) * per < nv ? (i + 1) * per : nv;
+        parts[i].out = hits + i * p->nq * p->k;
+        parts[i].counts = counts + i * p->nq;
+    }
+    for (size_t i = 1; i < t; i++)
+        started[i] = pthread_create(&tid[i], NULL, search_thread, &parts[i]) == 0;
+    search_part(&parts[0]);
+    for (size_t i = 1; i < t; i++) {
+        if (started[i])
+            pthread_join(tid[i], NULL);
+        else
+            search_part(&parts[i]);
+    }
+    for (size_t q = 0; q < p->nq; q++) {
+        sel m;
+        sel_init(&m, p->out + q * p->k, p->k, NULL);
+        for (size_t i = 0; i < t; i++)
+            for (size_t h = 0; h < counts[i * p->nq + q]; h++) {
+                const topk_hit *x = &hits[(i * p->nq + q) * p->k + h];
+                sel_offer(&m, x->score, x->index);
+            }
+        p->counts[q] = sel_finish(&m);
+    }
+    free(parts);
+    free(tid);
+    free(started);
+    free(hits);
+    free(counts);
+}
+
 size_t topk_search(const float *items, size_t n, size_t d, const float *query, size_t k,
                    const topk_filter *f, topk_hit *out)
 {
-    float scores[ROW_BLOCK];
-    size_t nv = visible(n, f);
-    sel s;
-
-    sel_init(&s, out, k, f);
-    for (size_t b0 = 0; b0 < nv && k > 0; b0 += ROW_BLOCK) {
-        size_t rows = nv - b0 < ROW_BLOCK ? nv - b0 : ROW_BLOCK;
-        if (d == 0)
-            memset(scores, 0, rows * sizeof *scores);
-        else
-            cblas_sgemv(CblasRowMajor, CblasNoTrans, (blasint)rows, (blasint)d, 1.0f,
-                        items + b0 * d, (blasint)d, query, 1, 0.0f, scores, 1);
-        sel_scan(&s, scores, NULL, b0, rows);
-    }
-    return sel_finish(&s);
+    size_t count = 0;
+    part p = {items, d, query, 1, k, f, 1, 0, 0, out, &count};
+    search(&p, n);
+    return count;
 }
 
 void topk_search_batch(const float *items, size_t n, size_t d, const float *queries, size_t nq,
                        size_t k, const topk_filter *filters, topk_hit *out, size_t *counts)
 {
-    float *c = xmalloc((size_t)QUERY_BLOCK * ITEM_BLOCK * sizeof *c);
-    sel s[QUERY_BLOCK];
-
-    for (size_t q0 = 0; q0 < nq; q0 += QUERY_BLOCK) {
-        size_t qb = nq - q0 < QUERY_BLOCK ? nq - q0 : QUERY_BLOCK, nv = 0;
-        for (size_t i = 0; i < qb; i++) {
-            const topk_filter *f = filters ? &filters[q0 + i] : NULL;
-            size_t v = visible(n, f);
-            sel_init(&s[i], out + (q0 + i) * k, k, f);
-            if (v > nv)
-                nv = v;
-        }
-        for (size_t i0 = 0; i0 < nv && k > 0; i0 += ITEM_BLOCK) {
-            size_t ib = nv - i0 < ITEM_BLOCK ? nv - i0 : ITEM_BLOCK;
-            if (d == 0)
-                memset(c, 0, qb * ib * sizeof *c);
-            else
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)qb, (blasint)ib,
-                            (blasint)d, 1.0f, queries + q0 * d, (blasint)d, items + i0 * d,
-                            (blasint)d, 0.0f, c, (blasint)ib);
-            for (size_t i = 0; i < qb; i++)
-                sel_scan(&s[i], c + i * ib, NULL, i0, ib);
-        }
-        for (size_t i = 0; i < qb; i++)
-            counts[q0 + i] = sel_finish(&s[i]);
-    }
-    free(c);
+    part p = {items, d, queries, nq, k, filters, 0, 0, 0, out, counts};
+    search(&p, n);
 }
 
 void topk_set_blas_threads(int n)
 {
+    atomic_store(&search_nthreads, n < 1 ? 1 : n);
     openblas_set_num_threads(n < 1 ? 1 : n);
 }
 
@@ -239,7 +337,7 @@ const char *topk_blas_info(void)
 {
     static _Thread_local char info[256];
     const char *cfg = openblas_get_config();
-    snprintf(info, sizeof info, "%s; threads=%d", cfg ? cfg : "OpenBLAS",
-             openblas_get_num_threads());
+    snprintf(info, sizeof info, "%s; threads=%d; kernel=%s", cfg ? cfg : "OpenBLAS",
+             openblas_get_num_threads(), dot_kernel());
     return info;
 }
