@@ -1,10 +1,12 @@
-/* topk: the BLAS top-K core against a brute-force reference (score every
- * item, filter, fully sort, cut), on random integer-valued data so that dot
- * products are exact and ties are frequent. */
+/* topk: the top-K core against a brute-force reference (score every item in
+ * double precision, filter, fully sort, cut), on random integer-valued data
+ * so that dot products are exact and ties are frequent; once per dot-product
+ * kernel the CPU runs (dot_force), and split over two threads. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dot.h"
 #include "testutil.h"
 #include "topk.h"
 #include "util.h"
@@ -106,13 +108,24 @@ static void make_items(pe_rng *r, float *items, size_t n, size_t d)
             items[i * d + pe_rng_below(r, d)] = NAN;
 }
 
+/* The kernels by loop index; a test for one the CPU lacks passes empty. */
+static const char *const kernels[] = {"avx512", "avx2", "generic"};
+
+static int use_kernel(int i)
+{
+    topk_set_blas_threads(1);
+    return dot_force(kernels[i]) == 0;
+}
+
 START_TEST(single_query_matches_reference)
 {
     pe_rng r;
+    if (!use_kernel(_i))
+        return;
     pe_rng_seed(&r, 11);
     for (int trial = 0; trial < 300; trial++) {
         size_t n = trial == 0 ? 0 : trial == 1 ? 9000 : (size_t)pe_rng_below(&r, 300);
-        size_t d = 1 + (size_t)pe_rng_below(&r, 40); /* vector tails included */
+        size_t d = 1 + (size_t)pe_rng_below(&r, 70); /* every vector tail */
         size_t k = (size_t)pe_rng_below(&r, n + 6), ex[8];
         float *items = xmalloc((n + 1) * d * sizeof *items), *q = xmalloc(d * sizeof *q);
         topk_hit *got = xmalloc((k + 1) * sizeof *got);
@@ -135,10 +148,12 @@ END_TEST
 START_TEST(batch_matches_reference)
 {
     pe_rng r;
+    if (!use_kernel(_i))
+        return;
     pe_rng_seed(&r, 12);
     for (int trial = 0; trial < 40; trial++) {
         size_t n = trial == 0 ? 0 : (size_t)pe_rng_below(&r, 1300);
-        size_t d = 1 + (size_t)pe_rng_below(&r, 20);
+        size_t d = 1 + (size_t)pe_rng_below(&r, 50);
         size_t nq = 1 + (size_t)pe_rng_below(&r, 140);
         size_t k = (size_t)pe_rng_below(&r, trial % 5 == 0 ? n + 3 : 12);
         float *items = xmalloc((n + 1) * d * sizeof *items);
@@ -165,6 +180,65 @@ START_TEST(batch_matches_reference)
         free(ex);
         free(counts);
     }
+}
+END_TEST
+
+/* Searches big enough to be split over two threads: the same hits as the
+ * reference, ties across the split included, and on real-valued data the
+ * same scores (bits) as one thread. */
+START_TEST(threads_match_reference)
+{
+    enum { n = 70001, d = 130, nq = 7, k = 9 };
+    float *items = xmalloc((size_t)n * d * sizeof *items), *qs = xmalloc(nq * d * sizeof *qs);
+    topk_hit got[nq * k], one[nq * k];
+    ref_hit want[k];
+    size_t counts[nq], counts1[nq], ex[8];
+    topk_filter fs[nq];
+    pe_rng r;
+
+    if (!use_kernel(_i))
+        return;
+    pe_rng_seed(&r, 13);
+    make_items(&r, items, n, d);
+    fill(&r, qs, nq * d);
+    for (size_t i = 0; i < nq; i++)
+        fs[i] = TOPK_FILTER_ALL;
+    fs[1].cutoff = 40000;
+    fs[2] = rand_filter(&r, n, ex);
+    topk_set_blas_threads(2);
+    assert_same(got, topk_search(items, n, d, qs, k, &fs[1], got), want,
+                ref_topk(items, n, d, qs, k, &fs[1], want));
+    topk_search_batch(items, n, d, qs, nq, k, fs, got, counts);
+    for (size_t i = 0; i < nq; i++)
+        assert_same(got + i * k, counts[i], want, ref_topk(items, n, d, qs + i * d, k, &fs[i], want));
+
+    for (size_t i = 0; i < (size_t)n * d; i++)
+        items[i] = (float)pe_rng_below(&r, 1u << 20) / 4096.0f - 128.0f;
+    for (size_t i = 0; i < nq * d; i++)
+        qs[i] = (float)pe_rng_below(&r, 1u << 20) / 1048576.0f - 0.5f;
+    topk_search_batch(items, n, d, qs, nq, k, NULL, got, counts);
+    topk_set_blas_threads(1);
+    topk_search_batch(items, n, d, qs, nq, k, NULL, one, counts1);
+    for (size_t i = 0; i < nq; i++) {
+        ck_assert_uint_eq(counts[i], counts1[i]);
+        for (size_t j = 0; j < counts[i]; j++) {
+            ck_assert_uint_eq(got[i * k + j].index, one[i * k + j].index);
+            ck_assert(memcmp(&got[i * k + j].score, &one[i * k + j].score, sizeof(float)) == 0);
+        }
+    }
+    free(items);
+    free(qs);
+}
+END_TEST
+
+START_TEST(kernel_names)
+{
+    ck_assert_int_eq(dot_force("generic"), 0);
+    ck_assert_str_eq(dot_kernel(), "generic");
+    ck_assert_ptr_nonnull(strstr(topk_blas_info(), "kernel=generic"));
+    ck_assert_int_eq(dot_force("sse9"), -1);
+    ck_assert_str_eq(dot_kernel(), "generic");
+    ck_assert_int_eq(dot_force(NULL), 0);
 }
 END_TEST
 
@@ -209,8 +283,10 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, select_order_by_hand);
-    tcase_add_test(tc, single_query_matches_reference);
-    tcase_add_test(tc, batch_matches_reference);
+    tcase_add_loop_test(tc, single_query_matches_reference, 0, 3);
+    tcase_add_loop_test(tc, batch_matches_reference, 0, 3);
+    tcase_add_loop_test(tc, threads_match_reference, 0, 3);
+    tcase_add_test(tc, kernel_names);
     tcase_add_test(tc, blas_threads);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);

@@ -17,7 +17,7 @@
 #define ITEM_BLOCK 240
 #define QUERY_BLOCK 64
 /* Multiply-adds below which a search stays on the calling thread. */
-#define PARALLEL_MIN ((size_t)1 << 23)
+#define PARALLEL_MIN ((size_t)1 << 21)
 
 /* Threads per search (topk_set_blas_threads). */
 static atomic_int search_nthreads = 1;
