@@ -20,6 +20,12 @@
 /* out[i] = x[i*d ..] . q for the n rows of x (row-major n x d). */
 void dot_rows(const float *x, size_t n, size_t d, const float *q, float *out);
 
+/* dot_rows over nl (1, 2 or 4) ranges of n rows each at once: out[l][i] =
+ * x[l][i*d ..] . q. A core reads several distant ranges faster than one
+ * (more memory streams in flight), so a long scan is best split in four. */
+void dot_rows_lanes(const float *const *x, float *const *out, size_t nl, size_t n, size_t d,
+                    const float *q);
+
 /* c[j*n + i] = x[i*d ..] . qs[j*d ..] for n rows and nq queries. */
 void dot_block(const float *x, size_t n, size_t d, const float *qs, size_t nq, float *c);
 

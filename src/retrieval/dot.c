@@ -78,10 +78,19 @@ static float dot_generic(const float *x, const float *q, size_t d)
     return (s[0] + s[1]) + (s[2] + s[3]);
 }
 
-static void rows_generic(const float *x, size_t n, size_t d, const float *q, float *out)
+/* The row kernels: the dot products of R rows (R = 4 or 1) at x[r] with q
+ * go to *o[r]. */
+typedef void (*rows_fn)(const float *const *x, size_t d, const float *q, float *const *o);
+
+static void rows_generic(const float *const *x, size_t d, const float *q, float *const *o)
 {
-    for (size_t i = 0; i < n; i++)
-        out[i] = dot_generic(x + i * d, q, d);
+    for (int r = 0; r < 4; r++)
+        *o[r] = dot_generic(x[r], q, d);
+}
+
+static void row_generic(const float *const *x, size_t d, const float *q, float *const *o)
+{
+    *o[0] = dot_generic(x[0], q, d);
 }
 
 #ifdef DOT_X86
@@ -95,7 +104,8 @@ static void rows_generic(const float *x, size_t n, size_t d, const float *q, flo
  * loaded once for all), two accumulators per row over alternate 16-float
  * chunks; a masked load takes the tail. Every row is summed alike whatever
  * R it went through. */
-static T512 INL void rows512_r(const float *x, size_t d, const float *q, float *out, int R)
+static T512 INL void rows512_r(const float *const *x, size_t d, const float *q,
+                               float *const *out, int R)
 {
     __m512 a[4], b[4];
     size_t j = 0;
@@ -106,15 +116,15 @@ static T512 INL void rows512_r(const float *x, size_t d, const float *q, float *
         __m512 q0 = _mm512_loadu_ps(q + j), q1 = _mm512_loadu_ps(q + j + 16);
         UNROLL
         for (int r = 0; r < R; r++) {
-            a[r] = _mm512_fmadd_ps(_mm512_loadu_ps(x + r * d + j), q0, a[r]);
-            b[r] = _mm512_fmadd_ps(_mm512_loadu_ps(x + r * d + j + 16), q1, b[r]);
+            a[r] = _mm512_fmadd_ps(_mm512_loadu_ps(x[r] + j), q0, a[r]);
+            b[r] = _mm512_fmadd_ps(_mm512_loadu_ps(x[r] + j + 16), q1, b[r]);
         }
     }
     if (j + 16 <= d) {
         __m512 q0 = _mm512_loadu_ps(q + j);
         UNROLL
         for (int r = 0; r < R; r++)
-            a[r] = _mm512_fmadd_ps(_mm512_loadu_ps(x + r * d + j), q0, a[r]);
+            a[r] = _mm512_fmadd_ps(_mm512_loadu_ps(x[r] + j), q0, a[r]);
         j += 16;
     }
     if (j < d) {
@@ -122,20 +132,21 @@ static T512 INL void rows512_r(const float *x, size_t d, const float *q, float *
         __m512 q0 = _mm512_maskz_loadu_ps(m, q + j);
         UNROLL
         for (int r = 0; r < R; r++)
-            b[r] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + r * d + j), q0, b[r]);
+            b[r] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x[r] + j), q0, b[r]);
     }
     UNROLL
     for (int r = 0; r < R; r++)
-        out[r] = _mm512_reduce_add_ps(_mm512_add_ps(a[r], b[r]));
+        *out[r] = _mm512_reduce_add_ps(_mm512_add_ps(a[r], b[r]));
 }
 
-static T512 void rows512(const float *x, size_t n, size_t d, const float *q, float *out)
+static T512 void rows512_4(const float *const *x, size_t d, const float *q, float *const *o)
 {
-    size_t i = 0;
-    for (; i + 4 <= n; i += 4)
-        rows512_r(x + i * d, d, q, out + i, 4);
-    for (; i < n; i++)
-        rows512_r(x + i * d, d, q, out + i, 1);
+    rows512_r(x, d, q, o, 4);
+}
+
+static T512 void rows512_1(const float *const *x, size_t d, const float *q, float *const *o)
+{
+    rows512_r(x, d, q, o, 1);
 }
 
 /* AVX-512, a batch: R rows x S queries of dot products held in R*S
@@ -232,7 +243,8 @@ static T256 INL float hsum256(__m256 v)
 }
 
 /* AVX2+FMA, one query: as rows512_r with 8-float chunks. */
-static T256 INL void rows256_r(const float *x, size_t d, const float *q, float *out, int R)
+static T256 INL void rows256_r(const float *const *x, size_t d, const float *q,
+                               float *const *out, int R)
 {
     static const int lanes[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
     __m256 a[4], b[4];
@@ -244,15 +256,15 @@ static T256 INL void rows256_r(const float *x, size_t d, const float *q, float *
         __m256 q0 = _mm256_loadu_ps(q + j), q1 = _mm256_loadu_ps(q + j + 8);
         UNROLL
         for (int r = 0; r < R; r++) {
-            a[r] = _mm256_fmadd_ps(_mm256_loadu_ps(x + r * d + j), q0, a[r]);
-            b[r] = _mm256_fmadd_ps(_mm256_loadu_ps(x + r * d + j + 8), q1, b[r]);
+            a[r] = _mm256_fmadd_ps(_mm256_loadu_ps(x[r] + j), q0, a[r]);
+            b[r] = _mm256_fmadd_ps(_mm256_loadu_ps(x[r] + j + 8), q1, b[r]);
         }
     }
     if (j + 8 <= d) {
         __m256 q0 = _mm256_loadu_ps(q + j);
         UNROLL
         for (int r = 0; r < R; r++)
-            a[r] = _mm256_fmadd_ps(_mm256_loadu_ps(x + r * d + j), q0, a[r]);
+            a[r] = _mm256_fmadd_ps(_mm256_loadu_ps(x[r] + j), q0, a[r]);
         j += 8;
     }
     if (j < d) {
@@ -260,37 +272,64 @@ static T256 INL void rows256_r(const float *x, size_t d, const float *q, float *
         __m256 q0 = _mm256_maskload_ps(q + j, m);
         UNROLL
         for (int r = 0; r < R; r++)
-            b[r] = _mm256_fmadd_ps(_mm256_maskload_ps(x + r * d + j, m), q0, b[r]);
+            b[r] = _mm256_fmadd_ps(_mm256_maskload_ps(x[r] + j, m), q0, b[r]);
     }
     UNROLL
     for (int r = 0; r < R; r++)
-        out[r] = hsum256(_mm256_add_ps(a[r], b[r]));
+        *out[r] = hsum256(_mm256_add_ps(a[r], b[r]));
 }
 
-static T256 void rows256(const float *x, size_t n, size_t d, const float *q, float *out)
+static T256 void rows256_4(const float *const *x, size_t d, const float *q, float *const *o)
 {
-    size_t i = 0;
-    for (; i + 4 <= n; i += 4)
-        rows256_r(x + i * d, d, q, out + i, 4);
-    for (; i < n; i++)
-        rows256_r(x + i * d, d, q, out + i, 1);
+    rows256_r(x, d, q, o, 4);
+}
+
+static T256 void rows256_1(const float *const *x, size_t d, const float *q, float *const *o)
+{
+    rows256_r(x, d, q, o, 1);
 }
 #endif
 
-void dot_rows(const float *x, size_t n, size_t d, const float *q, float *out)
+void dot_rows_lanes(const float *const *x, float *const *out, size_t nl, size_t n, size_t d,
+                    const float *q)
 {
+    rows_fn four = rows_generic, one = row_generic;
+    size_t per = 4 / nl, i = 0;
+    const float *p[4];
+    float *o[4];
+
     switch (kernel()) {
 #ifdef DOT_X86
     case K_AVX512:
-        rows512(x, n, d, q, out);
-        return;
+        four = rows512_4;
+        one = rows512_1;
+        break;
     case K_AVX2:
-        rows256(x, n, d, q, out);
-        return;
+        four = rows256_4;
+        one = rows256_1;
+        break;
 #endif
     default:
-        rows_generic(x, n, d, q, out);
+        break;
     }
+    for (; i + per <= n; i += per) {
+        for (size_t g = 0; g < 4; g++) {
+            p[g] = x[g / per] + (i + g % per) * d;
+            o[g] = out[g / per] + i + g % per;
+        }
+        four(p, d, q, o);
+    }
+    for (; i < n; i++)
+        for (size_t l = 0; l < nl; l++) {
+            p[0] = x[l] + i * d;
+            o[0] = out[l] + i;
+            one(p, d, q, o);
+        }
+}
+
+void dot_rows(const float *x, size_t n, size_t d, const float *q, float *out)
+{
+    dot_rows_lanes(&x, &out, 1, n, d, q);
 }
 
 int dot_block_blas(void)
