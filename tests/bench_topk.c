@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dot.h"
@@ -24,7 +25,7 @@
 #define NMAX 100000
 #define DMAX 1024
 #define MIN_SECONDS 0.25
-#define ROUNDS 11
+#define ROUNDS 15
 /* Floats per bandwidth array: 128 MiB each, far beyond any cache. */
 #define STREAM_N ((size_t)1 << 25)
 
@@ -118,14 +119,13 @@ static int numpy_start(numpy_proc *np, const char *python, size_t n, size_t d, s
     return -1;
 }
 
-/* Seconds of one numpy search, 0 on failure. */
-static double numpy_once(numpy_proc *np)
+/* One numpy search: wall and on-CPU seconds; 0 on failure. */
+static int numpy_once(numpy_proc *np, double *wall, double *cpu)
 {
-    double secs = 0;
     if (fputs("run\n", np->in) == EOF || fflush(np->in) != 0 ||
-        fscanf(np->out, "%lf", &secs) != 1)
+        fscanf(np->out, "%lf %lf", wall, cpu) != 2)
         return 0;
-    return secs;
+    return 1;
 }
 
 static void numpy_stop(numpy_proc *np)
@@ -145,6 +145,8 @@ static int numpy_find(numpy_proc *np, size_t n, size_t d, size_t k, int threads)
     return 0;
 }
 
+enum { M_TRIAD, M_READ, M_OURS, M_PLAIN, M_NUMPY, M_COUNT };
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -157,14 +159,23 @@ static double median(double *v, size_t n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-enum { M_TRIAD, M_READ, M_OURS, M_PLAIN, M_NUMPY, M_COUNT };
 
-/* Seconds of one run of measurement m (numpy through np). */
-static double measure(int m, const float *items, size_t n, size_t d, const float *q, size_t k,
-                      float *stream[3], float *scores, numpy_proc *np)
+/* On-CPU seconds of the calling thread: what a measurement took while it
+ * held a core (the machine is shared; wall time also counts the time other
+ * processes held it). */
+static double cpu_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* One run of measurement m (numpy through np): wall and on-CPU seconds. */
+static void measure(int m, const float *items, size_t n, size_t d, const float *q, size_t k,
+                    float *stream[3], float *scores, numpy_proc *np, double *wall, double *cpu)
 {
     topk_hit h[64];
-    double t = pe_now();
+    double t = pe_now(), c = cpu_now();
     switch (m) {
     case M_TRIAD:
         triad(stream[0], stream[1], stream[2], STREAM_N);
@@ -182,53 +193,30 @@ static double measure(int m, const float *items, size_t n, size_t d, const float
         topk_select(scores, n, k, NULL, h);
         break;
     default:
-        return numpy_once(np);
+        if (!numpy_once(np, wall, cpu))
+            *wall = *cpu = 0;
+        return;
     }
-    return pe_now() - t;
+    *cpu = cpu_now() - c;
+    *wall = pe_now() - t;
 }
 
-/* Q=1 side by side for the given thread count (bandwidth kernels on one
- * thread always). */
-static void headline(const float *items, const float *qs, float *stream[3], int threads)
+/* Prints the table of medians over the rounds of secs[m][r]. */
+static void print_table(double secs[M_COUNT][ROUNDS], int have_np, double gb)
 {
     static const char *names[M_COUNT] = {
         "STREAM triad (12 B/element)", "pure read (sum)", "topk_search (fused, own kernel)",
         "cblas_sgemv all items + heap", "numpy X @ q + argpartition"};
-    const size_t n = NMAX, d = DMAX, k = 4;
-    double gb = (double)n * d * 4 / 1e9, secs[M_COUNT][ROUNDS], med[M_COUNT],
-           vs_np[ROUNDS], vs_plain[ROUNDS];
-    float *scores = xmalloc(n * sizeof *scores);
-    numpy_proc np;
-    int have_np = numpy_find(&np, n, d, k, threads);
+    double med[M_COUNT], bw[M_COUNT], ratio[2][ROUNDS];
 
-    topk_set_blas_threads(threads);
     for (int r = 0; r < ROUNDS; r++) {
-        const float *q = qs + (size_t)(r % 8) * d;
-        for (int m = 0; m < M_COUNT; m++) {
-            double a = 0, b = 0;
-            if (m == M_NUMPY && !have_np)
-                continue;
-            a = measure(m, items, n, d, q, k, stream, scores, &np);
-            b = measure(m, items, n, d, q, k, stream, scores, &np);
-            secs[m][r] = a < b ? a : b;
-        }
-        vs_plain[r] = secs[M_PLAIN][r] / secs[M_OURS][r];
-        vs_np[r] = have_np ? secs[M_NUMPY][r] / secs[M_OURS][r] : 0;
+        ratio[0][r] = secs[M_PLAIN][r] / secs[M_OURS][r];
+        ratio[1][r] = have_np ? secs[M_NUMPY][r] / secs[M_OURS][r] : 0;
     }
-    if (have_np)
-        numpy_stop(&np);
-    free(scores);
     for (int m = 0; m < M_COUNT; m++)
         med[m] = m == M_NUMPY && !have_np ? 0 : median(secs[m], ROUNDS);
-
-    double bw[M_COUNT];
     bw[M_TRIAD] = (double)STREAM_N * 12 / med[M_TRIAD] / 1e9;
     bw[M_READ] = (double)STREAM_N * 4 / med[M_READ] / 1e9;
-    printf("Q=1, N=%zu, d=%zu, K=%zu, float32 (matrix %.0f MB); search: %d thread%s "
-           "(ours, sgemv, numpy alike), bandwidth kernels: 1 thread, %s; kernel %s; medians "
-           "of %d rounds:\n",
-           n, d, k, gb * 1e3, threads, threads > 1 ? "s" : "", "-O3 -march=native",
-           dot_kernel(), ROUNDS);
     printf("  %-34s %9s %8s %8s %8s\n", "", "ms", "GB/s", "% triad", "% read");
     for (int m = 0; m < M_COUNT; m++) {
         if (m == M_NUMPY && !have_np) {
@@ -240,16 +228,55 @@ static void headline(const float *items, const float *qs, float *stream[3], int 
         printf("  %-34s %9.2f %8.2f %7.0f%% %7.0f%%\n", names[m], med[m] * 1e3, bw[m],
                100 * bw[m] / bw[M_TRIAD], 100 * bw[m] / bw[M_READ]);
     }
-    /* median() sorts: the ends are then each ratio's worst and best round */
-    double r_plain = median(vs_plain, ROUNDS), r_np = have_np ? median(vs_np, ROUNDS) : 0;
-    printf("  topk_search is %.2fx sgemv+heap (per round: median %.2f, %.2f-%.2f)\n",
-           med[M_PLAIN] / med[M_OURS], r_plain, vs_plain[0], vs_plain[ROUNDS - 1]);
+    for (int i = 0; i < 1 + have_np; i++) {
+        /* median() sorts: the ends are then the ratio's worst and best round */
+        double mr = median(ratio[i], ROUNDS);
+        printf("  topk_search is %.2fx %s (per round: median %.2f, %.2f-%.2f)\n",
+               med[i ? M_NUMPY : M_PLAIN] / med[M_OURS], i ? "numpy" : "sgemv+heap", mr,
+               ratio[i][0], ratio[i][ROUNDS - 1]);
+    }
+}
+
+/* Q=1 side by side for the given thread count (bandwidth kernels on one
+ * thread always). One thread: on-CPU times, then wall times; more: wall. */
+static void headline(const float *items, const float *qs, float *stream[3], int threads)
+{
+    const size_t n = NMAX, d = DMAX, k = 4;
+    double gb = (double)n * d * 4 / 1e9, wall[M_COUNT][ROUNDS], cpu[M_COUNT][ROUNDS];
+    float *scores = xmalloc(n * sizeof *scores);
+    numpy_proc np = {0, NULL, NULL};
+    int have_np = numpy_find(&np, n, d, k, threads);
+
+    topk_set_blas_threads(threads);
+    for (int r = 0; r < ROUNDS; r++) {
+        const float *q = qs + (size_t)(r % 8) * d;
+        for (int m = 0; m < M_COUNT; m++) {
+            double w[2], c[2];
+            if (m == M_NUMPY && !have_np)
+                continue;
+            for (int i = 0; i < 2; i++)
+                measure(m, items, n, d, q, k, stream, scores, &np, &w[i], &c[i]);
+            wall[m][r] = w[0] < w[1] ? w[0] : w[1];
+            cpu[m][r] = c[0] < c[1] ? c[0] : c[1];
+        }
+    }
     if (have_np)
-        printf("  topk_search is %.2fx numpy (per round: median %.2f, %.2f-%.2f)\n",
-               med[M_NUMPY] / med[M_OURS], r_np, vs_np[0], vs_np[ROUNDS - 1]);
-    printf("  (%% triad: matrix bytes read per second over the triad's, counted at 12 B per "
-           "element)\n\n");
+        numpy_stop(&np);
+    free(scores);
     topk_set_blas_threads(1);
+
+    printf("Q=1, N=%zu, d=%zu, K=%zu, float32 (matrix %.0f MB), kernel %s; the search with %d "
+           "thread%s (ours, sgemv and numpy alike), triad and read with 1, compiled -O3 "
+           "-march=native; %d rounds taking turns, best of 2 in a round, medians.\n",
+           n, d, k, gb * 1e3, dot_kernel(), threads, threads > 1 ? "s" : "", ROUNDS);
+    if (threads == 1) {
+        printf(" On-CPU time (CLOCK_THREAD_CPUTIME_ID; numpy: time.thread_time):\n");
+        print_table(cpu, have_np, gb);
+    }
+    printf(" Wall time:\n");
+    print_table(wall, have_np, gb);
+    printf("  (%% triad: matrix bytes read per second over the triad's 12 B per element; "
+           "%% read: over the pure read's 4 B)\n\n");
 }
 
 static double naive_qps(const float *items, size_t n, size_t d, const float *q, size_t k)

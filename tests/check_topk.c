@@ -131,7 +131,9 @@ START_TEST(single_query_matches_reference)
                                 : (size_t)pe_rng_below(&r, 300);
         size_t d = 1 + (size_t)pe_rng_below(&r, 70); /* every vector tail */
         size_t k = (size_t)pe_rng_below(&r, n + 6), ex[8];
-        float *items = xmalloc((n + 1) * d * sizeof *items), *q = xmalloc(d * sizeof *q);
+        /* the rows start anywhere in a cache line */
+        float *buf = xmalloc(((n + 1) * d + 16) * sizeof *buf), *q = xmalloc(d * sizeof *q);
+        float *items = buf + pe_rng_below(&r, 16);
         topk_hit *got = xmalloc((k + 1) * sizeof *got);
         ref_hit *want = xmalloc((k + 1) * sizeof *want);
         topk_filter f = rand_filter(&r, n, ex);
@@ -141,7 +143,7 @@ START_TEST(single_query_matches_reference)
         fill(&r, q, d);
         assert_same(got, topk_search(items, n, d, q, k, fp, got), want,
                     ref_topk(items, n, d, q, k, fp, want));
-        free(items);
+        free(buf);
         free(q);
         free(got);
         free(want);
@@ -235,6 +237,39 @@ START_TEST(threads_match_reference)
 }
 END_TEST
 
+/* A row's score does not depend on where it sits in memory: the same bits
+ * for the rows and query copied to every float offset in a cache line. */
+START_TEST(alignment_keeps_scores)
+{
+    enum { n = 37, d = 83 };
+    float *src = xmalloc(n * d * sizeof *src), *buf = xmalloc((n * d + 32) * sizeof *buf);
+    float q0[d], *qbuf = xmalloc((d + 32) * sizeof *qbuf);
+    topk_hit first[n], got[n];
+    pe_rng r;
+
+    if (!use_kernel(_i))
+        return;
+    pe_rng_seed(&r, 14);
+    for (size_t i = 0; i < n * d; i++)
+        src[i] = (float)pe_rng_below(&r, 1u << 20) / 1048576.0f - 0.5f;
+    for (size_t j = 0; j < d; j++)
+        q0[j] = (float)pe_rng_below(&r, 1u << 20) / 1048576.0f - 0.5f;
+    for (size_t shift = 0; shift < 16; shift++) {
+        float *items = buf + shift, *q = qbuf + (shift * 7) % 16;
+        memcpy(items, src, sizeof *src * n * d);
+        memcpy(q, q0, sizeof q0);
+        ck_assert_uint_eq(topk_search(items, n, d, q, n, NULL, shift ? got : first), n);
+        for (size_t i = 0; shift && i < n; i++) {
+            ck_assert_uint_eq(got[i].index, first[i].index);
+            ck_assert(memcmp(&got[i].score, &first[i].score, sizeof(float)) == 0);
+        }
+    }
+    free(src);
+    free(buf);
+    free(qbuf);
+}
+END_TEST
+
 START_TEST(kernel_names)
 {
     ck_assert_int_eq(dot_force("generic"), 0);
@@ -290,6 +325,7 @@ int main(void)
     tcase_add_loop_test(tc, single_query_matches_reference, 0, 3);
     tcase_add_loop_test(tc, batch_matches_reference, 0, 3);
     tcase_add_loop_test(tc, threads_match_reference, 0, 3);
+    tcase_add_loop_test(tc, alignment_keeps_scores, 0, 3);
     tcase_add_test(tc, kernel_names);
     tcase_add_test(tc, blas_threads);
     suite_add_tcase(s, tc);

@@ -2,6 +2,7 @@
 
 #include <cblas.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <string.h>
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
@@ -100,39 +101,84 @@ static void row_generic(const float *const *x, size_t d, const float *q, float *
 /* The R and S loops must unroll so that the accumulators live in registers. */
 #define UNROLL _Pragma("GCC unroll 8")
 
+/* The lanes of the aligned 16-float chunk k (from a row's 64-byte aligned
+ * base) that hold the row's elements: positions off .. off+d-1. */
+static inline __mmask16 chunk_mask(size_t off, size_t d, size_t k)
+{
+    size_t s = 16 * k, lo = s < off ? off - s : 0, hi;
+    if (off + d <= s)
+        return 0;
+    hi = off + d - s < 16 ? off + d - s : 16;
+    if (lo >= hi)
+        return 0;
+    return (__mmask16)(((1u << hi) - 1) & ~((1u << lo) - 1));
+}
+
 /* AVX-512, one query: R rows at once (hiding load latency, the query chunk
- * loaded once for all), two accumulators per row over alternate 16-float
- * chunks; a masked load takes the tail. Every row is summed alike whatever
- * R it went through. */
+ * loaded once for all), two accumulators per row: pairs of 16-float chunks
+ * go to a and b, a last whole chunk to a, the tail to b. Rows are read by
+ * aligned loads (masked at both ends, so nothing outside the row is touched)
+ * and each 16-element chunk is put together from two of them by a permute:
+ * a load that straddles cache lines halves a streaming read's bandwidth.
+ * The arithmetic is the same whatever a row's alignment or R. */
 static T512 INL void rows512_r(const float *const *x, size_t d, const float *q,
                                float *const *out, int R)
 {
-    __m512 a[4], b[4];
-    size_t j = 0;
+    const __m512i iota = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    const float *base[4];
+    __m512 a[4], b[4], cur[4];
+    __m512i idx[4];
+    size_t off[4], full = d / 16, c = 0;
+
     UNROLL
-    for (int r = 0; r < R; r++)
+    for (int r = 0; r < R; r++) {
+        off[r] = ((uintptr_t)x[r] & 63) / sizeof(float);
+        base[r] = (const float *)((uintptr_t)x[r] & ~(uintptr_t)63);
+        idx[r] = _mm512_add_epi32(iota, _mm512_set1_epi32((int)off[r]));
+        cur[r] = _mm512_maskz_load_ps(chunk_mask(off[r], d, 0), base[r]);
         a[r] = b[r] = _mm512_setzero_ps();
-    for (; j + 32 <= d; j += 32) {
-        __m512 q0 = _mm512_loadu_ps(q + j), q1 = _mm512_loadu_ps(q + j + 16);
+    }
+    /* chunks 1 .. full-1 lie inside every row: plain aligned loads */
+    for (; c + 3 <= full; c += 2) {
+        __m512 q0 = _mm512_loadu_ps(q + 16 * c), q1 = _mm512_loadu_ps(q + 16 * c + 16);
         UNROLL
         for (int r = 0; r < R; r++) {
-            a[r] = _mm512_fmadd_ps(_mm512_loadu_ps(x[r] + j), q0, a[r]);
-            b[r] = _mm512_fmadd_ps(_mm512_loadu_ps(x[r] + j + 16), q1, b[r]);
+            __m512 n1 = _mm512_load_ps(base[r] + 16 * (c + 1));
+            __m512 n2 = _mm512_load_ps(base[r] + 16 * (c + 2));
+            a[r] = _mm512_fmadd_ps(_mm512_permutex2var_ps(cur[r], idx[r], n1), q0, a[r]);
+            b[r] = _mm512_fmadd_ps(_mm512_permutex2var_ps(n1, idx[r], n2), q1, b[r]);
+            cur[r] = n2;
         }
     }
-    if (j + 16 <= d) {
-        __m512 q0 = _mm512_loadu_ps(q + j);
+    if (c + 2 <= full) {
+        __m512 q0 = _mm512_loadu_ps(q + 16 * c), q1 = _mm512_loadu_ps(q + 16 * c + 16);
         UNROLL
-        for (int r = 0; r < R; r++)
-            a[r] = _mm512_fmadd_ps(_mm512_loadu_ps(x[r] + j), q0, a[r]);
-        j += 16;
+        for (int r = 0; r < R; r++) {
+            __m512 n1 = _mm512_load_ps(base[r] + 16 * (c + 1));
+            __m512 n2 = _mm512_maskz_load_ps(chunk_mask(off[r], d, c + 2), base[r] + 16 * (c + 2));
+            a[r] = _mm512_fmadd_ps(_mm512_permutex2var_ps(cur[r], idx[r], n1), q0, a[r]);
+            b[r] = _mm512_fmadd_ps(_mm512_permutex2var_ps(n1, idx[r], n2), q1, b[r]);
+            cur[r] = n2;
+        }
+        c += 2;
     }
-    if (j < d) {
-        __mmask16 m = (__mmask16)((1u << (d - j)) - 1);
-        __m512 q0 = _mm512_maskz_loadu_ps(m, q + j);
+    if (c + 1 <= full) {
+        __m512 q0 = _mm512_loadu_ps(q + 16 * c);
         UNROLL
-        for (int r = 0; r < R; r++)
-            b[r] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x[r] + j), q0, b[r]);
+        for (int r = 0; r < R; r++) {
+            __m512 n1 = _mm512_maskz_load_ps(chunk_mask(off[r], d, c + 1), base[r] + 16 * (c + 1));
+            a[r] = _mm512_fmadd_ps(_mm512_permutex2var_ps(cur[r], idx[r], n1), q0, a[r]);
+            cur[r] = n1;
+        }
+        c++;
+    }
+    if (16 * full < d) {
+        __m512 q0 = _mm512_maskz_loadu_ps((__mmask16)((1u << (d - 16 * full)) - 1), q + 16 * c);
+        UNROLL
+        for (int r = 0; r < R; r++) {
+            __m512 n1 = _mm512_maskz_load_ps(chunk_mask(off[r], d, c + 1), base[r] + 16 * (c + 1));
+            b[r] = _mm512_fmadd_ps(_mm512_permutex2var_ps(cur[r], idx[r], n1), q0, b[r]);
+        }
     }
     UNROLL
     for (int r = 0; r < R; r++)
