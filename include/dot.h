@@ -6,8 +6,10 @@
  * where AVX-512 is missing.
  *
  * Each row's dot product is summed in an order fixed by the kernel, d and
- * whether it is one query or a batch, never by n or by where a call starts,
- * so splitting the rows between calls (or threads) gives the same bits.
+ * whether it is one query or a batch, never by n, by where a call starts or
+ * by the row's alignment in memory, so splitting the rows between calls (or
+ * threads) gives the same bits. (OpenBLAS sgemm, for batches without
+ * AVX-512, makes no such promise.)
  *
  * Ownership: callers own every array. Nothing is allocated. Thread-safe,
  * dot_force() aside.
