@@ -220,7 +220,8 @@ static void print_table(double secs[M_COUNT][ROUNDS], int have_np, double gb)
     printf("  %-34s %9s %8s %8s %8s\n", "", "ms", "GB/s", "% triad", "% read");
     for (int m = 0; m < M_COUNT; m++) {
         if (m == M_NUMPY && !have_np) {
-            printf("  numpy: no python3 with numpy found (set PE_PYTHON)\n");
+            printf("  numpy: not run (needs tests/topk_numpy.py, so the source tree as the "
+                   "working directory, and a python3 with numpy: PE_PYTHON names one)\n");
             continue;
         }
         if (m > M_READ)
