@@ -1,12 +1,14 @@
 /*
- * topk: the K best items by dot product (dense vectors, BLAS doing the
- * arithmetic), or the K best of a score array.
+ * topk: the K best items by dot product (dense vectors), or the K best of a
+ * score array.
  *
  * Items are a row-major float32 matrix (n rows of dimension d); a query is d
- * floats. One query goes through sgemv, a batch through sgemm in blocks of
- * items and queries, so no n-long score array is ever materialized for a
- * batch. Selection is a bounded heap (O(n log k)); only the k kept hits are
- * sorted.
+ * floats. The dot products come from dot.h's kernels (AVX-512, AVX2+FMA or
+ * portable, picked at run time) in chunks of rows whose scores are selected
+ * from while in cache, so the matrix is read once per call and no n-long
+ * score array exists; a batch of queries shares that one pass. Selection
+ * first compares a score with the worst kept hit (most items stop there),
+ * then a bounded heap (O(n log k)); only the k kept hits are sorted.
  *
  * Order, the same everywhere: higher score first; equal scores → the higher
  * tie key first, the key being the filter's tie[index] when it gives one
@@ -57,21 +59,27 @@ size_t topk_select(const float *scores, size_t n, size_t k, const topk_filter *f
 size_t topk_select_f64(const double *scores, size_t n, size_t k, const topk_filter *f,
                        topk_hit *out);
 
-/* One query against n x d items (sgemv). Returns the number of hits in out. */
+/* One query against n x d items. Returns the number of hits in out. */
 size_t topk_search(const float *items, size_t n, size_t d, const float *query, size_t k,
                    const topk_filter *f, topk_hit *out);
 
-/* nq queries (row-major nq x d) at once (sgemm). filters is NULL or holds one
+/* nq queries (row-major nq x d) at once. filters is NULL or holds one
  * filter per query. Query i's hits go to out[i*k ..] and their number to
- * counts[i]. */
+ * counts[i]. A query's scores may differ in the last bits from
+ * topk_search's (another summation order), so items that tie exactly can
+ * come out in either order between the two. */
 void topk_search_batch(const float *items, size_t n, size_t d, const float *queries, size_t nq,
                        size_t k, const topk_filter *filters, topk_hit *out, size_t *counts);
 
-/* OpenBLAS threads for the whole process (openblas_set_num_threads); the
- * runner passes 1 when its own workers run in parallel. n < 1 is taken as 1. */
+/* Threads for the whole process: a search big enough is split over n
+ * threads by item ranges (results identical whatever n), and OpenBLAS gets
+ * n (openblas_set_num_threads) for the batches it computes. The runner
+ * passes 1 when its own workers run in parallel. n < 1 is taken as 1; 1
+ * until called. */
 void topk_set_blas_threads(int n);
-/* "<openblas_get_config()>; threads=<n>", for run.json. Thread-local static
- * storage, valid until the next call in the same thread. */
+/* "<openblas_get_config()>; threads=<n>; kernel=<dot_kernel()>", for
+ * run.json. Thread-local static storage, valid until the next call in the
+ * same thread. */
 const char *topk_blas_info(void);
 
 #endif

@@ -1,10 +1,12 @@
-/* topk: the BLAS top-K core against a brute-force reference (score every
- * item, filter, fully sort, cut), on random integer-valued data so that dot
- * products are exact and ties are frequent. */
+/* topk: the top-K core against a brute-force reference (score every item in
+ * double precision, filter, fully sort, cut), on random integer-valued data
+ * so that dot products are exact and ties are frequent; once per dot-product
+ * kernel the CPU runs (dot_force), and split over two threads. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dot.h"
 #include "testutil.h"
 #include "topk.h"
 #include "util.h"
@@ -106,15 +108,32 @@ static void make_items(pe_rng *r, float *items, size_t n, size_t d)
             items[i * d + pe_rng_below(r, d)] = NAN;
 }
 
+/* The kernels by loop index; a test for one the CPU lacks passes empty. */
+static const char *const kernels[] = {"avx512", "avx2", "generic"};
+
+static int use_kernel(int i)
+{
+    topk_set_blas_threads(1);
+    return dot_force(kernels[i]) == 0;
+}
+
 START_TEST(single_query_matches_reference)
 {
     pe_rng r;
+    if (!use_kernel(_i))
+        return;
     pe_rng_seed(&r, 11);
     for (int trial = 0; trial < 300; trial++) {
-        size_t n = trial == 0 ? 0 : trial == 1 ? 9000 : (size_t)pe_rng_below(&r, 300);
-        size_t d = 1 + (size_t)pe_rng_below(&r, 40); /* vector tails included */
+        /* from 721 items on, a scan is split into four ranges (lanes) */
+        size_t n = trial == 0   ? 0
+                   : trial == 1 ? 9000
+                   : trial < 20 ? 700 + (size_t)pe_rng_below(&r, 3000)
+                                : (size_t)pe_rng_below(&r, 300);
+        size_t d = 1 + (size_t)pe_rng_below(&r, 70); /* every vector tail */
         size_t k = (size_t)pe_rng_below(&r, n + 6), ex[8];
-        float *items = xmalloc((n + 1) * d * sizeof *items), *q = xmalloc(d * sizeof *q);
+        /* the rows start anywhere in a cache line */
+        float *buf = xmalloc(((n + 1) * d + 16) * sizeof *buf), *q = xmalloc(d * sizeof *q);
+        float *items = buf + pe_rng_below(&r, 16);
         topk_hit *got = xmalloc((k + 1) * sizeof *got);
         ref_hit *want = xmalloc((k + 1) * sizeof *want);
         topk_filter f = rand_filter(&r, n, ex);
@@ -124,7 +143,7 @@ START_TEST(single_query_matches_reference)
         fill(&r, q, d);
         assert_same(got, topk_search(items, n, d, q, k, fp, got), want,
                     ref_topk(items, n, d, q, k, fp, want));
-        free(items);
+        free(buf);
         free(q);
         free(got);
         free(want);
@@ -135,10 +154,12 @@ END_TEST
 START_TEST(batch_matches_reference)
 {
     pe_rng r;
+    if (!use_kernel(_i))
+        return;
     pe_rng_seed(&r, 12);
     for (int trial = 0; trial < 40; trial++) {
         size_t n = trial == 0 ? 0 : (size_t)pe_rng_below(&r, 1300);
-        size_t d = 1 + (size_t)pe_rng_below(&r, 20);
+        size_t d = 1 + (size_t)pe_rng_below(&r, 50);
         size_t nq = 1 + (size_t)pe_rng_below(&r, 140);
         size_t k = (size_t)pe_rng_below(&r, trial % 5 == 0 ? n + 3 : 12);
         float *items = xmalloc((n + 1) * d * sizeof *items);
@@ -165,6 +186,98 @@ START_TEST(batch_matches_reference)
         free(ex);
         free(counts);
     }
+}
+END_TEST
+
+/* Searches big enough to be split over two threads: the same hits as the
+ * reference, ties across the split included, and on real-valued data the
+ * same scores (bits) as one thread. */
+START_TEST(threads_match_reference)
+{
+    enum { n = 70001, d = 130, nq = 7, k = 9 };
+    float *items = xmalloc((size_t)n * d * sizeof *items), *qs = xmalloc(nq * d * sizeof *qs);
+    topk_hit got[nq * k], one[nq * k];
+    ref_hit want[k];
+    size_t counts[nq], counts1[nq], ex[8];
+    topk_filter fs[nq];
+    pe_rng r;
+
+    if (!use_kernel(_i))
+        return;
+    pe_rng_seed(&r, 13);
+    make_items(&r, items, n, d);
+    fill(&r, qs, nq * d);
+    for (size_t i = 0; i < nq; i++)
+        fs[i] = TOPK_FILTER_ALL;
+    fs[1].cutoff = 40000;
+    fs[2] = rand_filter(&r, n, ex);
+    topk_set_blas_threads(2);
+    assert_same(got, topk_search(items, n, d, qs, k, &fs[1], got), want,
+                ref_topk(items, n, d, qs, k, &fs[1], want));
+    topk_search_batch(items, n, d, qs, nq, k, fs, got, counts);
+    for (size_t i = 0; i < nq; i++)
+        assert_same(got + i * k, counts[i], want, ref_topk(items, n, d, qs + i * d, k, &fs[i], want));
+
+    for (size_t i = 0; i < (size_t)n * d; i++)
+        items[i] = (float)pe_rng_below(&r, 1u << 20) / 4096.0f - 128.0f;
+    for (size_t i = 0; i < nq * d; i++)
+        qs[i] = (float)pe_rng_below(&r, 1u << 20) / 1048576.0f - 0.5f;
+    topk_search_batch(items, n, d, qs, nq, k, NULL, got, counts);
+    topk_set_blas_threads(1);
+    topk_search_batch(items, n, d, qs, nq, k, NULL, one, counts1);
+    for (size_t i = 0; i < nq; i++) {
+        ck_assert_uint_eq(counts[i], counts1[i]);
+        for (size_t j = 0; j < counts[i]; j++) {
+            ck_assert_uint_eq(got[i * k + j].index, one[i * k + j].index);
+            ck_assert(memcmp(&got[i * k + j].score, &one[i * k + j].score, sizeof(float)) == 0);
+        }
+    }
+    free(items);
+    free(qs);
+}
+END_TEST
+
+/* A row's score does not depend on where it sits in memory: the same bits
+ * for the rows and query copied to every float offset in a cache line. */
+START_TEST(alignment_keeps_scores)
+{
+    enum { n = 37, d = 83 };
+    float *src = xmalloc(n * d * sizeof *src), *buf = xmalloc((n * d + 32) * sizeof *buf);
+    float q0[d], *qbuf = xmalloc((d + 32) * sizeof *qbuf);
+    topk_hit first[n], got[n];
+    pe_rng r;
+
+    if (!use_kernel(_i))
+        return;
+    pe_rng_seed(&r, 14);
+    for (size_t i = 0; i < n * d; i++)
+        src[i] = (float)pe_rng_below(&r, 1u << 20) / 1048576.0f - 0.5f;
+    for (size_t j = 0; j < d; j++)
+        q0[j] = (float)pe_rng_below(&r, 1u << 20) / 1048576.0f - 0.5f;
+    for (size_t shift = 0; shift < 16; shift++) {
+        float *items = buf + shift, *q = qbuf + (shift * 7) % 16;
+        memcpy(items, src, sizeof *src * n * d);
+        memcpy(q, q0, sizeof q0);
+        ck_assert_uint_eq(topk_search(items, n, d, q, n, NULL, shift ? got : first), n);
+        for (size_t i = 0; shift && i < n; i++) {
+            ck_assert_uint_eq(got[i].index, first[i].index);
+            ck_assert(memcmp(&got[i].score, &first[i].score, sizeof(float)) == 0);
+        }
+    }
+    free(src);
+    free(buf);
+    free(qbuf);
+}
+END_TEST
+
+START_TEST(kernel_names)
+{
+    ck_assert_int_eq(dot_force("generic"), 0);
+    ck_assert_str_eq(dot_kernel(), "generic");
+    ck_assert_ptr_nonnull(strstr(topk_blas_info(), "kernel=generic"));
+    ck_assert_int_eq(dot_force("sse9"), -1);
+    ck_assert_str_eq(dot_kernel(), "generic");
+    ck_assert_int_eq(dot_force(NULL), 0);
 }
 END_TEST
 
@@ -215,6 +328,51 @@ START_TEST(select_ties_by_key)
 }
 END_TEST
 
+/* Equal scores everywhere: the tie keys alone order the hits, also when the
+ * rows are scanned in several ranges (lanes: n > 4 chunks) or split over two
+ * threads and the parts' hits merged. Expected: the items of the k highest
+ * keys, highest first, found by sorting the keys. */
+START_TEST(ties_by_key_across_parts)
+{
+    enum { n = 5000, d = 512, nq = 3, k = 6 };
+    float *items = xmalloc((size_t)n * d * sizeof *items), *qs = xmalloc(nq * d * sizeof *qs);
+    size_t *tie = xmalloc(n * sizeof *tie), want[k], counts[nq];
+    topk_hit got[nq * k];
+    topk_filter fs[nq];
+
+    if (!use_kernel(_i))
+        return;
+    for (size_t i = 0; i < (size_t)n * d; i++)
+        items[i] = 0.5f; /* every score 256, exactly */
+    for (size_t i = 0; i < nq * d; i++)
+        qs[i] = 1.0f;
+    for (size_t i = 0; i < n; i++)
+        tie[i] = i * 7919 % n; /* a permutation: 7919 is prime to 5000 */
+    for (size_t r = 0; r < k; r++) /* key n-1-r belongs to item i with i*7919 = n-1-r (mod n) */
+        for (size_t i = 0; i < n; i++)
+            if (tie[i] == n - 1 - r)
+                want[r] = i;
+    for (size_t i = 0; i < nq; i++)
+        fs[i] = (topk_filter){TOPK_ALL, NULL, 0, tie};
+    for (int threads = 1; threads <= 2; threads++) {
+        topk_set_blas_threads(threads);
+        ck_assert_uint_eq(topk_search(items, n, d, qs, k, &fs[0], got), k);
+        for (size_t r = 0; r < k; r++)
+            ck_assert_uint_eq(got[r].index, want[r]);
+        topk_search_batch(items, n, d, qs, nq, k, fs, got, counts);
+        for (size_t q = 0; q < nq; q++) {
+            ck_assert_uint_eq(counts[q], k);
+            for (size_t r = 0; r < k; r++)
+                ck_assert_uint_eq(got[q * k + r].index, want[r]);
+        }
+    }
+    topk_set_blas_threads(1);
+    free(items);
+    free(qs);
+    free(tie);
+}
+END_TEST
+
 START_TEST(blas_threads)
 {
     topk_set_blas_threads(1);
@@ -231,8 +389,12 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, select_order_by_hand);
     tcase_add_test(tc, select_ties_by_key);
-    tcase_add_test(tc, single_query_matches_reference);
-    tcase_add_test(tc, batch_matches_reference);
+    tcase_add_loop_test(tc, single_query_matches_reference, 0, 3);
+    tcase_add_loop_test(tc, batch_matches_reference, 0, 3);
+    tcase_add_loop_test(tc, threads_match_reference, 0, 3);
+    tcase_add_loop_test(tc, alignment_keeps_scores, 0, 3);
+    tcase_add_loop_test(tc, ties_by_key_across_parts, 0, 3);
+    tcase_add_test(tc, kernel_names);
     tcase_add_test(tc, blas_threads);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);

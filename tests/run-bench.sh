@@ -2,7 +2,9 @@
 # Runs every benchmark binary given as an argument; each prints its own table.
 # Then, when Debian's libfaiss-dev is installed, builds tests/faiss_flat.cpp
 # against the library beside the benchmarks and runs it (the dense top-K
-# core's batch path beside FAISS's flat inner-product index).
+# core's batch path beside FAISS's flat inner-product index), its OpenMP
+# threads waiting passively: spinning ones fight for the cores of a shared
+# machine and make FAISS's two-thread time several times worse.
 set -eu
 for b in "$@"; do
     echo "== $(basename "$b")"
@@ -15,7 +17,7 @@ if [ -f /usr/include/faiss/IndexFlat.h ] && command -v "${CXX:-c++}" >/dev/null 
     echo "== faiss_flat"
     if "${CXX:-c++}" -O2 -Iinclude -o "$out" tests/faiss_flat.cpp "$build/libpersonaeval.a" \
         -lfaiss -fopenmp $(pkg-config --libs openblas) -lm -pthread; then
-        "$out"
+        OMP_WAIT_POLICY=passive "$out"
     else
         echo "faiss_flat: does not build against this libfaiss-dev; skipped"
     fi

@@ -2,17 +2,27 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dot.h"
 #include "util.h"
 
-/* Rows scored per sgemv call: the score block stays in L1/L2. */
-#define ROW_BLOCK 4096
-/* Batch blocks: QB x IB scores (128 KiB) reused while the heaps consume them. */
+/* Items scored at a time (a multiple of the kernels' row tiles); their
+ * scores, QUERY_BLOCK x ITEM_BLOCK (60 KiB), are selected from while in
+ * cache, so no n-long score array exists. */
+#define ITEM_BLOCK 240
 #define QUERY_BLOCK 64
-#define ITEM_BLOCK 512
+/* Row ranges one query's scan reads at once (see dot_rows_lanes). */
+#define LANES 4
+/* Multiply-adds below which a search stays on the calling thread. */
+#define PARALLEL_MIN ((size_t)1 << 21)
+
+/* Threads per search (topk_set_blas_threads). */
+static atomic_int search_nthreads = 1;
 
 /* A kept hit while selecting: the score at the caller's precision, and its
  * tie key (the filter's tie[index], or the index). */
@@ -133,9 +143,15 @@ static inline int sel_excluded(sel *s, size_t idx)
 static void sel_scan(sel *s, const float *fs, const double *ds, size_t base, size_t cnt)
 {
     size_t end = sel_end(s, base, cnt);
-    for (size_t j = 0; j < end; j++)
+    for (size_t j = 0; j < end; j++) {
+        double v = fs ? fs[j] : ds[j];
+        /* Below the worst kept hit: out. An equal score goes on to the tie
+         * rule (key, then index); NaNs compare false and go on. */
+        if (s->n == s->k && v < s->h[0].score)
+            continue;
         if (s->exi >= s->nex || !sel_excluded(s, base + j))
-            sel_offer(s, fs ? fs[j] : ds[j], base + j);
+            sel_offer(s, v, base + j);
+    }
 }
 
 /* Sort the kept hits best first (heap sort: the worst goes to the end),
@@ -185,60 +201,208 @@ size_t topk_select_f64(const double *scores, size_t n, size_t k, const topk_filt
     return select_array(NULL, scores, n, k, f, out);
 }
 
+/* One search over the item rows [lo, hi): each query's best kc (k capped
+ * by the item count) go to out[i*stride ..] and their number to counts[i].
+ * single: one query through dot_rows (else dot_block). */
+typedef struct part {
+    const float *items;
+    size_t d;
+    const float *qs;
+    size_t nq, kc, stride;
+    const topk_filter *filters;
+    int single;
+    size_t lo, hi;
+    topk_hit *out;
+    size_t *counts;
+} part;
+
+/* The best k of parts' hits: part i's at hits + i*hstride, counts[i*cstride]
+ * of them. Returns the number written to out. */
+static size_t merge(const topk_hit *hits, size_t hstride, const size_t *counts, size_t cstride,
+                    size_t parts, size_t k, const size_t *tie, topk_hit *out)
+{
+    sel m;
+    sel_init(&m, out, k, NULL);
+    m.tie = tie; /* the filter's cutoff and exclusions were applied by the parts */
+    for (size_t i = 0; i < parts; i++)
+        for (size_t h = 0; h < counts[i * cstride]; h++)
+            sel_offer(&m, hits[i * hstride + h].score, hits[i * hstride + h].index);
+    return sel_finish(&m);
+}
+
+/* One query: the rows are taken in LANES ranges far apart, a row of each at
+ * a time (dot_rows_lanes), each range with its own selection; merged. */
+static void search_lanes(const part *p)
+{
+    const topk_filter *f = p->filters;
+    size_t nv = visible(p->hi, f), chunks, nl, per, start[LANES], end[LANES], counts[LANES];
+    float *c = xmalloc((size_t)LANES * ITEM_BLOCK * sizeof *c);
+    topk_hit *hits;
+    sel s[LANES];
+
+    nv = nv > p->lo ? nv : p->lo;
+    chunks = (nv - p->lo + ITEM_BLOCK - 1) / ITEM_BLOCK;
+    nl = chunks >= LANES ? LANES : 1;
+    per = (chunks + nl - 1) / nl * ITEM_BLOCK;
+    hits = nl > 1 ? xmalloc(nl * (p->kc ? p->kc : 1) * sizeof *hits) : p->out;
+    for (size_t l = 0; l < nl; l++) {
+        start[l] = p->lo + l * per < nv ? p->lo + l * per : nv;
+        end[l] = p->lo + (l + 1) * per < nv ? p->lo + (l + 1) * per : nv;
+        sel_init(&s[l], hits + l * p->kc, p->kc, f);
+    }
+    for (size_t off = 0; off < per && p->kc > 0; off += ITEM_BLOCK) {
+        size_t cnt[LANES];
+        const float *x[LANES];
+        float *o[LANES];
+        int same = 1;
+        for (size_t l = 0; l < nl; l++) {
+            size_t b = start[l] + off < end[l] ? start[l] + off : end[l];
+            cnt[l] = end[l] - b < ITEM_BLOCK ? end[l] - b : ITEM_BLOCK;
+            x[l] = p->items + b * p->d;
+            o[l] = c + l * ITEM_BLOCK;
+            same &= cnt[l] == cnt[0];
+        }
+        if (same)
+            dot_rows_lanes(x, o, nl, cnt[0], p->d, p->qs);
+        else
+            for (size_t l = 0; l < nl; l++)
+                dot_rows(x[l], cnt[l], p->d, p->qs, o[l]);
+        for (size_t l = 0; l < nl; l++)
+            sel_scan(&s[l], o[l], NULL, start[l] + off, cnt[l]);
+    }
+    for (size_t l = 0; l < nl; l++)
+        counts[l] = sel_finish(&s[l]);
+    if (nl > 1) {
+        p->counts[0] = merge(hits, p->kc, counts, 1, nl, p->kc, f ? f->tie : NULL, p->out);
+        free(hits);
+    } else {
+        p->counts[0] = counts[0];
+    }
+    free(c);
+}
+
+static void search_part(const part *p)
+{
+    float *c;
+    sel s[QUERY_BLOCK];
+
+    if (p->single) {
+        search_lanes(p);
+        return;
+    }
+    c = xmalloc((size_t)QUERY_BLOCK * ITEM_BLOCK * sizeof *c);
+    for (size_t q0 = 0; q0 < p->nq; q0 += QUERY_BLOCK) {
+        size_t qb = p->nq - q0 < QUERY_BLOCK ? p->nq - q0 : QUERY_BLOCK, nv = p->lo;
+        const float *qs = p->qs + q0 * p->d;
+        for (size_t i = 0; i < qb; i++) {
+            const topk_filter *f = p->filters ? &p->filters[q0 + i] : NULL;
+            size_t v = visible(p->hi, f);
+            sel_init(&s[i], p->out + (q0 + i) * p->stride, p->kc, f);
+            if (v > nv)
+                nv = v;
+        }
+        for (size_t i0 = p->lo; i0 < nv && p->kc > 0; i0 += ITEM_BLOCK) {
+            size_t ib = nv - i0 < ITEM_BLOCK ? nv - i0 : ITEM_BLOCK;
+            dot_block(p->items + i0 * p->d, ib, p->d, qs, qb, c);
+            for (size_t i = 0; i < qb; i++)
+                sel_scan(&s[i], c + i * ib, NULL, i0, ib);
+        }
+        for (size_t i = 0; i < qb; i++)
+            p->counts[q0 + i] = sel_finish(&s[i]);
+    }
+    free(c);
+}
+
+static void *search_thread(void *arg)
+{
+    search_part(arg);
+    return NULL;
+}
+
+/* Threads for one search: 1 when the work is small or OpenBLAS does the
+ * arithmetic (its own threads apply then). */
+static size_t search_threads(const part *p, size_t nv)
+{
+    size_t t = (size_t)atomic_load(&search_nthreads), chunks = (nv + ITEM_BLOCK - 1) / ITEM_BLOCK;
+    if (t <= 1 || (!p->single && dot_block_blas()) || nv * p->d * p->nq < PARALLEL_MIN)
+        return 1;
+    return t < chunks ? t : chunks;
+}
+
+/* The search of nq queries over n items (k hits per query at most, out
+ * strided by k): split at chunk borders over the threads (each row's score
+ * is the same bits whatever the split), the parts' hits merged. */
+static void search(part *p, size_t n, size_t k)
+{
+    size_t nv = 0, t;
+    for (size_t i = 0; i < p->nq; i++) {
+        size_t v = visible(n, p->filters ? &p->filters[i] : NULL);
+        nv = v > nv ? v : nv;
+    }
+    p->kc = k < nv ? k : nv;
+    p->stride = k;
+    p->lo = 0;
+    p->hi = n;
+    t = search_threads(p, nv);
+    if (t <= 1) {
+        search_part(p);
+        return;
+    }
+
+    size_t per = (nv + ITEM_BLOCK - 1) / ITEM_BLOCK, kc = p->kc ? p->kc : 1;
+    part *parts = xmalloc(t * sizeof *parts);
+    pthread_t *tid = xmalloc(t * sizeof *tid);
+    int *started = xcalloc(t, sizeof *started);
+    topk_hit *hits = xmalloc(t * p->nq * kc * sizeof *hits);
+    size_t *counts = xmalloc(t * p->nq * sizeof *counts);
+
+    per = (per + t - 1) / t * ITEM_BLOCK;
+    for (size_t i = 0; i < t; i++) {
+        parts[i] = *p;
+        parts[i].stride = kc;
+        parts[i].lo = i * per < nv ? i * per : nv;
+        parts[i].hi = (i + 1) * per < nv ? (i + 1) * per : nv;
+        parts[i].out = hits + i * p->nq * kc;
+        parts[i].counts = counts + i * p->nq;
+    }
+    for (size_t i = 1; i < t; i++)
+        started[i] = pthread_create(&tid[i], NULL, search_thread, &parts[i]) == 0;
+    search_part(&parts[0]);
+    for (size_t i = 1; i < t; i++) {
+        if (started[i])
+            pthread_join(tid[i], NULL);
+        else
+            search_part(&parts[i]);
+    }
+    for (size_t q = 0; q < p->nq; q++)
+        p->counts[q] = merge(hits + q * kc, p->nq * kc, counts + q, p->nq, t, p->kc,
+                             p->filters ? p->filters[q].tie : NULL, p->out + q * k);
+    free(parts);
+    free(tid);
+    free(started);
+    free(hits);
+    free(counts);
+}
+
 size_t topk_search(const float *items, size_t n, size_t d, const float *query, size_t k,
                    const topk_filter *f, topk_hit *out)
 {
-    float scores[ROW_BLOCK];
-    size_t nv = visible(n, f);
-    sel s;
-
-    sel_init(&s, out, k, f);
-    for (size_t b0 = 0; b0 < nv && k > 0; b0 += ROW_BLOCK) {
-        size_t rows = nv - b0 < ROW_BLOCK ? nv - b0 : ROW_BLOCK;
-        if (d == 0)
-            memset(scores, 0, rows * sizeof *scores);
-        else
-            cblas_sgemv(CblasRowMajor, CblasNoTrans, (blasint)rows, (blasint)d, 1.0f,
-                        items + b0 * d, (blasint)d, query, 1, 0.0f, scores, 1);
-        sel_scan(&s, scores, NULL, b0, rows);
-    }
-    return sel_finish(&s);
+    size_t count = 0;
+    part p = {items, d, query, 1, 0, 0, f, 1, 0, 0, out, &count};
+    search(&p, n, k);
+    return count;
 }
 
 void topk_search_batch(const float *items, size_t n, size_t d, const float *queries, size_t nq,
                        size_t k, const topk_filter *filters, topk_hit *out, size_t *counts)
 {
-    float *c = xmalloc((size_t)QUERY_BLOCK * ITEM_BLOCK * sizeof *c);
-    sel s[QUERY_BLOCK];
-
-    for (size_t q0 = 0; q0 < nq; q0 += QUERY_BLOCK) {
-        size_t qb = nq - q0 < QUERY_BLOCK ? nq - q0 : QUERY_BLOCK, nv = 0;
-        for (size_t i = 0; i < qb; i++) {
-            const topk_filter *f = filters ? &filters[q0 + i] : NULL;
-            size_t v = visible(n, f);
-            sel_init(&s[i], out + (q0 + i) * k, k, f);
-            if (v > nv)
-                nv = v;
-        }
-        for (size_t i0 = 0; i0 < nv && k > 0; i0 += ITEM_BLOCK) {
-            size_t ib = nv - i0 < ITEM_BLOCK ? nv - i0 : ITEM_BLOCK;
-            if (d == 0)
-                memset(c, 0, qb * ib * sizeof *c);
-            else
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)qb, (blasint)ib,
-                            (blasint)d, 1.0f, queries + q0 * d, (blasint)d, items + i0 * d,
-                            (blasint)d, 0.0f, c, (blasint)ib);
-            for (size_t i = 0; i < qb; i++)
-                sel_scan(&s[i], c + i * ib, NULL, i0, ib);
-        }
-        for (size_t i = 0; i < qb; i++)
-            counts[q0 + i] = sel_finish(&s[i]);
-    }
-    free(c);
+    part p = {items, d, queries, nq, 0, 0, filters, 0, 0, 0, out, counts};
+    search(&p, n, k);
 }
 
 void topk_set_blas_threads(int n)
 {
+    atomic_store(&search_nthreads, n < 1 ? 1 : n);
     openblas_set_num_threads(n < 1 ? 1 : n);
 }
 
@@ -246,7 +410,7 @@ const char *topk_blas_info(void)
 {
     static _Thread_local char info[256];
     const char *cfg = openblas_get_config();
-    snprintf(info, sizeof info, "%s; threads=%d", cfg ? cfg : "OpenBLAS",
-             openblas_get_num_threads());
+    snprintf(info, sizeof info, "%s; threads=%d; kernel=%s", cfg ? cfg : "OpenBLAS",
+             openblas_get_num_threads(), dot_kernel());
     return info;
 }
