@@ -93,107 +93,6 @@ static void log_stderr(void *ctx, const char *msg)
     free(safe);
 }
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-        "usage: persona-eval [run] --task TASK [options]\n"
-        "\n"
-        "Runs one or more methods for every user of a LaMP data set and writes a run\n"
-        "directory with predictions, per-user metrics and a summary.\n"
-        "\n"
-        "  --task T            lamp1, lamp2m, lamp2n or lamp3 (required)\n"
-        "  --data FILE...      input files: --data A B or --data A --data B\n"
-        "                      (default: data/sample/TASK.jsonl)\n"
-        "  --format F          " DS_FORMATS " (default: auto)\n"
-        "  --method LIST       comma-separated methods, or \"all\" (default: %s)\n"
-        "  --out DIR           run directory (default: results/TASK-METHOD-UTCTIME)\n"
-        "  --users N           only the N users with the most history\n"
-        "  --user ID           only this user; repeatable\n"
-        "  --max-queries N     at most N queries per user\n"
-        "  --k K               retrieved memories (default 4)\n"
-        "  --strict-answers    no lenient answer extraction, exact labels only\n"
-        "  --bootstrap B       bootstrap draws for 95%% intervals (default 1000; 0: none)\n"
-        "  --seed S            seed for bootstrap and sampling (default "
-        CLI_STR(PE_SEED_DEFAULT) ")\n"
-        "  -j, --jobs N        queries in flight (default 8)\n",
-        CLI_DEFAULT_METHOD);
-    fprintf(f,
-        "\n"
-        "LLM (methods that call a model):\n"
-        "  --llm http|offline  backend (default: http when an endpoint is configured, else\n"
-        "                      the offline responder, a deterministic stand-in that is\n"
-        "                      not a language model)\n"
-        "  --endpoint URL      OpenAI-compatible base URL (or OPENAI_BASE_URL); repeat it\n"
-        "                      (or list URLs with commas) for replicas of one model\n"
-        "  --model NAME        model (or OPENAI_MODEL)\n"
-        "  --api-key-env VAR   environment variable holding the key (OPENAI_API_KEY)\n"
-        "  --header 'N: V'     extra request header; repeatable\n"
-        "  --extra-body JSON   fields merged into every chat request\n"
-        "  --temperature T     sampling temperature (default 0.1)\n"
-        "  --timeout S         per-attempt timeout in seconds (default 120)\n"
-        "  --retries N         retries of a failed request (default 6)\n"
-        "  --max-response-bytes N  response body cap (default 8388608)\n"
-        "  --insecure          do not verify TLS certificates\n"
-        "  --rps R             requests per second over all workers (default: no limit)\n"
-        "  --price-in USD, --price-out USD  per million prompt / completion tokens\n"
-        "  --tools native|text|auto  tool protocol (default auto: native, text if refused)\n"
-        "  --cache rw|ro|off   request cache mode (default rw)\n"
-        "  --cache-dir DIR     (default $XDG_CACHE_HOME/persona-eval)\n"
-        "  --cache-shared      leave the endpoint URL out of the cache key\n"
-        "  --offline           replay from the cache only; the first miss stops the run\n"
-        "                      (exit 66, with the number of calls that missed)\n"
-        "  --prompts DIR       override prompt templates by file name\n"
-        "  --wiki SPEC         off, a MediaWiki URL or kiwix:URL (default: off with the\n"
-        "                      offline responder, else https://en.wikipedia.org)\n"
-        "  --max-steps N       model calls per query (default 6)\n"
-        "  --max-tool-calls N  tool calls run per model response; more are answered with\n"
-        "                      an error the model reads (default 8)\n"
-        "  --summary-items N   history items in the user summary (default 50)\n"
-        "  --align-batch N     replayed items per alignment iteration (default 3)\n"
-        "  --align-iters N     alignment iterations (default 1)\n"
-        "  --online            answer each user's queries in time order, revealing each\n"
-        "                      gold after its answer (it joins memory and alignment)\n"
-        "  --align-every N     with --online, re-align every N answers (default 1)\n"
-        "  --sweep NAME=V,...  one run per value of align-batch, align-iters, k or\n"
-        "                      max-steps, into one folder, with sweep.csv and charts\n");
-    fprintf(f,
-        "\n"
-        "Episodic memory:\n"
-        "  --embed KIND        bm25 (LaMP's retriever, default), tfidf, or http (an\n"
-        "                      OpenAI-compatible /embeddings endpoint)\n"
-        "  --embed-endpoint URL, --embed-model NAME  for --embed http (default: the chat\n"
-        "                      endpoint and model)\n"
-        "  --tokenize lamp|words  whitespace like LaMP (bm25 default) or words (tfidf)\n"
-        "  --dim N             with --embed http: the vector size the model must return\n"
-        "                      (default: whatever it returns; bm25 and tfidf are exact)\n"
-        "  --resume DIR        continue the run in DIR with its recorded options; options\n"
-        "                      that do not change results (-j, --endpoint, ...) may be given\n"
-        "  --shard I/N         run only shard I of N (users split by a hash of their id)\n"
-        "  --shard auto --shards N\n"
-        "                      the index from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX\n"
-        "  --grace S           on SIGINT/SIGTERM, wait S seconds for queries in flight\n"
-        "                      (default 30)\n"
-        "  --progress WHEN     auto, always or never: the status line on stderr (default auto)\n"
-        "  --progress-interval S  not on a terminal: a progress line every S seconds\n"
-        "                      (default 30)\n"
-        "  --share-results     keep the umask for the run folder (default: private,\n"
-        "                      files 0600 and folders 0700)\n"
-        "  -q, --quiet         no summary table on stdout\n"
-        "  -v, --verbose       more log lines on stderr\n"
-        "  -h, --help          this help\n"
-        "\n"
-        "Limits (docs/robustness.md):\n");
-    fputs("  --max-file-bytes N  largest data file read (default 4294967296)\n"
-          "  --max-field-bytes N largest text field of a data file (default 1048576)\n"
-          "  --max-profile-items N  most history items of one user (default 1000000)\n"
-          "  --max-observation-chars N  cut a tool observation fed back to the model at N\n"
-          "                      characters (default 4000)\n"
-          "\n"
-          "Methods:\n", f);
-    for (size_t i = 0; i < methods_count(); i++)
-        fprintf(f, "  %-24s %s\n", methods_at(i)->name, methods_at(i)->definition);
-}
-
 enum { O_TASK = 256, O_DATA, O_FORMAT, O_METHOD, O_OUT, O_USERS, O_USER, O_MAXQ, O_K, O_STRICT,
        O_BOOT, O_SEED, O_LLM, O_ENDPOINT, O_MODEL, O_KEYENV, O_HEADER, O_EXTRA, O_TEMP,
        O_TIMEOUT, O_RETRIES, O_MAXRESP, O_INSECURE, O_RPS, O_PIN, O_POUT, O_TOOLS, O_CACHE,
@@ -453,7 +352,7 @@ static int parse_args(int argc, char **argv, run_args *a, pe_err *e)
                                ch == 'j' || (li >= 0 && OPTS[li].has_arg) ? optarg : NULL);
         li = -1;
         if (ch == 'h') {
-            usage(stdout);
+            run_usage(stdout);
             return -1;
         } else if (ch == 'q') {
             a->quiet = 1;

@@ -2,7 +2,7 @@
  * run_command: the command line of `run` as a list of words: what run.json
  * records (full option names, secret values replaced by ***), the recorded
  * command a bare `--resume DIR` continues from, and request headers given
- * outside argv (PERSONA_EVAL_HEADERS, --header @FILE).
+ * outside argv (PERSONA_EVAL_HEADERS, --header @FILE); and its help text.
  *
  * Ownership: a run_words owns its strings; run_words_free() releases them.
  */
@@ -10,6 +10,7 @@
 #define PE_RUN_COMMAND_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "util.h"
 
@@ -38,5 +39,8 @@ int run_command_resume(const char *dir, int argc, char **argv, run_words *out, p
  * and, for an argument "@FILE", the lines of FILE. Appends to out. */
 int run_command_env_headers(run_words *out, pe_err *e);
 int run_command_file_headers(const char *path, run_words *out, pe_err *e);
+
+/* The help text of `run` (every option and the methods) on f. */
+void run_usage(FILE *f);
 
 #endif
