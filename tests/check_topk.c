@@ -202,8 +202,11 @@ START_TEST(threads_match_reference)
     topk_filter fs[nq];
     pe_rng r;
 
-    if (!use_kernel(_i))
+    if (!use_kernel(_i)) { /* not on this CPU */
+        free(items);
+        free(qs);
         return;
+    }
     pe_rng_seed(&r, 13);
     make_items(&r, items, n, d);
     fill(&r, qs, nq * d);
@@ -247,8 +250,12 @@ START_TEST(alignment_keeps_scores)
     topk_hit first[n], got[n];
     pe_rng r;
 
-    if (!use_kernel(_i))
+    if (!use_kernel(_i)) { /* not on this CPU */
+        free(src);
+        free(buf);
+        free(qbuf);
         return;
+    }
     pe_rng_seed(&r, 14);
     for (size_t i = 0; i < n * d; i++)
         src[i] = (float)pe_rng_below(&r, 1u << 20) / 1048576.0f - 0.5f;
@@ -340,8 +347,12 @@ START_TEST(ties_by_key_across_parts)
     topk_hit got[nq * k];
     topk_filter fs[nq];
 
-    if (!use_kernel(_i))
+    if (!use_kernel(_i)) { /* not on this CPU */
+        free(items);
+        free(qs);
+        free(tie);
         return;
+    }
     for (size_t i = 0; i < (size_t)n * d; i++)
         items[i] = 0.5f; /* every score 256, exactly */
     for (size_t i = 0; i < nq * d; i++)
