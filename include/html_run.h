@@ -20,14 +20,18 @@
 #define PE_HTML_RUN_H
 
 #include "dataset.h"
+#include "report.h"
 #include "util.h"
 
 /* Write dir/report.html atomically from the files in dir. */
 int html_write_run(const char *dir, pe_err *e);
-/* The same, with the run's loaded users (data, borrowed) as the source of the
- * query inputs shown for the first users, instead of reading the data files
- * run.json names again (NULL: read them). */
-int html_write_run_with(const char *dir, const dataset *data, pe_err *e);
+/* The same, with what the run already holds (all borrowed): its loaded users
+ * (data) as the source of the query inputs shown for the first users, instead
+ * of reading the data files run.json names again, and its predictions (recs,
+ * as report_load_predictions() read them from dir) instead of reading
+ * predictions.jsonl again. NULL: read them. */
+int html_write_run_with(const char *dir, const dataset *data, const pred_record *recs,
+                        size_t nrec, pe_err *e);
 
 /* Write one page for a sweep folder (sweep.csv and one run folder per value,
  * no summary.json of its own): the sweep's charts, the runs' summaries side

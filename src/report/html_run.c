@@ -500,10 +500,11 @@ static void section_files(buf *b, const char *dir)
 
 int html_write_run(const char *dir, pe_err *e)
 {
-    return html_write_run_with(dir, NULL, e);
+    return html_write_run_with(dir, NULL, NULL, 0, e);
 }
 
-int html_write_run_with(const char *dir, const dataset *data, pe_err *e)
+int html_write_run_with(const char *dir, const dataset *data, const pred_record *given,
+                        size_t ngiven, pe_err *e)
 {
     const task *t;
     method_summary *s;
@@ -601,13 +602,15 @@ int html_write_run_with(const char *dir, const dataset *data, pe_err *e)
             methods[i] = s[i].method;
         /* read once for the users' answers and the usage per method */
         pe_err pe = {0};
-        pred_record *recs = NULL;
-        size_t nrec = 0;
-        report_load_predictions(dir, &recs, &nrec, NULL, &pe);
-        htmlkit_users_section(&b, dir, t, run, data, methods, ns, recs, nrec, &pe);
+        pred_record *read = NULL;
+        size_t nread = 0;
+        if (!given)
+            report_load_predictions(dir, &read, &nread, NULL, &pe);
+        htmlkit_users_section(&b, dir, t, run, data, methods, ns, given ? given : read,
+                              given ? ngiven : nread, &pe);
         buf_addc(&b, '\n');
-        section_cost(&b, run, s, ns, recs, nrec, &pe);
-        report_free_predictions(recs, nrec);
+        section_cost(&b, run, s, ns, given ? given : read, given ? ngiven : nread, &pe);
+        report_free_predictions(read, nread);
         free(methods);
     }
     buf_addc(&b, '\n');

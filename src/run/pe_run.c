@@ -362,7 +362,6 @@ static int summarize(run_state *s, pe_run_result *r, pe_err *e)
     if (!rc)
         rc = report_summarize(r->out, s->task, recs, nrec, &so, &r->summaries, &r->nsummaries,
                               e);
-    report_free_predictions(recs, nrec);
     free(mo);
     free(uo);
     free(expected);
@@ -371,8 +370,9 @@ static int summarize(run_state *s, pe_run_result *r, pe_err *e)
     pe_utc_iso(s->finished, sizeof s->finished);
     if (!rc)
         rc = write_run_json(s, r->out, &r->stats, r->incomplete, e);
-    if (!rc)
-        rc = html_write_run_with(r->out, &s->data, e);
+    if (!rc) /* the predictions just read, not read again */
+        rc = html_write_run_with(r->out, &s->data, recs, nrec, e);
+    report_free_predictions(recs, nrec);
     return rc;
 }
 
