@@ -5,7 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdint.h>
+#include <stdio.h>
+
 #include "buf.h"
+#include "rng.h"
 #include "testutil.h"
 #include "util.h"
 
@@ -76,6 +80,59 @@ START_TEST(fmt_double_shortest)
     ck_assert_str_eq(b, "2.0");
     pe_fmt_double(b, sizeof b, 0.1 + 0.2);
     ck_assert_str_eq(b, "0.30000000000000004");
+}
+END_TEST
+
+/* The shortest form, found the naive way: each precision in turn. */
+static void fmt_naive(char *out, size_t n, double v)
+{
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(out, n, "%.*g", prec, v);
+        if (strtod(out, NULL) == v)
+            break;
+    }
+    if (!strpbrk(out, ".eEn"))
+        strcat(out, ".0");
+}
+
+/* pe_fmt_double equals the naive search on random bit patterns, decimals of
+ * few digits, integers, powers of ten, subnormals and the extremes. */
+START_TEST(fmt_double_equals_naive_search)
+{
+    const double fixed[] = {0.0, -0.0, 1.0, -1.0, 100.0, 1e5, 1e16, 1e17, 1e21, 1e22, 123456789.0,
+                            0.001, 1e-5, 5e-324, 2.2250738585072014e-308, 1.7976931348623157e308,
+                            0.1, 0.2, 0.3, 1.0 / 3.0, 2.0 / 3.0, 9007199254740993.0};
+    char want[64], got[64];
+    pe_rng r;
+    pe_rng_seed(&r, 7);
+    for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++) {
+        fmt_naive(want, sizeof want, fixed[i]);
+        pe_fmt_double(got, sizeof got, fixed[i]);
+        ck_assert_str_eq(got, want);
+    }
+    for (int i = 0; i < 200000; i++) {
+        uint64_t bits = pe_rng_next(&r);
+        double v;
+        switch (i % 4) {
+        case 0: /* any finite double */
+            memcpy(&v, &bits, sizeof v);
+            if (!isfinite(v))
+                continue;
+            break;
+        case 1: /* a decimal of a few digits, as costs and metrics are */
+            v = (double)(bits % 100000) / pow(10, (double)((bits >> 40) % 9));
+            break;
+        case 2: /* a ratio, as accuracies are */
+            v = (double)(bits % 1000) / (double)(1 + (bits >> 32) % 999);
+            break;
+        default: /* an integer, or a subnormal */
+            v = (bits & 1) ? (double)(bits >> 11) : (double)(bits >> 12) * 5e-324;
+            break;
+        }
+        fmt_naive(want, sizeof want, v);
+        pe_fmt_double(got, sizeof got, v);
+        ck_assert_msg(strcmp(got, want) == 0, "%.17g: \"%s\", naive \"%s\"", v, got, want);
+    }
 }
 END_TEST
 
@@ -232,6 +289,7 @@ int main(void)
     tcase_add_test(tc, interruption);
     tcase_add_test(tc, pyfloat);
     tcase_add_test(tc, fmt_double_shortest);
+    tcase_add_test(tc, fmt_double_equals_naive_search);
     tcase_add_test(tc, strip_like_python);
     tcase_add_test(tc, utf8);
     tcase_add_test(tc, buffer_cap);

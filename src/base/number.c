@@ -1,6 +1,7 @@
 #include "number.h"
 
 #include <ctype.h>
+#include <float.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -12,6 +13,41 @@
 #include "alloc.h"
 #include "text.h"
 
+/* The fewest significant digits p (1..17) for which "%.{p}g" reads back as v.
+ * Rounded to 15 digits, a double that some decimal of p <= 15 digits reads
+ * back as is that decimal exactly (the double is within 2^-53 of it, the
+ * 15-digit grid is 10^-15 apart), so its digits, without the leading and
+ * trailing zeros, count p; else 16 or 17. Subnormals, with fewer bits, are
+ * tried one precision at a time. */
+static int shortest_precision(double v)
+{
+    char t[40], *e;
+    size_t first, last;
+    if (v != 0 && fabs(v) < DBL_MIN) { /* subnormal: fewer bits, so each in turn */
+        int p = 1;
+        for (; p < 17; p++) {
+            snprintf(t, sizeof t, "%.*g", p, v);
+            if (strtod(t, NULL) == v)
+                break;
+        }
+        return p;
+    }
+    snprintf(t, sizeof t, "%.15g", v);
+    if (strtod(t, NULL) != v) {
+        snprintf(t, sizeof t, "%.16g", v);
+        return strtod(t, NULL) == v ? 16 : 17;
+    }
+    if ((e = strpbrk(t, "eE")))
+        *e = '\0';
+    first = strspn(t, "-0.");
+    last = strlen(t);
+    while (last > first && (t[last - 1] == '0' || t[last - 1] == '.'))
+        last--;
+    if (last == first)
+        return 1; /* zero */
+    return (int)(last - first) - (memchr(t + first, '.', last - first) != NULL);
+}
+
 void pe_fmt_double(char *buf, size_t n, double v)
 {
     if (isnan(v)) {
@@ -22,11 +58,7 @@ void pe_fmt_double(char *buf, size_t n, double v)
         snprintf(buf, n, v > 0 ? "Infinity" : "-Infinity");
         return;
     }
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, n, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
-            break;
-    }
+    snprintf(buf, n, "%.*g", shortest_precision(v), v);
     /* Python prints integral floats as "1.0"; keep that so values read as floats. */
     if (!strpbrk(buf, ".eEn")) {
         size_t l = strlen(buf);
