@@ -440,7 +440,11 @@ static int run_sweep(const run_args *a, pe_err *e)
     dir = a->c.out ? xstrdup(a->c.out) : xasprintf("results/%s-sweep-%s", a->c.task, stamp);
     rc = sweep_run(&a->c, a->sweep, dir, e);
     csv = xasprintf("%s/sweep.csv", dir);
-    if (rc && rc != PE_EXIT_RUNERRORS) {
+    if (rc == PE_EXIT_SIGINT || rc == PE_EXIT_SIGTERM) {
+        fprintf(stderr, "persona-eval: interrupted: the sweep stopped after the run it was "
+                        "doing (marked incomplete) and wrote no sweep.csv\n");
+        printf("%s\n", dir);
+    } else if (rc && rc != PE_EXIT_RUNERRORS) {
         log_stderr(NULL, e->msg);
     } else {
         char *text = NULL;
@@ -502,10 +506,6 @@ int cmd_run(int argc, char **argv)
     progress_line = a.c.progress == PROGRESS_ALWAYS ||
                     (a.c.progress == PROGRESS_AUTO && isatty(STDERR_FILENO));
     a.c.log_ctx = &progress_line;
-    if (a.sweep) {
-        rc = run_sweep(&a, &e);
-        goto done;
-    }
     snprintf(grace_text, sizeof grace_text,
              " queries in flight (up to %g s); Ctrl-C again to stop now\n", a.c.grace_s);
     a.c.stop_now = &stop_now;
@@ -514,6 +514,10 @@ int cmd_run(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    if (a.sweep) { /* a signal stops the run under way, and the sweep after it */
+        rc = run_sweep(&a, &e);
+        goto done;
+    }
     rc = finish(&a, &r, pe_run(&a.c, &r, &e), &e);
     pe_run_result_free(&r);
 done:

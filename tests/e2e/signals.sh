@@ -26,4 +26,20 @@ grep -q "continue with: persona-eval --resume $d" "$tmp/err"
 grep -qi "incomplete run" "$d/summary.md"
 "$BIN" --resume "$d" > /dev/null
 grep -q '"incomplete":false' "$d/summary.json"
+
+# a sweep: the signal stops the run under way (summary marked incomplete) and
+# the sweep after it; stdout still ends with the sweep folder
+sw=$tmp/sweep
+PE_TEST_QUERY_DELAY_MS=300 "$BIN" --task lamp3 --method majority --sweep k=1,2,3 -j 2 \
+    --grace 60 --out "$sw" > "$tmp/out" 2> "$tmp/err" &
+pid=$!
+sleep 1
+kill -INT "$pid"
+rc=0
+wait "$pid" || rc=$?
+[ "$rc" -eq 130 ] || { echo "sweep: expected exit 130, got $rc"; cat "$tmp/err"; exit 1; }
+[ "$(tail -n 1 "$tmp/out")" = "$sw" ] || { echo "sweep: last line"; cat "$tmp/out"; exit 1; }
+grep -q '"incomplete":true' "$sw/k=1/summary.json"
+[ ! -e "$sw/k=2" ] && [ ! -e "$sw/sweep.csv" ] || { echo "the sweep went on"; exit 1; }
+grep -q "the sweep stopped after the run it was doing" "$tmp/err"
 echo ok
