@@ -19,6 +19,38 @@ static const struct {
     unsigned long min;
 } params[] = {{"align-batch", 0}, {"align-iters", 0}, {"k", 1}, {"max-steps", 1}};
 
+/* The command recorded in a sweep run's run.json: the sweep's, without its
+ * --sweep and --out (and any opt of its own), with "opt v" and "--out sub", so
+ * that `--resume sub` alone continues that run. Returns an array of n words
+ * to free with the words. */
+static char **run_command(const pe_run_config *c, const char *opt, unsigned long v,
+                          const char *sub, size_t *n)
+{
+    const char *drop[] = {"--sweep", "--out", opt};
+    char **w = xcalloc(c->ncommand + 4, sizeof *w);
+    size_t k = 0;
+    for (size_t i = 0; i < c->ncommand; i++) {
+        const char *s = c->command[i];
+        int skip = 0;
+        for (size_t d = 0; d < sizeof drop / sizeof *drop && !skip; d++) {
+            size_t l = strlen(drop[d]);
+            if (strncmp(s, drop[d], l) == 0 && (s[l] == '\0' || s[l] == '='))
+                skip = s[l] == '\0' ? 2 : 1; /* the option, and its value when apart */
+        }
+        if (skip) {
+            i += (size_t)skip - 1;
+            continue;
+        }
+        w[k++] = xstrdup(s);
+    }
+    w[k++] = xstrdup(opt);
+    w[k++] = xasprintf("%lu", v);
+    w[k++] = xstrdup("--out");
+    w[k++] = xstrdup(sub);
+    *n = k;
+    return w;
+}
+
 int sweep_run(const pe_run_config *c, const char *spec, const char *out_dir, pe_err *e)
 {
     const char *eq = strchr(spec, '=');
@@ -76,13 +108,20 @@ int sweep_run(const pe_run_config *c, const char *spec, const char *out_dir, pe_
         pe_run_result res;
         int rc;
         method_summary *s = NULL;
-        size_t ns = 0;
+        size_t ns = 0, nwords;
         const task *st;
+        char **words;
 
         *(size_t *)((char *)&one + rs->offset) = (size_t)vals[i];
         one.out = sub;
+        words = run_command(c, opt, vals[i], sub, &nwords);
+        one.command = (const char *const *)words;
+        one.ncommand = nwords;
         pe_logf(c->log, c->log_ctx, "sweep %s=%lu -> %s", name, vals[i], sub);
         rc = pe_run(&one, &res, e);
+        for (size_t k = 0; k < nwords; k++)
+            free(words[k]);
+        free(words);
         if (res.abandoned) { /* the workers still read the sub-run's data */
             free(sub);
             worst = rc;

@@ -42,4 +42,8 @@ wait "$pid" || rc=$?
 grep -q '"incomplete":true' "$sw/k=1/summary.json"
 [ ! -e "$sw/k=2" ] && [ ! -e "$sw/sweep.csv" ] || { echo "the sweep went on"; exit 1; }
 grep -q "the sweep stopped after the run it was doing" "$tmp/err"
+# its run.json records the swept value, so --resume alone finishes it
+"$BIN" --resume "$sw/k=1" > /dev/null
+grep -q '"incomplete":false' "$sw/k=1/summary.json"
+grep -q '"k":1,' "$sw/k=1/run.json"
 echo ok
