@@ -75,7 +75,8 @@ void topk_search_batch(const float *items, size_t n, size_t d, const float *quer
  * threads by item ranges (results identical whatever n), and OpenBLAS gets
  * n (openblas_set_num_threads) for the batches it computes. The runner
  * passes 1 when its own workers run in parallel. n < 1 is taken as 1; 1
- * until called. */
+ * until called. With 1, OpenBLAS's idle server threads are stopped (they would
+ * spin for a while); it restarts them when it next needs them. */
 void topk_set_blas_threads(int n);
 /* "<openblas_get_config()>; threads=<n>; kernel=<dot_kernel()>", for
  * run.json. Thread-local static storage, valid until the next call in the

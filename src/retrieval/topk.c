@@ -400,10 +400,20 @@ void topk_search_batch(const float *items, size_t n, size_t d, const float *quer
     search(&p, n, k);
 }
 
+/* OpenBLAS's pthread build starts its server threads when it is loaded, and
+ * an idle one spins in sched_yield for about 2^28 cycles before it sleeps:
+ * on a small machine, a core taken from the run's first tenth of a second.
+ * blas_thread_shutdown_ (what OpenBLAS's own fork handler calls) stops them;
+ * OpenBLAS starts them again at its next threaded call. Weak: a BLAS without
+ * it is left as it is. */
+extern int blas_thread_shutdown_(void) __attribute__((weak));
+
 void topk_set_blas_threads(int n)
 {
     atomic_store(&search_nthreads, n < 1 ? 1 : n);
     openblas_set_num_threads(n < 1 ? 1 : n);
+    if (n <= 1 && blas_thread_shutdown_)
+        blas_thread_shutdown_();
 }
 
 const char *topk_blas_info(void)

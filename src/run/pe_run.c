@@ -410,6 +410,9 @@ int pe_run(const pe_run_config *c, pe_run_result *r, pe_err *e)
     s->resume = c->resume && started(c->resume) ? c->resume : NULL;
     if (c->resume && !s->resume && !c->out) /* killed before its first write: start afresh */
         s->fresh_out = c->resume;
+    /* one BLAS thread per worker when workers run in parallel; all cores for
+     * one. Set first: loading needs the cores OpenBLAS's idle threads spin on */
+    topk_set_blas_threads(c->jobs > 1 ? 1 : (int)sysconf(_SC_NPROCESSORS_ONLN));
     runctl_init(&s->ctl, s->resume, c->shard, c->shards, c->grace_s, c->progress);
     runctl_progress_start(&s->ctl, c->progress_interval_s);
     if ((rc = prepare(s, r, &s->rs, e))) {
@@ -419,8 +422,6 @@ int pe_run(const pe_run_config *c, pe_run_result *r, pe_err *e)
         return rc;
     }
     shared_from_config(s, &s->rs);
-    /* one BLAS thread per worker when workers run in parallel; all cores for one */
-    topk_set_blas_threads(c->jobs > 1 ? 1 : (int)sysconf(_SC_NPROCESSORS_ONLN));
     ro->methods = s->methods;
     ro->nmethods = s->nmethods;
     ro->jobs = c->jobs > 0 ? c->jobs : 1;
